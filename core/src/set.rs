@@ -1,0 +1,145 @@
+//! [`MigrationSet`]: a validated set of revisions, embedded or loaded.
+
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
+use crate::format::{HeaderLines, ParsedRevision};
+use crate::graph::{Graph, GraphError, Node};
+use crate::revision::{Names, Revision, from_parsed};
+
+/// A validated set of revisions: every file parsed, the graph checked, every
+/// checksum and lineage hash computed.
+///
+/// Revisions are kept sorted by id, so looking one up is a binary search and
+/// the "already at head?" check needs no graph at all; the graph itself is
+/// built on first use.
+pub struct MigrationSet {
+    revisions: Cow<'static, [Revision]>,
+    heads: Names,
+    graph: OnceLock<Result<Graph, Vec<GraphError>>>,
+}
+
+impl std::fmt::Debug for MigrationSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MigrationSet")
+            .field("revisions", &self.revisions.len())
+            .field("heads", &self.heads)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Clone for MigrationSet {
+    fn clone(&self) -> Self {
+        Self {
+            revisions: self.revisions.clone(),
+            heads: self.heads.clone(),
+            graph: OnceLock::new(),
+        }
+    }
+}
+
+impl MigrationSet {
+    /// Used by `embed_migrations!`: `revisions` sorted by id and validated at
+    /// compile time, `heads` sorted. Not part of the public API.
+    #[doc(hidden)]
+    pub const fn __embedded(revisions: &'static [Revision], heads: &'static [&'static str]) -> Self {
+        Self {
+            revisions: Cow::Borrowed(revisions),
+            heads: Names::Static(heads),
+            graph: OnceLock::new(),
+        }
+    }
+
+    /// Builds a set from parsed files `(display path, text, parsed)`,
+    /// validating the graph and computing lineage hashes.
+    pub fn from_parsed(
+        files: Vec<(String, String, ParsedRevision)>,
+    ) -> Result<Self, Vec<GraphError>> {
+        let mut files = files;
+        files.sort_by(|a, b| a.2.id.cmp(&b.2.id));
+        let lines: Vec<HeaderLines> = files.iter().map(|f| f.2.lines).collect();
+        let mut revisions: Vec<Revision> = files
+            .into_iter()
+            .map(|(path, text, parsed)| from_parsed(path, text, parsed))
+            .collect();
+        let graph = build_graph(&revisions, &lines)?;
+        let lineages = graph.lineages(|i| revisions[i].checksum());
+        for (rev, lineage) in revisions.iter_mut().zip(lineages) {
+            rev.set_lineage(lineage);
+        }
+        let mut heads: Vec<String> = graph
+            .heads()
+            .iter()
+            .map(|&i| revisions[i].id().to_owned())
+            .collect();
+        heads.sort();
+        let graph_cell = OnceLock::new();
+        let _ = graph_cell.set(Ok(graph));
+        Ok(Self {
+            revisions: Cow::Owned(revisions),
+            heads: Names::Owned(heads),
+            graph: graph_cell,
+        })
+    }
+
+    /// Every revision, sorted by id. Index `i` here is index `i` of
+    /// [`MigrationSet::graph`].
+    pub fn revisions(&self) -> &[Revision] {
+        &self.revisions
+    }
+
+    /// Number of revisions.
+    pub fn len(&self) -> usize {
+        self.revisions.len()
+    }
+
+    /// True when the set has no revision.
+    pub fn is_empty(&self) -> bool {
+        self.revisions.is_empty()
+    }
+
+    /// The revision with exactly this id (a binary search, no graph needed).
+    pub fn get(&self, id: &str) -> Option<&Revision> {
+        self.index_of(id).map(|i| &self.revisions[i])
+    }
+
+    /// The index of the revision with exactly this id.
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        self.revisions.binary_search_by(|r| r.id().cmp(id)).ok()
+    }
+
+    /// The ids of the heads (revisions nothing revises), sorted.
+    pub fn heads(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        self.heads.iter()
+    }
+
+    /// The revision graph, built on first use.
+    ///
+    /// Embedded sets were validated at compile time and loaded ones when they
+    /// were loaded, so this only fails for a set assembled by hand.
+    pub fn graph(&self) -> Result<&Graph, &[GraphError]> {
+        self.graph
+            .get_or_init(|| build_graph(&self.revisions, &[]))
+            .as_ref()
+            .map_err(Vec::as_slice)
+    }
+}
+
+fn build_graph(revisions: &[Revision], lines: &[HeaderLines]) -> Result<Graph, Vec<GraphError>> {
+    let parents: Vec<Vec<&str>> = revisions.iter().map(|r| r.parents().collect()).collect();
+    let depends: Vec<Vec<&str>> = revisions.iter().map(|r| r.depends_on().collect()).collect();
+    let labels: Vec<Vec<&str>> = revisions.iter().map(|r| r.branch_labels().collect()).collect();
+    let nodes: Vec<Node<'_>> = revisions
+        .iter()
+        .enumerate()
+        .map(|(i, r)| Node {
+            id: r.id(),
+            parents: &parents[i],
+            depends_on: &depends[i],
+            branch_labels: &labels[i],
+            file: r.path(),
+            lines: lines.get(i).copied().unwrap_or_default(),
+        })
+        .collect();
+    Graph::build(&nodes)
+}

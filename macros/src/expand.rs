@@ -1,0 +1,205 @@
+//! Expansion of `embed_migrations!`: arguments, loading, code generation.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
+use retort_core::format::SectionSpan;
+use retort_core::load::{LoadError, LoadErrors, read_dir};
+use retort_core::{MigrationSet, Revision};
+use syn::parse::{Parse, ParseStream};
+use syn::{LitBool, LitStr, Token};
+
+/// The macro's arguments: `"dir"` then optional `key = value` options.
+struct Args {
+    dir: LitStr,
+    allow_multiple_heads: bool,
+}
+
+impl Parse for Args {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        if input.is_empty() {
+            return Err(input.error(
+                "expected the migrations directory, relative to the crate root: `embed_migrations!(\"migrations\")`",
+            ));
+        }
+        let dir: LitStr = input.parse()?;
+        let mut allow_multiple_heads = false;
+        while !input.is_empty() {
+            input.parse::<Token![,]>()?;
+            if input.is_empty() {
+                break;
+            }
+            let key: syn::Ident = input.parse()?;
+            if key == "allow_multiple_heads" {
+                input.parse::<Token![=]>()?;
+                allow_multiple_heads = input.parse::<LitBool>()?.value;
+            } else {
+                return Err(syn::Error::new(
+                    key.span(),
+                    format!("unknown option `{key}`: the only option is `allow_multiple_heads = true`"),
+                ));
+            }
+        }
+        Ok(Self {
+            dir,
+            allow_multiple_heads,
+        })
+    }
+}
+
+/// Expands the macro; on error, `compile_error!`s followed by an empty set
+/// of the right type so no follow-on type errors appear.
+pub(crate) fn expand(input: TokenStream) -> TokenStream {
+    let result = syn::parse2::<Args>(input).and_then(|args| embed(&args));
+    match result {
+        Ok(tokens) => tokens,
+        Err(error) => {
+            let errors = error.into_compile_error();
+            quote! {{
+                #errors
+                ::retort::Migrations::__embedded(::retort::__private::MigrationSet::__embedded(&[], &[]))
+            }}
+        }
+    }
+}
+
+fn combine(errors: impl IntoIterator<Item = String>, span: Span) -> Option<syn::Error> {
+    errors
+        .into_iter()
+        .map(|message| syn::Error::new(span, message))
+        .reduce(|mut all, e| {
+            all.combine(e);
+            all
+        })
+}
+
+fn manifest_dir(span: Span) -> syn::Result<PathBuf> {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .ok_or_else(|| syn::Error::new(span, "CARGO_MANIFEST_DIR is not set: `embed_migrations!` must be compiled by cargo"))
+}
+
+fn embed(args: &Args) -> syn::Result<TokenStream> {
+    let span = args.dir.span();
+    let relative = args.dir.value();
+    if relative.is_empty() {
+        return Err(syn::Error::new(span, "the migrations directory is empty: write a path relative to the crate root, such as \"migrations\""));
+    }
+    if Path::new(&relative).is_absolute() || relative.starts_with('/') || relative.starts_with('\\') {
+        return Err(syn::Error::new(
+            span,
+            format!("`{relative}` is an absolute path: write the migrations directory relative to the crate root (the directory of its Cargo.toml), such as \"migrations\""),
+        ));
+    }
+    let root = manifest_dir(span)?;
+    let display = relative.replace('\\', "/");
+    let files = read_dir(&root.join(&relative), &display)
+        .map_err(|e| syn::Error::new(span, hint_missing_dir(e)))?;
+    let paths: HashMap<String, PathBuf> = files
+        .iter()
+        .map(|f| (f.display.clone(), f.path.clone()))
+        .collect();
+    let set = retort_core::load::parse_files(files).map_err(|LoadErrors(errors)| {
+        combine(errors.iter().map(ToString::to_string), span)
+            .unwrap_or_else(|| syn::Error::new(span, "invalid migrations"))
+    })?;
+    if set.heads().len() > 1 && !args.allow_multiple_heads {
+        return Err(syn::Error::new(span, multiple_heads(&set)));
+    }
+    Ok(generate(&set, &paths))
+}
+
+fn hint_missing_dir(error: LoadError) -> String {
+    match error {
+        LoadError::MissingDir { display, path } => format!(
+            "migrations directory `{display}` does not exist ({}); the path is relative to the crate root, the directory of its Cargo.toml",
+            path.display()
+        ),
+        other => other.to_string(),
+    }
+}
+
+fn multiple_heads(set: &MigrationSet) -> String {
+    let heads: Vec<String> = set
+        .heads()
+        .filter_map(|id| set.get(id))
+        .map(|r| format!("`{}` ({})", r.id(), r.path()))
+        .collect();
+    let ids: Vec<&str> = set.heads().collect();
+    format!(
+        "the migrations have {} heads: {}; `upgrade head` would be ambiguous. Merge them with `retort merge -m \"merge heads\" {}`, or pass `allow_multiple_heads = true` to `embed_migrations!` to keep several branches",
+        heads.len(),
+        heads.join(", "),
+        ids.join(" ")
+    )
+}
+
+fn names(list: impl Iterator<Item = impl AsRef<str>>) -> TokenStream {
+    let list: Vec<String> = list.map(|s| s.as_ref().to_owned()).collect();
+    quote!(::retort::__private::Names::Static(&[#(#list),*]))
+}
+
+fn span_tokens(span: SectionSpan) -> TokenStream {
+    let SectionSpan { start, end, line } = span;
+    quote!(::retort::__private::SectionSpan { start: #start, end: #end, line: #line })
+}
+
+fn revision(rev: &Revision, path: &Path) -> TokenStream {
+    let id = rev.id();
+    let parents = names(rev.parents());
+    let depends_on = names(rev.depends_on());
+    let labels = names(rev.branch_labels());
+    let message = rev.message();
+    let create_date = match rev.create_date() {
+        Some(date) => quote!(::core::option::Option::Some(::retort::__private::Cow::Borrowed(#date))),
+        None => quote!(::core::option::Option::None),
+    };
+    let transactional = rev.is_transactional();
+    let display = rev.path();
+    let absolute = path.to_string_lossy().into_owned();
+    let len = rev.source().len();
+    let upgrade = span_tokens(rev.upgrade_span());
+    let downgrade = match rev.downgrade_span() {
+        Some(span) => {
+            let span = span_tokens(span);
+            quote!(::core::option::Option::Some(#span))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let checksum = rev.checksum().to_hex();
+    let lineage = rev.lineage().to_hex();
+    quote! {
+        ::retort::__private::Revision::__new(
+            ::retort::__private::Cow::Borrowed(#id),
+            #parents,
+            #depends_on,
+            #labels,
+            ::retort::__private::Cow::Borrowed(#message),
+            #create_date,
+            #transactional,
+            ::retort::__private::Cow::Borrowed(#display),
+            ::retort::__private::Cow::Borrowed(::retort::__private::checked_source(include_str!(#absolute), #len)),
+            #upgrade,
+            #downgrade,
+            ::retort::__private::Digest256::__from_hex(#checksum),
+            ::retort::__private::Digest256::__from_hex(#lineage),
+        )
+    }
+}
+
+fn generate(set: &MigrationSet, paths: &HashMap<String, PathBuf>) -> TokenStream {
+    let revisions = set.revisions().iter().map(|rev| {
+        let path = paths.get(rev.path()).map_or(Path::new(""), PathBuf::as_path);
+        revision(rev, path)
+    });
+    let heads: Vec<&str> = set.heads().collect();
+    quote! {{
+        const __RETORT_REVISIONS: &[::retort::__private::Revision] = &[#(#revisions),*];
+        ::retort::Migrations::__embedded(::retort::__private::MigrationSet::__embedded(
+            __RETORT_REVISIONS,
+            &[#(#heads),*],
+        ))
+    }}
+}

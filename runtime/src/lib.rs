@@ -1,0 +1,7 @@
+//! retort's runtime: the [`Migrations`] type that `embed_migrations!`
+//! produces and that loads migration directories at run time.
+
+mod migrations;
+
+pub use migrations::Migrations;
+pub use retort_core::load::{LoadError, LoadErrors};

@@ -1,0 +1,79 @@
+//! # retort
+//!
+//! Alembic-style schema migrations for Rust services: SQL revision files in a
+//! revision graph (branches, merges, labels, dependencies), parsed, validated
+//! and checksummed **at compile time** by [`embed_migrations!`], applied by a
+//! thin runtime.
+//!
+//! ```
+//! static MIGRATIONS: retort::Migrations = retort::embed_migrations!("migrations");
+//!
+//! let heads: Vec<&str> = MIGRATIONS.heads().collect();
+//! assert_eq!(heads, ["e9a14c7f3b45"]);
+//! ```
+//!
+//! The revision-file format is described in `docs/revision-format.md`.
+
+pub use retort_core::format::SectionSpan;
+pub use retort_core::load::SourceFile;
+pub use retort_core::{Digest256, MigrationSet, Revision, checksum, format, graph};
+pub use retort_runtime::*;
+
+/// Embeds a directory of revision files into the binary, checked at compile time.
+///
+/// ```
+/// static MIGRATIONS: retort::Migrations = retort::embed_migrations!("migrations");
+/// # assert!(!MIGRATIONS.is_empty());
+/// ```
+///
+/// The path is relative to the crate root (the directory holding the calling
+/// crate's `Cargo.toml`). Every `*.sql` file below it (hidden entries
+/// skipped) is parsed, the revision graph validated and every checksum and
+/// lineage hash computed while compiling; each file is embedded with
+/// `include_str!`, so editing one recompiles the crate.
+///
+/// Any problem is a compile error naming `file:line`, every problem at once:
+///
+/// ```text
+/// error: migrations/8a3e5d0c6b12_create_posts.sql:4: revision `8a3e5d0c6b12` revises `4f1c2a9b7e0`, which is not a revision in this set
+/// ```
+///
+/// # Options
+///
+/// * `allow_multiple_heads = true`: accept a graph with several heads (by
+///   default that is an error, since `upgrade head` would be ambiguous).
+///
+/// ```
+/// static BRANCHED: retort::Migrations =
+///     retort::embed_migrations!("migrations", allow_multiple_heads = true);
+/// ```
+///
+/// # Adding files
+///
+/// Cargo recompiles when an embedded file *changes*, but cannot know that a
+/// file was *added*. Add a build script so it does:
+///
+/// ```no_run
+/// // build.rs
+/// fn main() {
+///     println!("cargo:rerun-if-changed=migrations");
+/// }
+/// ```
+pub use retort_macros::embed_migrations;
+
+#[doc(hidden)]
+pub mod __private {
+    pub use retort_core::format::SectionSpan;
+    pub use retort_core::{Digest256, MigrationSet, Names, Revision};
+    pub use std::borrow::Cow;
+
+    /// Returns `source`, failing compilation if its length is not `len`: the
+    /// file changed between the macro reading it and `include_str!`.
+    pub const fn checked_source(source: &'static str, len: usize) -> &'static str {
+        assert!(
+            source.len() == len,
+            "a migration file changed while compiling; build again"
+        );
+        source
+    }
+}
