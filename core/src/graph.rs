@@ -149,8 +149,12 @@ pub struct Graph {
     children: Vec<Vec<Ix>>,
     dependents: Vec<Vec<Ix>>,
     declared_labels: HashMap<Box<str>, Ix>,
+    /// Alembic's `_normalized_down_revisions`: parents, then the
+    /// dependencies no versioned ancestor also depends on.
+    down: Vec<Vec<Ix>>,
     topo: Vec<Ix>,
     heads: Vec<Ix>,
+    real_heads: Vec<Ix>,
     bases: Vec<Ix>,
 }
 
@@ -296,6 +300,10 @@ impl Graph {
             .filter(|i| in_set(i) && children[*i].is_empty())
             .collect();
         let bases = (0..n).filter(|i| in_set(i) && parents[*i].is_empty()).collect();
+        let real_heads = (0..n)
+            .filter(|i| in_set(i) && children[*i].is_empty() && dependents[*i].is_empty())
+            .collect();
+        let down = normalized_down(&parents, &dependencies);
         Ok(Self {
             ids: nodes.iter().map(|node| node.id.into()).collect(),
             index,
@@ -304,8 +312,10 @@ impl Graph {
             children,
             dependents,
             declared_labels,
+            down,
             topo,
             heads,
+            real_heads,
             bases,
         })
     }
@@ -378,6 +388,26 @@ impl Graph {
         &self.heads
     }
 
+    /// Revisions nothing revises *or depends on* (Alembic's "real heads",
+    /// what the `heads` target means), in index order.
+    pub fn real_heads(&self) -> &[Ix] {
+        &self.real_heads
+    }
+
+    /// Parents, then the dependencies that no versioned ancestor also
+    /// depends on (Alembic's `_normalized_down_revisions`): the edges that
+    /// order steps and decide version-table rows.
+    pub fn down(&self, i: Ix) -> &[Ix] {
+        &self.down[i]
+    }
+
+    /// True when `a` and `b` lie on one chain of parent edges (one is a
+    /// versioned ancestor of the other, or they are equal): Alembic's
+    /// `_shares_lineage`.
+    pub fn shares_lineage(&self, a: Ix, b: Ix) -> bool {
+        a == b || self.versioned_ancestors(&[a])[b] || self.versioned_ancestors(&[b])[a]
+    }
+
     /// Revisions with no parent, in index order.
     pub fn bases(&self) -> &[Ix] {
         &self.bases
@@ -437,6 +467,35 @@ impl Graph {
         }
         out
     }
+}
+
+fn normalized_down(parents: &[Vec<Ix>], dependencies: &[Vec<Ix>]) -> Vec<Vec<Ix>> {
+    let n = parents.len();
+    let mut down = parents.to_vec();
+    for i in 0..n {
+        if dependencies[i].is_empty() {
+            continue;
+        }
+        // Dependencies of every strict versioned ancestor.
+        let mut inherited = vec![false; n];
+        let mut seen = vec![false; n];
+        let mut stack = parents[i].clone();
+        while let Some(a) = stack.pop() {
+            if std::mem::replace(&mut seen[a], true) {
+                continue;
+            }
+            for &d in &dependencies[a] {
+                inherited[d] = true;
+            }
+            stack.extend(parents[a].iter().copied().filter(|&p| !seen[p]));
+        }
+        for &d in &dependencies[i] {
+            if !inherited[d] && !down[i].contains(&d) {
+                down[i].push(d);
+            }
+        }
+    }
+    down
 }
 
 /// Kahn's algorithm over parents and dependencies; `Err` holds the nodes

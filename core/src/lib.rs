@@ -33,9 +33,11 @@ pub mod checksum;
 pub mod format;
 pub mod graph;
 pub mod load;
+pub mod plan;
 
 mod revision;
 mod set;
+pub mod target;
 
 
 pub use checksum::Digest256;

@@ -113,9 +113,12 @@ fn embed(args: &Args) -> syn::Result<TokenStream> {
 
 fn hint_missing_dir(error: LoadError) -> String {
     match error {
-        LoadError::MissingDir { display, path } => format!(
-            "migrations directory `{display}` does not exist ({}); the path is relative to the crate root, the directory of its Cargo.toml",
-            path.display()
+        // No absolute path in messages: it would differ between machines.
+        LoadError::MissingDir { display, .. } => format!(
+            "migrations directory `{display}` does not exist; the path is relative to the crate root, the directory of its Cargo.toml"
+        ),
+        LoadError::NotADir { display, .. } => format!(
+            "`{display}` is not a directory; the path is relative to the crate root, the directory of its Cargo.toml"
         ),
         other => other.to_string(),
     }

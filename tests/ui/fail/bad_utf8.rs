@@ -1,0 +1,7 @@
+// A file that is not valid UTF-8.
+static MIGRATIONS: retort::Migrations =
+    retort::embed_migrations!("../../../../tests/fixtures/ui/bad_utf8");
+
+fn main() {
+    let _ = &MIGRATIONS;
+}

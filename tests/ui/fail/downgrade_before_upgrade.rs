@@ -1,0 +1,7 @@
+// The downgrade section before the upgrade section.
+static MIGRATIONS: retort::Migrations =
+    retort::embed_migrations!("../../../../tests/fixtures/ui/downgrade_before_upgrade");
+
+fn main() {
+    let _ = &MIGRATIONS;
+}

@@ -1,0 +1,7 @@
+// Two files declaring the same revision id.
+static MIGRATIONS: retort::Migrations =
+    retort::embed_migrations!("../../../../tests/fixtures/ui/duplicate_id");
+
+fn main() {
+    let _ = &MIGRATIONS;
+}

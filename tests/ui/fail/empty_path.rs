@@ -1,0 +1,6 @@
+// An empty directory path.
+static MIGRATIONS: retort::Migrations = retort::embed_migrations!("");
+
+fn main() {
+    let _ = &MIGRATIONS;
+}

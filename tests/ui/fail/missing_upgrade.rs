@@ -1,0 +1,7 @@
+// A file without a `-- migrate:upgrade` section.
+static MIGRATIONS: retort::Migrations =
+    retort::embed_migrations!("../../../../tests/fixtures/ui/missing_upgrade");
+
+fn main() {
+    let _ = &MIGRATIONS;
+}

@@ -1,0 +1,7 @@
+// Two heads without `allow_multiple_heads = true`.
+static MIGRATIONS: retort::Migrations =
+    retort::embed_migrations!("../../../../tests/fixtures/ui/multiple_heads");
+
+fn main() {
+    let _ = &MIGRATIONS;
+}

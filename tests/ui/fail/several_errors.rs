@@ -1,0 +1,7 @@
+// Two bad files: both errors are reported at once.
+static MIGRATIONS: retort::Migrations =
+    retort::embed_migrations!("../../../../tests/fixtures/ui/several_errors");
+
+fn main() {
+    let _ = &MIGRATIONS;
+}

@@ -1,0 +1,7 @@
+// `Revises` names a shortened id: the full one is suggested.
+static MIGRATIONS: retort::Migrations =
+    retort::embed_migrations!("../../../../tests/fixtures/ui/unknown_parent");
+
+fn main() {
+    let _ = &MIGRATIONS;
+}
