@@ -137,7 +137,9 @@ pub enum ParseErrorKind {
     #[error("`{DOWNGRADE_MARKER}` before `{UPGRADE_MARKER}`: the upgrade section comes first")]
     DowngradeBeforeUpgrade,
     /// A line starts like a marker but is none.
-    #[error("unknown section marker `{found}`: expected `{UPGRADE_MARKER}` or `{DOWNGRADE_MARKER}`")]
+    #[error(
+        "unknown section marker `{found}`: expected `{UPGRADE_MARKER}` or `{DOWNGRADE_MARKER}`"
+    )]
     UnknownMarker {
         /// The line as found.
         found: String,
@@ -302,9 +304,8 @@ pub fn line_of_offset(bytes: &[u8], offset: usize) -> u32 {
 
 /// Decodes a revision file's bytes, naming the line of the first invalid byte.
 pub fn decode<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, ParseError> {
-    std::str::from_utf8(bytes).map_err(|e| {
-        ParseErrorKind::NotUtf8.at(file, line_of_offset(bytes, e.valid_up_to()))
-    })
+    std::str::from_utf8(bytes)
+        .map_err(|e| ParseErrorKind::NotUtf8.at(file, line_of_offset(bytes, e.valid_up_to())))
 }
 
 fn shorten(line: &str) -> String {
@@ -413,7 +414,9 @@ impl<'a> Header<'a> {
         }
         if self.in_key_block {
             return Err(match looks_like_key(comment) {
-                Some(key) => ParseErrorKind::UnknownKey { key: key.to_owned() },
+                Some(key) => ParseErrorKind::UnknownKey {
+                    key: key.to_owned(),
+                },
                 None => ParseErrorKind::ExpectedKey {
                     found: shorten(trimmed),
                 },

@@ -36,7 +36,9 @@ pub struct Node<'a> {
 #[non_exhaustive]
 pub enum GraphError {
     /// Two files declare the same revision id.
-    #[error("{file}:{line}: duplicate revision id `{id}` (also declared in {other_file}:{other_line})")]
+    #[error(
+        "{file}:{line}: duplicate revision id `{id}` (also declared in {other_file}:{other_line})"
+    )]
     DuplicateId {
         /// The id.
         id: String,
@@ -89,7 +91,9 @@ pub enum GraphError {
         line: u32,
     },
     /// Two revisions declare the same branch label.
-    #[error("{file}:{line}: branch label `{label}` is declared by revision `{id}` and by `{other_id}` ({other_file}:{other_line})")]
+    #[error(
+        "{file}:{line}: branch label `{label}` is declared by revision `{id}` and by `{other_id}` ({other_file}:{other_line})"
+    )]
     DuplicateLabel {
         /// The label.
         label: String,
@@ -107,7 +111,9 @@ pub enum GraphError {
         other_line: u32,
     },
     /// A branch label is also a revision id.
-    #[error("{file}:{line}: branch label `{label}` of revision `{id}` is also a revision id ({other_file}); targets naming it would be ambiguous")]
+    #[error(
+        "{file}:{line}: branch label `{label}` of revision `{id}` is also a revision id ({other_file}); targets naming it would be ambiguous"
+    )]
     LabelIsRevisionId {
         /// The label.
         label: String,
@@ -162,7 +168,10 @@ impl fmt::Debug for Graph {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Graph")
             .field("revisions", &self.ids.len())
-            .field("heads", &self.heads.iter().map(|&i| self.id(i)).collect::<Vec<_>>())
+            .field(
+                "heads",
+                &self.heads.iter().map(|&i| self.id(i)).collect::<Vec<_>>(),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -299,7 +308,9 @@ impl Graph {
         let heads = (0..n)
             .filter(|i| in_set(i) && children[*i].is_empty())
             .collect();
-        let bases = (0..n).filter(|i| in_set(i) && parents[*i].is_empty()).collect();
+        let bases = (0..n)
+            .filter(|i| in_set(i) && parents[*i].is_empty())
+            .collect();
         let real_heads = (0..n)
             .filter(|i| in_set(i) && children[*i].is_empty() && dependents[*i].is_empty())
             .collect();

@@ -27,7 +27,10 @@
 //! # Ok(()) }
 //! ```
 
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 pub mod checksum;
 pub mod format;
@@ -38,7 +41,6 @@ pub mod plan;
 mod revision;
 mod set;
 pub mod target;
-
 
 pub use checksum::Digest256;
 pub use revision::{Names, NamesIter, Revision, Text};

@@ -178,7 +178,8 @@ pub fn parse_files(files: Vec<SourceFile>) -> Result<MigrationSet, LoadErrors> {
     if !errors.is_empty() {
         return Err(LoadErrors(errors));
     }
-    MigrationSet::from_parsed(parsed).map_err(|graph| LoadErrors(graph.into_iter().map(Into::into).collect()))
+    MigrationSet::from_parsed(parsed)
+        .map_err(|graph| LoadErrors(graph.into_iter().map(Into::into).collect()))
 }
 
 /// Reads, parses and validates the migration directory `dir`; messages name
@@ -215,8 +216,16 @@ mod tests {
     #[test]
     fn reads_recursively_sorted_and_skips_other_files() {
         let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "b.sql", "-- Revision ID: b\n-- Revises: a\n-- migrate:upgrade\n");
-        write(dir.path(), "sub/a.sql", "-- Revision ID: a\n-- Revises:\n-- migrate:upgrade\n");
+        write(
+            dir.path(),
+            "b.sql",
+            "-- Revision ID: b\n-- Revises: a\n-- migrate:upgrade\n",
+        );
+        write(
+            dir.path(),
+            "sub/a.sql",
+            "-- Revision ID: a\n-- Revises:\n-- migrate:upgrade\n",
+        );
         write(dir.path(), "README.md", "not a revision");
         write(dir.path(), ".hidden.sql", "garbage");
         write(dir.path(), ".git/x.sql", "garbage");
@@ -231,27 +240,52 @@ mod tests {
     fn missing_dir_and_file_instead_of_dir() {
         let dir = tempfile::tempdir().unwrap();
         let e = read_dir(&dir.path().join("nope"), "nope").unwrap_err();
-        assert!(e.to_string().starts_with("migrations directory `nope` does not exist"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("migrations directory `nope` does not exist"),
+            "{e}"
+        );
         write(dir.path(), "f.sql", "");
         let e = read_dir(&dir.path().join("f.sql"), "f.sql").unwrap_err();
-        assert!(e.to_string().starts_with("`f.sql` is not a directory"), "{e}");
+        assert!(
+            e.to_string().starts_with("`f.sql` is not a directory"),
+            "{e}"
+        );
     }
 
     #[test]
     fn all_errors_are_collected() {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "a.sql", "SELECT 1;\n");
-        fs::write(dir.path().join("b.sql"), b"-- Revision ID: b\n-- Revises:\n-- migrate:upgrade\n\xff\n").unwrap();
-        write(dir.path(), "c.sql", "-- Revision ID: c\n-- Revises: zz\n-- migrate:upgrade\n");
+        fs::write(
+            dir.path().join("b.sql"),
+            b"-- Revision ID: b\n-- Revises:\n-- migrate:upgrade\n\xff\n",
+        )
+        .unwrap();
+        write(
+            dir.path(),
+            "c.sql",
+            "-- Revision ID: c\n-- Revises: zz\n-- migrate:upgrade\n",
+        );
         let e = load_dir(dir.path(), "m").unwrap_err();
         assert_eq!(e.0.len(), 2, "{e}");
         let shown = e.to_string();
         assert!(shown.contains("m/a.sql:1: expected"), "{shown}");
-        assert!(shown.contains("m/b.sql:4: file is not valid UTF-8"), "{shown}");
+        assert!(
+            shown.contains("m/b.sql:4: file is not valid UTF-8"),
+            "{shown}"
+        );
         // Graph validation only runs once every file parses.
-        write(dir.path(), "a.sql", "-- Revision ID: a\n-- Revises:\n-- migrate:upgrade\n");
+        write(
+            dir.path(),
+            "a.sql",
+            "-- Revision ID: a\n-- Revises:\n-- migrate:upgrade\n",
+        );
         fs::remove_file(dir.path().join("b.sql")).unwrap();
         let e = load_dir(dir.path(), "m").unwrap_err();
-        assert_eq!(e.to_string(), "m/c.sql:2: revision `c` revises `zz`, which is not a revision in this set");
+        assert_eq!(
+            e.to_string(),
+            "m/c.sql:2: revision `c` revises `zz`, which is not a revision in this set"
+        );
     }
 }

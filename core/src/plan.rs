@@ -32,6 +32,12 @@ impl Direction {
     }
 }
 
+impl std::fmt::Display for Direction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// How one step changes the rows of the version table.
 ///
 /// Applied in this order: `update`, then `delete`, then `insert`. A linear
@@ -125,13 +131,19 @@ pub enum PlanError {
     #[error(transparent)]
     Target(#[from] TargetError),
     /// The database records revisions this set does not have.
-    #[error("the database records revision(s) {} that are not in this migration set (applied by a newer release, or from another branch of the code?); deploy the code that has them, or `stamp` the database to a known revision", quoted_list(ids))]
+    #[error(
+        "the database records revision(s) {} that are not in this migration set (applied by a newer release, or from another branch of the code?); deploy the code that has them, or `stamp` the database to a known revision",
+        quoted_list(ids)
+    )]
     UnknownApplied {
         /// The unknown ids.
         ids: Vec<String>,
     },
     /// The version table's rows overlap: one is an ancestor of another.
-    #[error("the version table is inconsistent: row `{revision}` is an ancestor of row(s) {}; fix it with `stamp`", quoted_list(others))]
+    #[error(
+        "the version table is inconsistent: row `{revision}` is an ancestor of row(s) {}; fix it with `stamp`",
+        quoted_list(others)
+    )]
     OverlappingRows {
         /// The ancestor row.
         revision: String,
@@ -139,7 +151,10 @@ pub enum PlanError {
         others: Vec<String>,
     },
     /// The downgrade passes through revisions without a downgrade section.
-    #[error("cannot downgrade through irreversible revision(s) {}: their files have no `-- migrate:downgrade` section", quoted_list(revisions))]
+    #[error(
+        "cannot downgrade through irreversible revision(s) {}: their files have no `-- migrate:downgrade` section",
+        quoted_list(revisions)
+    )]
     Irreversible {
         /// `id (file)` of each.
         revisions: Vec<String>,
@@ -173,10 +188,8 @@ impl<'g> State<'g> {
         }
         rows.sort_unstable();
         rows.dedup();
-        check_overlap(graph, &rows).map_err(|(revision, others)| PlanError::OverlappingRows {
-            revision,
-            others,
-        })?;
+        check_overlap(graph, &rows)
+            .map_err(|(revision, others)| PlanError::OverlappingRows { revision, others })?;
         let applied = graph.ancestors(&rows);
         Ok(Self {
             graph,
@@ -224,7 +237,11 @@ impl<'g> State<'g> {
                         .iter()
                         .chain(g.dependents(a))
                         .any(|&c| self.applied[c]);
-                    if self.applied[a] && !still_covered && !added.contains(&a) && !self.rows.contains(&a) {
+                    if self.applied[a]
+                        && !still_covered
+                        && !added.contains(&a)
+                        && !self.rows.contains(&a)
+                    {
                         added.push(a);
                     }
                 }
@@ -302,13 +319,21 @@ fn alembic_order(graph: &Graph, todo: &[bool], heads: &[Ix]) -> Vec<Ix> {
     if remaining > 0 {
         // Not reachable from `heads` (cannot happen for the sets the
         // planners pass); keep them, dependents first, rather than drop them.
-        out.extend(graph.topological().iter().rev().copied().filter(|&i| todo[i]));
+        out.extend(
+            graph
+                .topological()
+                .iter()
+                .rev()
+                .copied()
+                .filter(|&i| todo[i]),
+        );
     }
     out
 }
 
 fn graph_of(set: &MigrationSet) -> Result<&Graph, PlanError> {
-    set.graph().map_err(|errors| PlanError::Graph(errors.to_vec()))
+    set.graph()
+        .map_err(|errors| PlanError::Graph(errors.to_vec()))
 }
 
 fn branch_of(r: &Resolver<'_>, label: Option<&str>) -> Result<Option<Ix>, TargetError> {
@@ -333,7 +358,12 @@ fn tips(graph: &Graph, members: &[bool]) -> Vec<Ix> {
 /// the tips of the applied revisions on it.
 fn current_on_branch(state: &State<'_>, b: Ix) -> Vec<Ix> {
     let g = state.graph;
-    let on: Vec<Ix> = state.rows.iter().copied().filter(|&h| g.shares_lineage(h, b)).collect();
+    let on: Vec<Ix> = state
+        .rows
+        .iter()
+        .copied()
+        .filter(|&h| g.shares_lineage(h, b))
+        .collect();
     if !on.is_empty() {
         return on;
     }
@@ -343,7 +373,11 @@ fn current_on_branch(state: &State<'_>, b: Ix) -> Vec<Ix> {
     tips(g, &members)
 }
 
-fn upgrade_targets(r: &Resolver<'_>, state: &State<'_>, target: &Target) -> Result<Vec<Ix>, TargetError> {
+fn upgrade_targets(
+    r: &Resolver<'_>,
+    state: &State<'_>,
+    target: &Target,
+) -> Result<Vec<Ix>, TargetError> {
     let g = r.graph;
     let wrong = || TargetError::WrongDirection {
         target: r.target.to_owned(),
@@ -359,7 +393,11 @@ fn upgrade_targets(r: &Resolver<'_>, state: &State<'_>, target: &Target) -> Resu
             Symbol::Base => Err(wrong()),
             _ => Ok(r.one(label.as_deref(), symbol)?.into_iter().collect()),
         },
-        Target::Relative { label, symbol, delta } => {
+        Target::Relative {
+            label,
+            symbol,
+            delta,
+        } => {
             let branch = branch_of(r, label.as_deref())?;
             let found = match (symbol, *delta > 0) {
                 (None, true) => {
@@ -402,7 +440,11 @@ fn downgrade_target(
             let branch = branch_of(r, label.as_deref())?;
             Ok((branch, r.one(None, symbol)?))
         }
-        Target::Relative { label, symbol, delta } => {
+        Target::Relative {
+            label,
+            symbol,
+            delta,
+        } => {
             let branch = branch_of(r, label.as_deref())?;
             match (symbol, *delta > 0) {
                 (None, true) => Err(TargetError::WrongDirection {
@@ -451,10 +493,8 @@ impl MigrationSet {
         let heads_before = state.ids(&state.rows);
         let resolver = Resolver { graph, target };
         let targets = upgrade_targets(&resolver, &state, &parsed)?;
-        check_overlap(graph, &targets).map_err(|(revision, others)| TargetError::Overlap {
-            revision,
-            others,
-        })?;
+        check_overlap(graph, &targets)
+            .map_err(|(revision, others)| TargetError::Overlap { revision, others })?;
         let required = graph.ancestors(&targets);
         let needs: Vec<bool> = required
             .iter()
@@ -553,7 +593,12 @@ impl MigrationSet {
     /// Plans a stamp: sets the version table to `targets` without running
     /// any SQL (Alembic's `stamp`). With `purge`, every row is deleted first
     /// (and rows unknown to this set are allowed).
-    pub fn plan_stamp(&self, current: &[&str], targets: &[&str], purge: bool) -> Result<StampPlan, PlanError> {
+    pub fn plan_stamp(
+        &self,
+        current: &[&str],
+        targets: &[&str],
+        purge: bool,
+    ) -> Result<StampPlan, PlanError> {
         let graph = graph_of(self)?;
         let none: [&str; 0] = [];
         let state = State::new(graph, self, if purge { &none } else { current })?;
@@ -577,7 +622,10 @@ impl MigrationSet {
                 (Symbol::Base, _) => Vec::new(),
                 (Symbol::Heads, None) => graph.real_heads().to_vec(),
                 (Symbol::Heads, Some(b)) => resolver.heads_of(Some(b)),
-                _ => resolver.one(label.as_deref(), &symbol)?.into_iter().collect(),
+                _ => resolver
+                    .one(label.as_deref(), &symbol)?
+                    .into_iter()
+                    .collect(),
             };
             let mut against = resolved.clone();
             against.extend(branch);
@@ -600,23 +648,44 @@ impl MigrationSet {
         let id = |i: Ix| graph.id(i).to_owned();
         let mut changes = Vec::new();
         for dest in dests {
-            let present: Vec<Ix> = filtered.iter().copied().filter(|f| rows.contains(f)).collect();
+            let present: Vec<Ix> = filtered
+                .iter()
+                .copied()
+                .filter(|f| rows.contains(f))
+                .collect();
             let change = match dest {
-                None => VersionChange::between(present.iter().map(|&i| id(i)).collect(), Vec::new()),
+                None => {
+                    VersionChange::between(present.iter().map(|&i| id(i)).collect(), Vec::new())
+                }
                 Some(d) if filtered.contains(&d) => continue,
                 Some(d) => {
                     let up = graph.ancestors(&[d]);
                     let down = graph.descendants(&[d]);
-                    let related: Vec<Ix> = present.iter().copied().filter(|&f| up[f] || down[f]).collect();
+                    let related: Vec<Ix> = present
+                        .iter()
+                        .copied()
+                        .filter(|&f| up[f] || down[f])
+                        .collect();
                     if rows.contains(&d) {
                         continue;
                     }
-                    let removed = if related.is_empty() { Vec::new() } else { present.clone() };
+                    let removed = if related.is_empty() {
+                        Vec::new()
+                    } else {
+                        present.clone()
+                    };
                     VersionChange::between(removed.iter().map(|&i| id(i)).collect(), vec![id(d)])
                 }
             };
-            rows.retain(|r| !change.delete.contains(&id(*r)) && change.update.as_ref().is_none_or(|u| u.0 != id(*r)));
-            for new in change.insert.iter().chain(change.update.as_ref().map(|u| &u.1)) {
+            rows.retain(|r| {
+                !change.delete.contains(&id(*r))
+                    && change.update.as_ref().is_none_or(|u| u.0 != id(*r))
+            });
+            for new in change
+                .insert
+                .iter()
+                .chain(change.update.as_ref().map(|u| &u.1))
+            {
                 if let Some(i) = self.index_of(new) {
                     rows.push(i);
                 }
@@ -640,12 +709,22 @@ impl MigrationSet {
         let graph = graph_of(self)?;
         let resolver = Resolver { graph, target };
         let ix: Vec<Ix> = match parse(target)? {
-            Target::Absolute { label, symbol: Symbol::Heads } => match label {
+            Target::Absolute {
+                label,
+                symbol: Symbol::Heads,
+            } => match label {
                 None => graph.real_heads().to_vec(),
                 Some(l) => resolver.heads_of(Some(resolver.branch(&l)?)),
             },
-            Target::Absolute { label, symbol } => resolver.one(label.as_deref(), &symbol)?.into_iter().collect(),
-            Target::Relative { label, symbol, delta } => {
+            Target::Absolute { label, symbol } => resolver
+                .one(label.as_deref(), &symbol)?
+                .into_iter()
+                .collect(),
+            Target::Relative {
+                label,
+                symbol,
+                delta,
+            } => {
                 let Some(symbol) = symbol else {
                     return Err(TargetError::NothingCurrent {
                         target: target.to_owned(),
@@ -653,7 +732,8 @@ impl MigrationSet {
                     .into());
                 };
                 let branch = branch_of(&resolver, label.as_deref())?;
-                let start = resolver.one(if delta > 0 { None } else { label.as_deref() }, &symbol)?;
+                let start =
+                    resolver.one(if delta > 0 { None } else { label.as_deref() }, &symbol)?;
                 resolver
                     .walk(start, delta, if delta > 0 { branch } else { None })?
                     .into_iter()

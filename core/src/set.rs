@@ -42,7 +42,10 @@ impl MigrationSet {
     /// Used by `embed_migrations!`: `revisions` sorted by id and validated at
     /// compile time, `heads` sorted. Not part of the public API.
     #[doc(hidden)]
-    pub const fn __embedded(revisions: &'static [Revision], heads: &'static [&'static str]) -> Self {
+    pub const fn __embedded(
+        revisions: &'static [Revision],
+        heads: &'static [&'static str],
+    ) -> Self {
         Self {
             revisions: Cow::Borrowed(revisions),
             heads: Names::Static(heads),
@@ -128,7 +131,10 @@ impl MigrationSet {
 fn build_graph(revisions: &[Revision], lines: &[HeaderLines]) -> Result<Graph, Vec<GraphError>> {
     let parents: Vec<Vec<&str>> = revisions.iter().map(|r| r.parents().collect()).collect();
     let depends: Vec<Vec<&str>> = revisions.iter().map(|r| r.depends_on().collect()).collect();
-    let labels: Vec<Vec<&str>> = revisions.iter().map(|r| r.branch_labels().collect()).collect();
+    let labels: Vec<Vec<&str>> = revisions
+        .iter()
+        .map(|r| r.branch_labels().collect())
+        .collect();
     let nodes: Vec<Node<'_>> = revisions
         .iter()
         .enumerate()

@@ -92,7 +92,10 @@ pub enum TargetError {
         ident: String,
     },
     /// A prefix matches several revisions.
-    #[error("`{ident}` matches several revisions: {}; type more characters", quoted_list(candidates))]
+    #[error(
+        "`{ident}` matches several revisions: {}; type more characters",
+        quoted_list(candidates)
+    )]
     Ambiguous {
         /// The prefix.
         ident: String,
@@ -116,7 +119,10 @@ pub enum TargetError {
         label: String,
     },
     /// `head` (or `label@head`) with several heads.
-    #[error("`{target}` is ambiguous: there are several heads ({}); name one with `<branch label>@head` or a revision id, use `heads` for all of them, or merge them with `retort merge`", quoted_list(heads))]
+    #[error(
+        "`{target}` is ambiguous: there are several heads ({}); name one with `<branch label>@head` or a revision id, use `heads` for all of them, or merge them with `retort merge`",
+        quoted_list(heads)
+    )]
     MultipleHeads {
         /// The target as given.
         target: String,
@@ -124,7 +130,10 @@ pub enum TargetError {
         heads: Vec<String>,
     },
     /// Several targets where one is an ancestor of another.
-    #[error("requested revision `{revision}` overlaps with other requested revisions {}", quoted_list(others))]
+    #[error(
+        "requested revision `{revision}` overlaps with other requested revisions {}",
+        quoted_list(others)
+    )]
     Overlap {
         /// The revision.
         revision: String,
@@ -154,7 +163,10 @@ pub enum TargetError {
         available: u64,
     },
     /// `+N`/`-N` with several current heads.
-    #[error("`{target}` is ambiguous: the database has several current heads ({}); name the branch with `<branch label>@{target}` or use `<revision>{target}`", quoted_list(heads))]
+    #[error(
+        "`{target}` is ambiguous: the database has several current heads ({}); name the branch with `<branch label>@{target}` or use `<revision>{target}`",
+        quoted_list(heads)
+    )]
     AmbiguousCurrent {
         /// The target as given.
         target: String,
@@ -343,10 +355,11 @@ impl<'g> Resolver<'g> {
 
     /// The revision a branch label (or revision id) before `@` stands for.
     pub(crate) fn branch(&self, label: &str) -> Result<Ix, TargetError> {
-        self.ident(label, None).map_err(|_| TargetError::NoSuchBranch {
-            label: label.to_owned(),
-            target: self.target.to_owned(),
-        })
+        self.ident(label, None)
+            .map_err(|_| TargetError::NoSuchBranch {
+                label: label.to_owned(),
+                target: self.target.to_owned(),
+            })
     }
 
     /// The versioned heads, restricted to a branch's lineage.
@@ -376,7 +389,11 @@ impl<'g> Resolver<'g> {
     }
 
     /// A symbol that must name one revision (`None` for `base`).
-    pub(crate) fn one(&self, label: Option<&str>, symbol: &Symbol) -> Result<Option<Ix>, TargetError> {
+    pub(crate) fn one(
+        &self,
+        label: Option<&str>,
+        symbol: &Symbol,
+    ) -> Result<Option<Ix>, TargetError> {
         let branch = match label {
             Some(label) => Some((self.branch(label)?, label)),
             None => None,
@@ -404,7 +421,12 @@ impl<'g> Resolver<'g> {
     /// Alembic's `_walk`: `steps` parent edges from `start` (`None` = below
     /// every base), choosing among children by `branch` lineage. Returns
     /// `Ok(None)` for base.
-    pub(crate) fn walk(&self, start: Option<Ix>, steps: i64, branch: Option<Ix>) -> Result<Option<Ix>, TargetError> {
+    pub(crate) fn walk(
+        &self,
+        start: Option<Ix>,
+        steps: i64,
+        branch: Option<Ix>,
+    ) -> Result<Option<Ix>, TargetError> {
         let g = self.graph;
         let mut at = start;
         let mut walked = 0u64;
@@ -416,7 +438,10 @@ impl<'g> Resolver<'g> {
                     Some(i) => g.children(i).to_vec(),
                 };
                 match branch {
-                    Some(b) => next.into_iter().filter(|&c| g.shares_lineage(c, b)).collect(),
+                    Some(b) => next
+                        .into_iter()
+                        .filter(|&c| g.shares_lineage(c, b))
+                        .collect(),
                     None => next,
                 }
             } else {
@@ -492,12 +517,29 @@ mod tests {
             assert_eq!(parse(text).unwrap(), expected, "{text}");
         }
         for bad in [
-            "", " head", "head ", "@head", "api@", "a@b@c", "+", "-x", "+0", "ab+1x", "a b", "a-b-1",
-            "+99999999999999999999", "ab.c", "+1junk",
+            "",
+            " head",
+            "head ",
+            "@head",
+            "api@",
+            "a@b@c",
+            "+",
+            "-x",
+            "+0",
+            "ab+1x",
+            "a b",
+            "a-b-1",
+            "+99999999999999999999",
+            "ab.c",
+            "+1junk",
         ] {
             let e = parse(bad).unwrap_err();
             assert!(matches!(e, TargetError::Syntax { .. }), "{bad}: {e}");
-            assert!(e.to_string().starts_with(&format!("invalid target `{bad}`: ")), "{e}");
+            assert!(
+                e.to_string()
+                    .starts_with(&format!("invalid target `{bad}`: ")),
+                "{e}"
+            );
         }
     }
 }

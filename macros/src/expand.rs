@@ -38,7 +38,9 @@ impl Parse for Args {
             } else {
                 return Err(syn::Error::new(
                     key.span(),
-                    format!("unknown option `{key}`: the only option is `allow_multiple_heads = true`"),
+                    format!(
+                        "unknown option `{key}`: the only option is `allow_multiple_heads = true`"
+                    ),
                 ));
             }
         }
@@ -78,19 +80,30 @@ fn combine(errors: impl IntoIterator<Item = String>, span: Span) -> Option<syn::
 fn manifest_dir(span: Span) -> syn::Result<PathBuf> {
     std::env::var_os("CARGO_MANIFEST_DIR")
         .map(PathBuf::from)
-        .ok_or_else(|| syn::Error::new(span, "CARGO_MANIFEST_DIR is not set: `embed_migrations!` must be compiled by cargo"))
+        .ok_or_else(|| {
+            syn::Error::new(
+                span,
+                "CARGO_MANIFEST_DIR is not set: `embed_migrations!` must be compiled by cargo",
+            )
+        })
 }
 
 fn embed(args: &Args) -> syn::Result<TokenStream> {
     let span = args.dir.span();
     let relative = args.dir.value();
     if relative.is_empty() {
-        return Err(syn::Error::new(span, "the migrations directory is empty: write a path relative to the crate root, such as \"migrations\""));
-    }
-    if Path::new(&relative).is_absolute() || relative.starts_with('/') || relative.starts_with('\\') {
         return Err(syn::Error::new(
             span,
-            format!("`{relative}` is an absolute path: write the migrations directory relative to the crate root (the directory of its Cargo.toml), such as \"migrations\""),
+            "the migrations directory is empty: write a path relative to the crate root, such as \"migrations\"",
+        ));
+    }
+    if Path::new(&relative).is_absolute() || relative.starts_with('/') || relative.starts_with('\\')
+    {
+        return Err(syn::Error::new(
+            span,
+            format!(
+                "`{relative}` is an absolute path: write the migrations directory relative to the crate root (the directory of its Cargo.toml), such as \"migrations\""
+            ),
         ));
     }
     let root = manifest_dir(span)?;
@@ -156,7 +169,9 @@ fn revision(rev: &Revision, path: &Path) -> TokenStream {
     let labels = names(rev.branch_labels());
     let message = rev.message();
     let create_date = match rev.create_date() {
-        Some(date) => quote!(::core::option::Option::Some(::retort::__private::Cow::Borrowed(#date))),
+        Some(date) => {
+            quote!(::core::option::Option::Some(::retort::__private::Cow::Borrowed(#date)))
+        }
         None => quote!(::core::option::Option::None),
     };
     let transactional = rev.is_transactional();
@@ -194,7 +209,9 @@ fn revision(rev: &Revision, path: &Path) -> TokenStream {
 
 fn generate(set: &MigrationSet, paths: &HashMap<String, PathBuf>) -> TokenStream {
     let revisions = set.revisions().iter().map(|rev| {
-        let path = paths.get(rev.path()).map_or(Path::new(""), PathBuf::as_path);
+        let path = paths
+            .get(rev.path())
+            .map_or(Path::new(""), PathBuf::as_path);
         revision(rev, path)
     });
     let heads: Vec<&str> = set.heads().collect();

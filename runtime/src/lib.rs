@@ -1,8 +1,30 @@
-//! retort's runtime: the [`Migrations`] type that `embed_migrations!`
-//! produces and that loads migration directories at run time.
+//! retort's runtime: applies revisions to PostgreSQL, MySQL/MariaDB and
+//! SQLite through sqlx, async or blocking.
+//!
+//! Depend on the `retort` crate, which re-exports everything here.
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+mod blocking;
+mod config;
+mod database;
+mod drift;
+mod driver;
+mod engine;
+mod error;
 mod migrations;
+mod report;
 pub mod split;
+pub mod testing;
+pub mod url;
 
-pub use migrations::Migrations;
+pub use blocking::Blocking;
+pub use config::{Config, TransactionMode};
+pub use database::Database;
+pub use drift::{Drift, Edited};
+pub use driver::HistoryEntry;
+pub use error::Error;
+pub use migrations::{Migrations, Migrator};
+pub use report::{CheckReport, PlannedStep, Report, StepReport};
 pub use retort_core::load::{LoadError, LoadErrors};
+pub use retort_core::plan::Direction;

@@ -1,13 +1,34 @@
-//! [`Migrations`]: the set of revisions a service carries.
+//! [`Migrations`]: the set of revisions a service carries, and the async
+//! API that applies them.
 
 use std::ops::Deref;
 use std::path::Path;
 
 use retort_core::MigrationSet;
 use retort_core::load::{LoadErrors, load_dir};
+use retort_core::plan::Direction;
+
+use crate::blocking::Blocking;
+use crate::config::Config;
+use crate::database::{Database, with_driver};
+use crate::driver::HistoryEntry;
+use crate::engine::{self, Locked};
+use crate::error::Error;
+use crate::report::{CheckReport, PlannedStep, Report};
 
 /// A validated set of revisions, embedded with `embed_migrations!` or
 /// loaded from a directory at run time; both behave the same.
+///
+/// Every method takes the database as anything that converts into a
+/// [`Database`]: an sqlx pool or connection, or a URL.
+///
+/// ```no_run
+/// # async fn run(pool: sqlx::PgPool) -> Result<(), retort_runtime::Error> {
+/// let migrations = retort_runtime::Migrations::from_dir("migrations")?;
+/// let report = migrations.upgrade(&pool, "head").await?;
+/// println!("{report}");
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Migrations {
     set: MigrationSet,
@@ -20,8 +41,8 @@ impl Migrations {
         Self { set }
     }
 
-    /// Loads and validates the revision files under `dir` (what the CLI does
-    /// with a migrations directory), reporting every problem at once.
+    /// Loads and validates the revision files under `dir` (what the CLI
+    /// does with a migrations directory), reporting every problem at once.
     pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self, LoadErrors> {
         let dir = dir.as_ref();
         let display = dir.to_string_lossy().replace('\\', "/");
@@ -32,6 +53,104 @@ impl Migrations {
     pub fn set(&self) -> &MigrationSet {
         &self.set
     }
+
+    /// These migrations with non-default settings.
+    ///
+    /// ```no_run
+    /// # async fn run(pool: sqlx::PgPool, m: &retort_runtime::Migrations) -> Result<(), retort_runtime::Error> {
+    /// use retort_runtime::Config;
+    /// m.with_config(Config::default().version_table("alembic_version"))
+    ///     .upgrade(&pool, "head")
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn with_config(&self, config: Config) -> Migrator<'_> {
+        Migrator {
+            set: &self.set,
+            config,
+        }
+    }
+
+    /// The blocking API, for code without an async runtime.
+    pub fn blocking(&self) -> Blocking<'_> {
+        Blocking::new(self.with_config(Config::default()))
+    }
+
+    /// Upgrades to `target` (`head`, `heads`, a revision, `+2`, `label@head`, ...).
+    ///
+    /// Takes the migration lock (so concurrent replicas apply each revision
+    /// once), verifies that no applied revision was edited, then runs each
+    /// revision in its own transaction with its bookkeeping. When the
+    /// database is already at `head`, answers from the version table
+    /// without locking.
+    pub async fn upgrade<'a>(
+        &self,
+        db: impl Into<Database<'a>>,
+        target: &str,
+    ) -> Result<Report, Error> {
+        self.with_config(Config::default())
+            .upgrade(db, target)
+            .await
+    }
+
+    /// Downgrades to `target` (`-1`, `base`, a revision, `label@-1`, ...).
+    pub async fn downgrade<'a>(
+        &self,
+        db: impl Into<Database<'a>>,
+        target: &str,
+    ) -> Result<Report, Error> {
+        self.with_config(Config::default())
+            .downgrade(db, target)
+            .await
+    }
+
+    /// The version table's rows (the applied heads), sorted.
+    pub async fn current<'a>(&self, db: impl Into<Database<'a>>) -> Result<Vec<String>, Error> {
+        self.with_config(Config::default()).current(db).await
+    }
+
+    /// The history table, oldest first.
+    pub async fn history<'a>(
+        &self,
+        db: impl Into<Database<'a>>,
+    ) -> Result<Vec<HistoryEntry>, Error> {
+        self.with_config(Config::default()).history(db).await
+    }
+
+    /// Sets the version table to `revision` without running any SQL.
+    pub async fn stamp<'a>(
+        &self,
+        db: impl Into<Database<'a>>,
+        revision: &str,
+    ) -> Result<Report, Error> {
+        self.with_config(Config::default())
+            .stamp(db, &[revision], false)
+            .await
+    }
+
+    /// Drift, heads, pending revisions and failed steps, without changing anything.
+    pub async fn check<'a>(&self, db: impl Into<Database<'a>>) -> Result<CheckReport, Error> {
+        self.with_config(Config::default()).check(db).await
+    }
+
+    /// A dry run: the steps of `upgrade` (or `downgrade`) to `target` and
+    /// the statements each would run, without executing anything.
+    pub async fn plan<'a>(
+        &self,
+        db: impl Into<Database<'a>>,
+        direction: Direction,
+        target: &str,
+    ) -> Result<Vec<PlannedStep>, Error> {
+        self.with_config(Config::default())
+            .plan(db, direction, target)
+            .await
+    }
+
+    /// Accepts intentional edits of applied revisions (records their new
+    /// checksums) and marks a failed step as resolved.
+    pub async fn repair<'a>(&self, db: impl Into<Database<'a>>) -> Result<Report, Error> {
+        self.with_config(Config::default()).repair(db).await
+    }
 }
 
 impl Deref for Migrations {
@@ -39,5 +158,105 @@ impl Deref for Migrations {
 
     fn deref(&self) -> &MigrationSet {
         &self.set
+    }
+}
+
+/// [`Migrations`] with a [`Config`]: the same methods.
+#[derive(Debug, Clone)]
+pub struct Migrator<'m> {
+    set: &'m MigrationSet,
+    config: Config,
+}
+
+impl<'m> Migrator<'m> {
+    /// The settings.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The blocking API with these settings.
+    pub fn blocking(&self) -> Blocking<'m> {
+        Blocking::new(self.clone())
+    }
+
+    async fn locked<'a>(&self, db: Database<'a>, op: Locked<'_>) -> Result<Report, Error> {
+        let set = self.set;
+        with_driver!(db, &self.config, |d| engine::locked(
+            &mut d,
+            set,
+            &self.config,
+            op
+        )
+        .await)
+    }
+
+    /// See [`Migrations::upgrade`].
+    pub async fn upgrade<'a>(
+        &self,
+        db: impl Into<Database<'a>>,
+        target: &str,
+    ) -> Result<Report, Error> {
+        self.locked(db.into(), Locked::Upgrade(target)).await
+    }
+
+    /// See [`Migrations::downgrade`].
+    pub async fn downgrade<'a>(
+        &self,
+        db: impl Into<Database<'a>>,
+        target: &str,
+    ) -> Result<Report, Error> {
+        self.locked(db.into(), Locked::Downgrade(target)).await
+    }
+
+    /// Sets the version table to `targets` without running SQL; with
+    /// `purge`, empties it first (Alembic's `stamp --purge`).
+    pub async fn stamp<'a>(
+        &self,
+        db: impl Into<Database<'a>>,
+        targets: &[&str],
+        purge: bool,
+    ) -> Result<Report, Error> {
+        self.locked(db.into(), Locked::Stamp { targets, purge })
+            .await
+    }
+
+    /// See [`Migrations::repair`].
+    pub async fn repair<'a>(&self, db: impl Into<Database<'a>>) -> Result<Report, Error> {
+        self.locked(db.into(), Locked::Repair).await
+    }
+
+    /// See [`Migrations::current`].
+    pub async fn current<'a>(&self, db: impl Into<Database<'a>>) -> Result<Vec<String>, Error> {
+        with_driver!(db.into(), &self.config, |d| engine::current(&mut d).await)
+    }
+
+    /// See [`Migrations::history`].
+    pub async fn history<'a>(
+        &self,
+        db: impl Into<Database<'a>>,
+    ) -> Result<Vec<HistoryEntry>, Error> {
+        with_driver!(db.into(), &self.config, |d| engine::history_of(&mut d)
+            .await)
+    }
+
+    /// See [`Migrations::check`].
+    pub async fn check<'a>(&self, db: impl Into<Database<'a>>) -> Result<CheckReport, Error> {
+        let set = self.set;
+        with_driver!(db.into(), &self.config, |d| engine::check(&mut d, set)
+            .await)
+    }
+
+    /// See [`Migrations::plan`].
+    pub async fn plan<'a>(
+        &self,
+        db: impl Into<Database<'a>>,
+        direction: Direction,
+        target: &str,
+    ) -> Result<Vec<PlannedStep>, Error> {
+        let set = self.set;
+        with_driver!(db.into(), &self.config, |d| engine::plan(
+            &mut d, set, direction, target
+        )
+        .await)
     }
 }

@@ -294,9 +294,15 @@ mod tests {
         let text = "INSERT INTO \"a;b\" VALUES ('x;''y'); -- tail; comment\n/* c; */ SELECT 1;";
         assert_eq!(
             sql(text, Dialect::Postgres),
-            ["INSERT INTO \"a;b\" VALUES ('x;''y')", "-- tail; comment\n/* c; */ SELECT 1"]
+            [
+                "INSERT INTO \"a;b\" VALUES ('x;''y')",
+                "-- tail; comment\n/* c; */ SELECT 1"
+            ]
         );
-        assert_eq!(sql("SELECT 1;;\n  ;-- only a comment;\n", Dialect::Sqlite), ["SELECT 1"]);
+        assert_eq!(
+            sql("SELECT 1;;\n  ;-- only a comment;\n", Dialect::Sqlite),
+            ["SELECT 1"]
+        );
         assert!(split("-- nothing\n/* here */", Dialect::Postgres).is_empty());
     }
 

@@ -28,7 +28,10 @@ fn parses_a_plain_revision() {
     assert_eq!(rev.id, "3f2a9c1b7d4e");
     assert_eq!(rev.parents, ["1a2b3c4d5e6f"]);
     assert_eq!(rev.message, "add users table with an email column");
-    assert_eq!(rev.create_date.as_deref(), Some("2026-11-24 15:30:00+00:00"));
+    assert_eq!(
+        rev.create_date.as_deref(),
+        Some("2026-11-24 15:30:00+00:00")
+    );
     assert!(rev.transactional);
     assert!(rev.depends_on.is_empty() && rev.branch_labels.is_empty());
     assert_eq!(
@@ -76,10 +79,17 @@ fn base_merge_labels_dependencies_and_flags() {
     assert_eq!(&text[rev.upgrade.range()], "");
     assert_eq!(rev.downgrade, None);
 
-    let base = parse("f", "-- Revision ID: b\n-- Revises:\n-- migrate:upgrade\nSELECT 1;").unwrap();
+    let base = parse(
+        "f",
+        "-- Revision ID: b\n-- Revises:\n-- migrate:upgrade\nSELECT 1;",
+    )
+    .unwrap();
     assert!(base.parents.is_empty());
     assert_eq!(base.message, "");
-    assert_eq!(&"-- Revision ID: b\n-- Revises:\n-- migrate:upgrade\nSELECT 1;"[base.upgrade.range()], "SELECT 1;");
+    assert_eq!(
+        &"-- Revision ID: b\n-- Revises:\n-- migrate:upgrade\nSELECT 1;"[base.upgrade.range()],
+        "SELECT 1;"
+    );
 }
 
 #[test]
@@ -94,33 +104,119 @@ fn keys_are_case_insensitive_and_free_comments_after_a_blank_line_are_fine() {
 fn sql_comments_inside_sections_are_sql() {
     let text = "-- Revision ID: abcd\n-- Revises:\n-- migrate:upgrade\n-- Revision ID: not a header\nSELECT 1;\n-- migrate:downgrade\n-- nothing\n";
     let rev = parse("f", text).unwrap();
-    assert_eq!(&text[rev.upgrade.range()], "-- Revision ID: not a header\nSELECT 1;\n");
+    assert_eq!(
+        &text[rev.upgrade.range()],
+        "-- Revision ID: not a header\nSELECT 1;\n"
+    );
 }
 
 #[test]
 fn errors_name_file_line_and_expectation() {
     let cases: &[(&str, u32, &str)] = &[
-        ("-- Revision ID: a\n-- Revises:\nSELECT 1;\n", 3, "expected a `-- Key: value` header line"),
-        ("-- Revision ID: a\n-- Revises:\n", 2, "missing `-- migrate:upgrade` line"),
+        (
+            "-- Revision ID: a\n-- Revises:\nSELECT 1;\n",
+            3,
+            "expected a `-- Key: value` header line",
+        ),
+        (
+            "-- Revision ID: a\n-- Revises:\n",
+            2,
+            "missing `-- migrate:upgrade` line",
+        ),
         ("", 1, "missing `-- migrate:upgrade`"),
-        ("-- Revises:\n-- migrate:upgrade\n", 2, "missing header key `Revision ID`"),
-        ("-- Revision ID: a\n-- migrate:upgrade\n", 2, "missing header key `Revises`"),
-        ("-- Revision ID: a\n-- Revision ID: b\n-- Revises:\n-- migrate:upgrade\n", 2, "duplicate header key `Revision ID` (first on line 1)"),
-        ("-- Revision ID: a\n-- Revisess: b\n-- migrate:upgrade\n", 2, "unknown header key `Revisess`"),
-        ("-- Revision ID: a\n-- Revises:\n-- just words\n-- migrate:upgrade\n", 3, "expected `-- Key: value` inside the header block"),
-        ("-- Revision ID: a-b\n-- Revises:\n-- migrate:upgrade\n", 1, "invalid revision id `a-b`"),
-        ("-- Revision ID: head\n-- Revises:\n-- migrate:upgrade\n", 1, "reserved"),
-        (&format!("-- Revision ID: {}\n-- Revises:\n-- migrate:upgrade\n", "a".repeat(33)), 1, "longer than 32"),
-        ("-- Revision ID: a\n-- Revises: b, b\n-- migrate:upgrade\n", 2, "`b` is listed twice in `Revises`"),
-        ("-- Revision ID: a\n-- Revises: a\n-- migrate:upgrade\n", 2, "revision `a` lists itself in `Revises`"),
-        ("-- Revision ID: a\n-- Revises:\n-- Depends On: a\n-- migrate:upgrade\n", 3, "lists itself in `Depends On`"),
-        ("-- Revision ID: a\n-- Revises:\n-- Branch Labels: x@y\n-- migrate:upgrade\n", 3, "invalid branch label `x@y`"),
-        ("-- Revision ID: a\n-- Revises:\n-- Transactional: maybe\n-- migrate:upgrade\n", 3, "invalid `Transactional` value `maybe`"),
-        ("-- Revision ID: a\n-- Revises:\n-- Create Date:\n-- migrate:upgrade\n", 3, "`Create Date` has an empty value"),
-        ("-- Revision ID: a\n-- Revises:\n-- migrate:upgrade\n-- migrate:upgrade\n", 4, "second `-- migrate:upgrade` line (the first is on line 3)"),
-        ("-- Revision ID: a\n-- Revises:\n-- migrate:upgrade\n-- migrate:downgrade\n-- migrate:downgrade\n", 5, "second `-- migrate:downgrade`"),
-        ("-- Revision ID: a\n-- Revises:\n-- migrate:downgrade\n-- migrate:upgrade\n", 3, "before `-- migrate:upgrade`"),
-        ("-- Revision ID: a\n-- Revises:\n-- migrate:upgrade\n-- migrate:down\n", 4, "unknown section marker `-- migrate:down`"),
+        (
+            "-- Revises:\n-- migrate:upgrade\n",
+            2,
+            "missing header key `Revision ID`",
+        ),
+        (
+            "-- Revision ID: a\n-- migrate:upgrade\n",
+            2,
+            "missing header key `Revises`",
+        ),
+        (
+            "-- Revision ID: a\n-- Revision ID: b\n-- Revises:\n-- migrate:upgrade\n",
+            2,
+            "duplicate header key `Revision ID` (first on line 1)",
+        ),
+        (
+            "-- Revision ID: a\n-- Revisess: b\n-- migrate:upgrade\n",
+            2,
+            "unknown header key `Revisess`",
+        ),
+        (
+            "-- Revision ID: a\n-- Revises:\n-- just words\n-- migrate:upgrade\n",
+            3,
+            "expected `-- Key: value` inside the header block",
+        ),
+        (
+            "-- Revision ID: a-b\n-- Revises:\n-- migrate:upgrade\n",
+            1,
+            "invalid revision id `a-b`",
+        ),
+        (
+            "-- Revision ID: head\n-- Revises:\n-- migrate:upgrade\n",
+            1,
+            "reserved",
+        ),
+        (
+            &format!(
+                "-- Revision ID: {}\n-- Revises:\n-- migrate:upgrade\n",
+                "a".repeat(33)
+            ),
+            1,
+            "longer than 32",
+        ),
+        (
+            "-- Revision ID: a\n-- Revises: b, b\n-- migrate:upgrade\n",
+            2,
+            "`b` is listed twice in `Revises`",
+        ),
+        (
+            "-- Revision ID: a\n-- Revises: a\n-- migrate:upgrade\n",
+            2,
+            "revision `a` lists itself in `Revises`",
+        ),
+        (
+            "-- Revision ID: a\n-- Revises:\n-- Depends On: a\n-- migrate:upgrade\n",
+            3,
+            "lists itself in `Depends On`",
+        ),
+        (
+            "-- Revision ID: a\n-- Revises:\n-- Branch Labels: x@y\n-- migrate:upgrade\n",
+            3,
+            "invalid branch label `x@y`",
+        ),
+        (
+            "-- Revision ID: a\n-- Revises:\n-- Transactional: maybe\n-- migrate:upgrade\n",
+            3,
+            "invalid `Transactional` value `maybe`",
+        ),
+        (
+            "-- Revision ID: a\n-- Revises:\n-- Create Date:\n-- migrate:upgrade\n",
+            3,
+            "`Create Date` has an empty value",
+        ),
+        (
+            "-- Revision ID: a\n-- Revises:\n-- migrate:upgrade\n-- migrate:upgrade\n",
+            4,
+            "second `-- migrate:upgrade` line (the first is on line 3)",
+        ),
+        (
+            "-- Revision ID: a\n-- Revises:\n-- migrate:upgrade\n-- migrate:downgrade\n-- migrate:downgrade\n",
+            5,
+            "second `-- migrate:downgrade`",
+        ),
+        (
+            "-- Revision ID: a\n-- Revises:\n-- migrate:downgrade\n-- migrate:upgrade\n",
+            3,
+            "before `-- migrate:upgrade`",
+        ),
+        (
+            "-- Revision ID: a\n-- Revises:\n-- migrate:upgrade\n-- migrate:down\n",
+            4,
+            "unknown section marker `-- migrate:down`",
+        ),
     ];
     for (text, line, message) in cases {
         let e = err(text);
@@ -128,7 +224,10 @@ fn errors_name_file_line_and_expectation() {
         assert_eq!(e.line, *line, "{text:?} -> {e}");
         let shown = e.to_string();
         assert!(shown.starts_with(&format!("m/x.sql:{line}: ")), "{shown}");
-        assert!(shown.contains(message), "{text:?}: `{shown}` lacks `{message}`");
+        assert!(
+            shown.contains(message),
+            "{text:?}: `{shown}` lacks `{message}`"
+        );
     }
 }
 
@@ -137,7 +236,10 @@ fn invalid_utf8_names_the_line() {
     let bytes = b"-- Revision ID: a\n-- Revises:\n-- migrate:upgrade\nSELECT '\xff';\n";
     let e = decode("m/x.sql", bytes).unwrap_err();
     assert_eq!(e.line, 4);
-    assert_eq!(e.to_string(), "m/x.sql:4: file is not valid UTF-8 (invalid byte sequence on this line)");
+    assert_eq!(
+        e.to_string(),
+        "m/x.sql:4: file is not valid UTF-8 (invalid byte sequence on this line)"
+    );
     assert_eq!(line_of_offset(b"a\r\nb\rc\nd", 8), 4);
 }
 

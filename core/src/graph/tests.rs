@@ -122,7 +122,11 @@ fn cycles_through_dependencies_and_self_contained_tails() {
     ])
     .unwrap_err();
     assert_eq!(errors.len(), 1, "{errors:?}");
-    assert!(errors[0].to_string().contains("revision cycle: "), "{}", errors[0]);
+    assert!(
+        errors[0].to_string().contains("revision cycle: "),
+        "{}",
+        errors[0]
+    );
 }
 
 #[test]

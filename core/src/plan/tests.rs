@@ -20,7 +20,10 @@ pub(crate) fn set(specs: &[(&str, &str, &str)]) -> MigrationSet {
 }
 
 fn ids(plan: &super::Plan<'_>) -> Vec<String> {
-    plan.steps.iter().map(|s| s.revision.id().to_owned()).collect()
+    plan.steps
+        .iter()
+        .map(|s| s.revision.id().to_owned())
+        .collect()
 }
 
 #[test]
@@ -54,9 +57,17 @@ fn irreversible_revisions_stop_a_downgrade_before_it_starts() {
 fn unknown_and_overlapping_rows_are_errors() {
     let s = set(&[("a1", "", ""), ("b2", "a1", "")]);
     let e = s.plan_upgrade(&["zz99"], "head").unwrap_err();
-    assert!(e.to_string().starts_with("the database records revision(s) `zz99`"), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("the database records revision(s) `zz99`"),
+        "{e}"
+    );
     let e = s.plan_upgrade(&["a1", "b2"], "head").unwrap_err();
-    assert!(e.to_string().contains("row `a1` is an ancestor of row(s) `b2`"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("row `a1` is an ancestor of row(s) `b2`"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -1,0 +1,147 @@
+//! [`Config`]: where retort keeps its bookkeeping and how it runs revisions.
+
+use std::time::Duration;
+
+use crate::error::Error;
+
+/// How revisions are grouped into transactions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum TransactionMode {
+    /// Each revision runs in its own transaction together with its
+    /// bookkeeping (the default): a failure leaves the previous revision applied.
+    #[default]
+    PerRevision,
+    /// A whole upgrade or downgrade runs in one transaction: a failure
+    /// leaves the database as it was. Refused on MySQL/MariaDB (DDL commits
+    /// implicitly there) and for plans with a `Transactional: false` revision.
+    Single,
+}
+
+/// Settings of a migration run.
+///
+/// ```
+/// use std::time::Duration;
+/// let config = retort_runtime::Config::default()
+///     .version_table("alembic_version")
+///     .lock_timeout(Duration::from_secs(30));
+/// assert_eq!(config.version_table_name(), "alembic_version");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub(crate) version_table: String,
+    pub(crate) history_table: String,
+    pub(crate) schema: Option<String>,
+    pub(crate) lock_timeout: Duration,
+    pub(crate) transaction_mode: TransactionMode,
+    pub(crate) verify_checksums: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            version_table: "retort_version".to_owned(),
+            history_table: "retort_history".to_owned(),
+            schema: None,
+            lock_timeout: Duration::from_secs(300),
+            transaction_mode: TransactionMode::PerRevision,
+            verify_checksums: true,
+        }
+    }
+}
+
+impl Config {
+    /// The version table (default `retort_version`): one row per applied
+    /// head, `version_num VARCHAR(32)` as in Alembic. Point it at
+    /// `alembic_version` to take over a database Alembic manages.
+    pub fn version_table(mut self, name: impl Into<String>) -> Self {
+        self.version_table = name.into();
+        self
+    }
+
+    /// The history table (default `retort_history`): one row per step.
+    pub fn history_table(mut self, name: impl Into<String>) -> Self {
+        self.history_table = name.into();
+        self
+    }
+
+    /// The schema (PostgreSQL) or database (MySQL) holding both tables;
+    /// default: the connection's current one. Ignored on SQLite.
+    pub fn schema(mut self, schema: impl Into<String>) -> Self {
+        self.schema = Some(schema.into());
+        self
+    }
+
+    /// How long to wait for another process's migration lock (default 5 minutes).
+    pub fn lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = timeout;
+        self
+    }
+
+    /// How revisions are grouped into transactions.
+    pub fn transaction_mode(mut self, mode: TransactionMode) -> Self {
+        self.transaction_mode = mode;
+        self
+    }
+
+    /// Whether upgrades first verify that no applied revision was edited
+    /// (default true). Turning it off is for emergencies; `repair` is the
+    /// way to accept an intentional edit.
+    pub fn verify_checksums(mut self, verify: bool) -> Self {
+        self.verify_checksums = verify;
+        self
+    }
+
+    /// The version table's name.
+    pub fn version_table_name(&self) -> &str {
+        &self.version_table
+    }
+
+    /// The history table's name.
+    pub fn history_table_name(&self) -> &str {
+        &self.history_table
+    }
+
+    /// The schema, if set.
+    pub fn schema_name(&self) -> Option<&str> {
+        self.schema.as_deref()
+    }
+
+    /// The lock timeout.
+    pub fn lock_timeout_duration(&self) -> Duration {
+        self.lock_timeout
+    }
+
+    /// Checks the identifiers: they are spliced into SQL, so only plain
+    /// names are allowed.
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        let names = [
+            ("version table", Some(self.version_table.as_str())),
+            ("history table", Some(self.history_table.as_str())),
+            ("schema", self.schema.as_deref()),
+        ];
+        for (what, name) in names {
+            let Some(name) = name else { continue };
+            let valid = !name.is_empty()
+                && name.len() <= 63
+                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                && !name.as_bytes()[0].is_ascii_digit();
+            if !valid {
+                return Err(Error::Config {
+                    setting: what,
+                    message: format!(
+                        "invalid name `{name}`: use 1 to 63 ASCII letters, digits and `_`, not starting with a digit"
+                    ),
+                });
+            }
+        }
+        if self.version_table == self.history_table {
+            return Err(Error::Config {
+                setting: "history table",
+                message: "the version table and the history table must be different tables"
+                    .to_owned(),
+            });
+        }
+        Ok(())
+    }
+}

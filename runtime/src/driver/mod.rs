@@ -1,0 +1,399 @@
+//! The one small trait each backend implements; everything else (planning,
+//! drift, the step protocol) is the shared engine's.
+//!
+//! Database-specific SQL lives only in the driver files.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use retort_core::plan::VersionChange;
+
+use crate::error::Error;
+use crate::split::Dialect;
+
+#[cfg(feature = "mysql")]
+pub(crate) mod mysql;
+#[cfg(feature = "postgres")]
+pub(crate) mod postgres;
+#[cfg(feature = "sqlite")]
+pub(crate) mod sqlite;
+
+/// A version-table row and what the history table recorded for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Row {
+    pub(crate) version: String,
+    /// Lineage hash recorded when the revision was last applied, stamped
+    /// or repaired; `None` when retort never recorded it (e.g. Alembic
+    /// applied it).
+    pub(crate) lineage: Option<String>,
+}
+
+/// The last history row, when it records a step that did not finish.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Attempt {
+    pub(crate) id: i64,
+    pub(crate) revision: String,
+    pub(crate) operation: String,
+    pub(crate) status: String,
+    pub(crate) statements_done: i64,
+    pub(crate) statement_count: i64,
+    pub(crate) error: Option<String>,
+}
+
+/// What the database says about its migrations.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct DbState {
+    pub(crate) rows: Vec<Row>,
+    pub(crate) unfinished: Option<Attempt>,
+}
+
+/// One row of the history table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct HistoryEntry {
+    /// Row id (increasing).
+    pub id: i64,
+    /// The revision.
+    pub revision: String,
+    /// `upgrade`, `downgrade`, `stamp`, `unstamp` or `repair`.
+    pub operation: String,
+    /// `applied`, `running`, `failed` or `resolved`.
+    pub status: String,
+    /// The revision's parents, space-separated.
+    pub parents: String,
+    /// The file's checksum when the step ran.
+    pub checksum: String,
+    /// The revision's lineage hash when the step ran.
+    pub lineage: String,
+    /// Statements in the section.
+    pub statement_count: i64,
+    /// Statements completed.
+    pub statements_done: i64,
+    /// The error, for failed steps.
+    pub error: Option<String>,
+    /// When the step started (UTC, as the database formats it).
+    pub started_at: String,
+    /// How long it took, in milliseconds.
+    pub duration_ms: Option<i64>,
+    /// The revision's downgrade SQL, kept so an older binary can roll back.
+    pub downgrade_sql: Option<String>,
+}
+
+/// A history row to insert.
+#[derive(Debug, Clone)]
+pub(crate) struct NewHistory<'a> {
+    pub(crate) revision: &'a str,
+    pub(crate) operation: &'static str,
+    pub(crate) status: &'static str,
+    pub(crate) parents: String,
+    pub(crate) checksum: String,
+    pub(crate) lineage: String,
+    pub(crate) statement_count: i64,
+    pub(crate) statements_done: i64,
+    pub(crate) downgrade_sql: Option<&'a str>,
+    /// Duration is measured from here when the row is written.
+    pub(crate) started: Option<Instant>,
+}
+
+impl NewHistory<'_> {
+    pub(crate) fn duration_ms(&self) -> Option<i64> {
+        self.started
+            .map(|s| i64::try_from(s.elapsed().as_millis()).unwrap_or(i64::MAX))
+    }
+}
+
+/// One operation of a step.
+#[derive(Debug, Clone)]
+pub(crate) enum Op<'a> {
+    /// A statement of the revision.
+    Sql(&'a str),
+    /// A version-table change.
+    Version(&'a VersionChange),
+    /// Insert a history row (returns its id in autocommit mode).
+    History(NewHistory<'a>),
+    /// Record progress of a running step.
+    Progress { id: i64, done: i64 },
+    /// Close a running step's history row.
+    Finish {
+        id: i64,
+        status: &'static str,
+        done: i64,
+        error: Option<String>,
+        duration_ms: i64,
+    },
+    /// Mark every unfinished history row resolved (`repair`).
+    ResolveUnfinished,
+    /// Delete every version-table row (`stamp --purge`).
+    PurgeVersions,
+}
+
+/// A failed transaction: which op failed (`None`: BEGIN or COMMIT).
+#[derive(Debug)]
+pub(crate) struct TxFailure {
+    pub(crate) op: Option<usize>,
+    pub(crate) source: sqlx::Error,
+}
+
+/// A driver's bookkeeping SQL, rendered once with its table names.
+pub(crate) struct Statements {
+    pub(crate) create_version: String,
+    pub(crate) create_history: String,
+    pub(crate) create_history_index: String,
+    pub(crate) read_rows: String,
+    pub(crate) read_rows_plain: String,
+    pub(crate) read_last: String,
+    pub(crate) read_history: String,
+    pub(crate) insert_history: String,
+    pub(crate) progress: String,
+    pub(crate) finish: String,
+    pub(crate) resolve: String,
+    pub(crate) update_version: String,
+    pub(crate) delete_version: String,
+    pub(crate) insert_version: String,
+    pub(crate) purge: String,
+}
+
+/// Defines `exec(conn, statements, op)` for a connection type; the
+/// closure runs the prepared history insert and returns the new row's id.
+macro_rules! exec_fn {
+    ($conn:ty, |$query:ident, $c:ident| $insert:block) => {
+        async fn exec(
+            $c: &mut $conn,
+            sql: &super::Statements,
+            op: &super::Op<'_>,
+        ) -> Result<Option<i64>, sqlx::Error> {
+            use super::Op;
+            let q = |text: &str| sqlx::query(sqlx::AssertSqlSafe(text.to_owned()));
+            match op {
+                Op::Sql(statement) => {
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(*statement))
+                        .execute(&mut *$c)
+                        .await?;
+                }
+                Op::Version(change) => {
+                    if let Some((from, to)) = &change.update {
+                        let done = q(&sql.update_version)
+                            .bind(to)
+                            .bind(from)
+                            .execute(&mut *$c)
+                            .await?;
+                        super::expect_one(done.rows_affected(), "update", from)?;
+                    }
+                    for id in &change.delete {
+                        let done = q(&sql.delete_version).bind(id).execute(&mut *$c).await?;
+                        super::expect_one(done.rows_affected(), "delete", id)?;
+                    }
+                    for id in &change.insert {
+                        q(&sql.insert_version).bind(id).execute(&mut *$c).await?;
+                    }
+                }
+                Op::History(h) => {
+                    let $query = q(&sql.insert_history)
+                        .bind(h.revision)
+                        .bind(h.operation)
+                        .bind(h.status)
+                        .bind(&h.parents)
+                        .bind(&h.checksum)
+                        .bind(&h.lineage)
+                        .bind(h.statement_count)
+                        .bind(h.statements_done)
+                        .bind(h.downgrade_sql)
+                        .bind(h.duration_ms())
+                        .bind(super::RETORT_VERSION)
+                        .bind(i64::from(retort_core::checksum::SCHEME_VERSION));
+                    return $insert;
+                }
+                Op::Progress { id, done } => {
+                    q(&sql.progress)
+                        .bind(done)
+                        .bind(id)
+                        .execute(&mut *$c)
+                        .await?;
+                }
+                Op::Finish {
+                    id,
+                    status,
+                    done,
+                    error,
+                    duration_ms,
+                } => {
+                    q(&sql.finish)
+                        .bind(*status)
+                        .bind(done)
+                        .bind(error.as_deref())
+                        .bind(duration_ms)
+                        .bind(id)
+                        .execute(&mut *$c)
+                        .await?;
+                }
+                Op::ResolveUnfinished => {
+                    q(&sql.resolve).execute(&mut *$c).await?;
+                }
+                Op::PurgeVersions => {
+                    q(&sql.purge).execute(&mut *$c).await?;
+                }
+            }
+            Ok(None)
+        }
+    };
+}
+pub(crate) use exec_fn;
+
+/// What every backend provides.
+pub(crate) trait Driver: Send {
+    /// The dialect, for statement splitting.
+    fn dialect(&self) -> Dialect;
+
+    /// True when DDL is transactional (PostgreSQL, SQLite).
+    fn transactional_ddl(&self) -> bool;
+
+    /// Takes the migration lock, waiting at most `timeout`.
+    fn lock(&mut self, timeout: Duration) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// Releases the migration lock.
+    fn unlock(&mut self) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// Creates the version and history tables if missing.
+    fn ensure_tables(&mut self) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// Reads the version table (with recorded lineage hashes) and the last
+    /// unfinished attempt; missing tables read as empty.
+    fn read_state(&mut self) -> impl Future<Output = Result<DbState, Error>> + Send;
+
+    /// The whole history, oldest first (empty when there is no table).
+    fn read_history(&mut self) -> impl Future<Output = Result<Vec<HistoryEntry>, Error>> + Send;
+
+    /// Runs `ops` in one transaction; on failure rolls back.
+    fn transaction(&mut self, ops: &[Op<'_>])
+    -> impl Future<Output = Result<(), TxFailure>> + Send;
+
+    /// Runs one op outside any transaction; returns the id of an inserted
+    /// history row.
+    fn autocommit(
+        &mut self,
+        op: &Op<'_>,
+    ) -> impl Future<Output = Result<Option<i64>, sqlx::Error>> + Send;
+}
+
+/// Waiting for the migration lock: the driver tries to take it (never with
+/// a blocking wait on the server) and calls [`LockWait::pause`] between
+/// tries, backing off from 20 ms to 1 s, for at most the timeout. Short
+/// tries keep waiting replicas from holding a snapshot that `CREATE INDEX
+/// CONCURRENTLY` would wait for, the deadlock Flyway users report.
+pub(crate) struct LockWait {
+    what: String,
+    timeout: Duration,
+    deadline: Instant,
+    pause: Duration,
+    waited: bool,
+}
+
+impl LockWait {
+    pub(crate) fn new(what: String, timeout: Duration) -> Self {
+        Self {
+            what,
+            timeout,
+            deadline: Instant::now() + timeout,
+            pause: Duration::from_millis(20),
+            waited: false,
+        }
+    }
+
+    /// Sleeps before the next try, or fails once the timeout is spent.
+    pub(crate) async fn pause(&mut self) -> Result<(), Error> {
+        if !self.waited {
+            tracing::info!(lock = %self.what, timeout_s = self.timeout.as_secs_f64(), "waiting for the migration lock held by another process");
+            self.waited = true;
+        }
+        let now = Instant::now();
+        if now >= self.deadline {
+            return Err(Error::LockTimeout {
+                what: self.what.clone(),
+                timeout: self.timeout,
+            });
+        }
+        tokio::time::sleep(self.pause.min(self.deadline - now)).await;
+        self.pause = (self.pause * 2).min(Duration::from_secs(1));
+        Ok(())
+    }
+
+    /// Logs the acquisition after a wait.
+    pub(crate) fn acquired(&self) {
+        if self.waited {
+            tracing::info!(lock = %self.what, "acquired the migration lock");
+        }
+    }
+}
+
+/// Quotes an identifier with `quote` (`"` or `` ` ``); names are validated
+/// by `Config::validate`, so this is belt and braces.
+pub(crate) fn quote_ident(name: &str, quote: char) -> String {
+    let doubled = format!("{quote}{quote}");
+    format!("{quote}{}{quote}", name.replace(quote, &doubled))
+}
+
+/// Recorded in every history row.
+pub(crate) const RETORT_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Alembic's check: a version-table UPDATE or DELETE must touch one row.
+pub(crate) fn expect_one(affected: u64, what: &str, id: &str) -> Result<(), sqlx::Error> {
+    if affected == 1 {
+        Ok(())
+    } else {
+        Err(sqlx::Error::Protocol(format!(
+            "expected to {what} one version-table row `{id}`, matched {affected} (was the version table changed by hand or by another tool meanwhile?)"
+        )))
+    }
+}
+
+/// Reads the columns `id, revision, operation, status, statements_done,
+/// statement_count, error`; `None` unless the step is unfinished.
+pub(crate) fn attempt_from<R>(row: &R) -> Result<Option<Attempt>, sqlx::Error>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let status: String = row.try_get(3)?;
+    if status != "running" && status != "failed" {
+        return Ok(None);
+    }
+    Ok(Some(Attempt {
+        id: row.try_get(0)?,
+        revision: row.try_get(1)?,
+        operation: row.try_get(2)?,
+        status,
+        statements_done: row.try_get(4)?,
+        statement_count: row.try_get(5)?,
+        error: row.try_get(6)?,
+    }))
+}
+
+/// Reads a history row selected with the columns of [`HistoryEntry`], in order.
+pub(crate) fn history_from<R>(row: &R) -> Result<HistoryEntry, sqlx::Error>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(HistoryEntry {
+        id: row.try_get(0)?,
+        revision: row.try_get(1)?,
+        operation: row.try_get(2)?,
+        status: row.try_get(3)?,
+        parents: row.try_get(4)?,
+        checksum: row.try_get(5)?,
+        lineage: row.try_get(6)?,
+        statement_count: row.try_get(7)?,
+        statements_done: row.try_get(8)?,
+        error: row.try_get(9)?,
+        started_at: row.try_get(10)?,
+        duration_ms: row.try_get(11)?,
+        downgrade_sql: row.try_get(12)?,
+    })
+}

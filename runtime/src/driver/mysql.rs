@@ -1,0 +1,303 @@
+//! MySQL/MariaDB: DDL is not transactional, so every revision runs
+//! statement by statement with its progress recorded (the engine's tracked
+//! protocol); the lock is `GET_LOCK` polled on a dedicated connection,
+//! released by the server when that connection ends.
+
+use std::ops::DerefMut;
+use std::time::Duration;
+
+use sqlx::mysql::MySqlConnection;
+use sqlx::{AssertSqlSafe, Connection, Row as _};
+
+use super::{DbState, Driver, HistoryEntry, LockWait, Op, Row, Statements, TxFailure, quote_ident};
+use crate::config::Config;
+use crate::error::Error;
+use crate::split::Dialect;
+
+fn statements(config: &Config) -> Statements {
+    let qualify = |table: &str| match &config.schema {
+        Some(schema) => format!("{}.{}", quote_ident(schema, '`'), quote_ident(table, '`')),
+        None => quote_ident(table, '`'),
+    };
+    let v = qualify(&config.version_table);
+    let h = qualify(&config.history_table);
+    let pk = quote_ident(&format!("{}_pkc", config.version_table), '`');
+    let ix = quote_ident(&format!("{}_revision_ix", config.history_table), '`');
+    Statements {
+        create_version: format!(
+            "CREATE TABLE IF NOT EXISTS {v} (version_num VARCHAR(32) NOT NULL, CONSTRAINT {pk} PRIMARY KEY (version_num))"
+        ),
+        create_history: format!(
+            "CREATE TABLE IF NOT EXISTS {h} (\
+             id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, \
+             revision VARCHAR(32) NOT NULL, \
+             operation VARCHAR(16) NOT NULL, \
+             status VARCHAR(16) NOT NULL, \
+             parents TEXT NOT NULL, \
+             checksum VARCHAR(64) NOT NULL, \
+             lineage VARCHAR(64) NOT NULL, \
+             statement_count BIGINT NOT NULL, \
+             statements_done BIGINT NOT NULL, \
+             error TEXT, \
+             downgrade_sql LONGTEXT, \
+             started_at DATETIME(6) NOT NULL, \
+             duration_ms BIGINT, \
+             retort_version VARCHAR(32) NOT NULL, \
+             checksum_scheme BIGINT NOT NULL, \
+             INDEX {ix} (revision, id)) \
+             ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+        ),
+        create_history_index: String::new(),
+        read_rows: format!(
+            "SELECT v.version_num, (SELECT h.lineage FROM {h} h WHERE h.revision = v.version_num \
+             AND h.status = 'applied' AND h.operation IN ('upgrade', 'stamp', 'repair') \
+             ORDER BY h.id DESC LIMIT 1) FROM {v} v"
+        ),
+        read_rows_plain: format!("SELECT version_num, CAST(NULL AS CHAR) FROM {v}"),
+        read_last: format!(
+            "SELECT id, revision, operation, status, statements_done, statement_count, error \
+             FROM {h} ORDER BY id DESC LIMIT 1"
+        ),
+        read_history: format!(
+            "SELECT id, revision, operation, status, parents, checksum, lineage, statement_count, \
+             statements_done, error, DATE_FORMAT(started_at, '%Y-%m-%dT%H:%i:%s.%fZ'), duration_ms, downgrade_sql \
+             FROM {h} ORDER BY id"
+        ),
+        insert_history: format!(
+            "INSERT INTO {h} (revision, operation, status, parents, checksum, lineage, statement_count, \
+             statements_done, downgrade_sql, duration_ms, retort_version, checksum_scheme, started_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(6))"
+        ),
+        progress: format!("UPDATE {h} SET statements_done = ? WHERE id = ?"),
+        finish: format!(
+            "UPDATE {h} SET status = ?, statements_done = ?, error = ?, duration_ms = ? WHERE id = ?"
+        ),
+        resolve: format!(
+            "UPDATE {h} SET status = 'resolved' WHERE status IN ('running', 'failed')"
+        ),
+        update_version: format!("UPDATE {v} SET version_num = ? WHERE version_num = ?"),
+        delete_version: format!("DELETE FROM {v} WHERE version_num = ?"),
+        insert_version: format!("INSERT INTO {v} (version_num) VALUES (?)"),
+        purge: format!("DELETE FROM {v}"),
+    }
+}
+
+/// `GET_LOCK` names are at most 64 characters: hash the table's name.
+fn lock_name(config: &Config) -> String {
+    let name = format!(
+        "{}.{}",
+        config.schema.as_deref().unwrap_or(""),
+        config.version_table
+    );
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in name.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("retort:{hash:016x}")
+}
+
+/// The MySQL/MariaDB driver.
+pub(crate) struct MySqlDriver<C> {
+    conn: C,
+    lock_conn: Option<MySqlConnection>,
+    /// Where to open a dedicated lock connection (pools and URLs).
+    lock_options: Option<std::sync::Arc<sqlx::mysql::MySqlConnectOptions>>,
+    sql: Statements,
+    name: String,
+    locked: bool,
+}
+
+impl<C> MySqlDriver<C>
+where
+    C: DerefMut<Target = MySqlConnection> + Send,
+{
+    pub(crate) fn new(
+        conn: C,
+        lock_options: Option<std::sync::Arc<sqlx::mysql::MySqlConnectOptions>>,
+        config: &Config,
+    ) -> Self {
+        Self {
+            conn,
+            lock_conn: None,
+            lock_options,
+            sql: statements(config),
+            name: lock_name(config),
+            locked: false,
+        }
+    }
+
+    /// Opens the dedicated lock connection on first use.
+    async fn open_lock_conn(&mut self) -> Result<(), Error> {
+        if self.lock_conn.is_none() {
+            if let Some(options) = &self.lock_options {
+                let conn = MySqlConnection::connect_with(options)
+                    .await
+                    .map_err(|e| Error::database("opening the lock connection", e))?;
+                self.lock_conn = Some(conn);
+            }
+        }
+        Ok(())
+    }
+
+    fn lock_conn(&mut self) -> &mut MySqlConnection {
+        match &mut self.lock_conn {
+            Some(conn) => conn,
+            None => &mut self.conn,
+        }
+    }
+
+    /// Closes the dedicated lock connection.
+    pub(crate) async fn close(mut self) {
+        if let Some(conn) = self.lock_conn.take() {
+            let _ = conn.close().await;
+        }
+    }
+}
+
+fn missing_table(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("42S02"))
+}
+
+impl<C> Driver for MySqlDriver<C>
+where
+    C: DerefMut<Target = MySqlConnection> + Send,
+{
+    fn dialect(&self) -> Dialect {
+        Dialect::MySql
+    }
+
+    fn transactional_ddl(&self) -> bool {
+        false
+    }
+
+    async fn lock(&mut self, timeout: Duration) -> Result<(), Error> {
+        self.open_lock_conn().await?;
+        let name = self.name.clone();
+        let mut wait = LockWait::new(format!("MySQL named lock `{name}`"), timeout);
+        loop {
+            let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, 0)")
+                .bind(&name)
+                .fetch_one(self.lock_conn())
+                .await
+                .map_err(|e| Error::database("taking the migration lock", e))?;
+            if got == Some(1) {
+                break;
+            }
+            wait.pause().await?;
+        }
+        wait.acquired();
+        self.locked = true;
+        Ok(())
+    }
+
+    async fn unlock(&mut self) -> Result<(), Error> {
+        if !std::mem::replace(&mut self.locked, false) {
+            return Ok(());
+        }
+        let name = self.name.clone();
+        sqlx::query_scalar::<_, Option<i64>>("SELECT RELEASE_LOCK(?)")
+            .bind(&name)
+            .fetch_one(self.lock_conn())
+            .await
+            .map_err(|e| Error::database("releasing the migration lock", e))?;
+        Ok(())
+    }
+
+    async fn ensure_tables(&mut self) -> Result<(), Error> {
+        for sql in [&self.sql.create_version, &self.sql.create_history] {
+            sqlx::raw_sql(AssertSqlSafe(sql.as_str()))
+                .execute(&mut *self.conn)
+                .await
+                .map_err(|e| Error::database("creating the version and history tables", e))?;
+        }
+        Ok(())
+    }
+
+    async fn read_state(&mut self) -> Result<DbState, Error> {
+        let context = |e| Error::database("reading the version table", e);
+        let rows = match sqlx::query(AssertSqlSafe(self.sql.read_rows.as_str()))
+            .fetch_all(&mut *self.conn)
+            .await
+        {
+            Err(e) if missing_table(&e) => {
+                match sqlx::query(AssertSqlSafe(self.sql.read_rows_plain.as_str()))
+                    .fetch_all(&mut *self.conn)
+                    .await
+                {
+                    Err(e) if missing_table(&e) => Vec::new(),
+                    other => other.map_err(context)?,
+                }
+            }
+            other => other.map_err(context)?,
+        };
+        let rows = rows
+            .iter()
+            .map(|r| {
+                Ok(Row {
+                    version: r.try_get(0)?,
+                    lineage: r.try_get(1)?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(context)?;
+        let last = match sqlx::query(AssertSqlSafe(self.sql.read_last.as_str()))
+            .fetch_optional(&mut *self.conn)
+            .await
+        {
+            Err(e) if missing_table(&e) => None,
+            other => other.map_err(|e| Error::database("reading the history table", e))?,
+        };
+        let unfinished = last
+            .map(|r| super::attempt_from(&r))
+            .transpose()
+            .map_err(|e| Error::database("reading the history table", e))?
+            .flatten();
+        Ok(DbState { rows, unfinished })
+    }
+
+    async fn read_history(&mut self) -> Result<Vec<HistoryEntry>, Error> {
+        match sqlx::query(AssertSqlSafe(self.sql.read_history.as_str()))
+            .fetch_all(&mut *self.conn)
+            .await
+        {
+            Err(e) if missing_table(&e) => Ok(Vec::new()),
+            Err(e) => Err(Error::database("reading the history table", e)),
+            Ok(rows) => rows
+                .iter()
+                .map(super::history_from)
+                .collect::<Result<_, _>>()
+                .map_err(|e| Error::database("reading the history table", e)),
+        }
+    }
+
+    async fn transaction(&mut self, ops: &[Op<'_>]) -> Result<(), TxFailure> {
+        let mut tx = self
+            .conn
+            .begin()
+            .await
+            .map_err(|source| TxFailure { op: None, source })?;
+        for (i, op) in ops.iter().enumerate() {
+            exec(&mut tx, &self.sql, op)
+                .await
+                .map_err(|source| TxFailure {
+                    op: Some(i),
+                    source,
+                })?;
+        }
+        tx.commit()
+            .await
+            .map_err(|source| TxFailure { op: None, source })
+    }
+
+    async fn autocommit(&mut self, op: &Op<'_>) -> Result<Option<i64>, sqlx::Error> {
+        exec(&mut self.conn, &self.sql, op).await
+    }
+}
+
+super::exec_fn!(MySqlConnection, |query, conn| {
+    let done = query.execute(&mut *conn).await?;
+    Ok(Some(
+        i64::try_from(done.last_insert_id()).unwrap_or(i64::MAX),
+    ))
+});

@@ -1,0 +1,305 @@
+//! PostgreSQL: transactional DDL; the lock is a session-level advisory lock
+//! taken with `pg_try_advisory_lock` polls on a dedicated connection, so
+//! waiting replicas never hold a snapshot that `CREATE INDEX CONCURRENTLY`
+//! would wait for, and the server releases it if the process dies.
+
+use std::ops::DerefMut;
+use std::time::Duration;
+
+use sqlx::postgres::PgConnection;
+use sqlx::{AssertSqlSafe, Connection, Row as _};
+
+use super::{DbState, Driver, HistoryEntry, LockWait, Op, Row, Statements, TxFailure, quote_ident};
+use crate::config::Config;
+use crate::error::Error;
+use crate::split::Dialect;
+
+fn statements(config: &Config) -> Statements {
+    let qualify = |table: &str| match &config.schema {
+        Some(schema) => format!("{}.{}", quote_ident(schema, '"'), quote_ident(table, '"')),
+        None => quote_ident(table, '"'),
+    };
+    let v = qualify(&config.version_table);
+    let h = qualify(&config.history_table);
+    let pk = quote_ident(&format!("{}_pkc", config.version_table), '"');
+    let ix = quote_ident(&format!("{}_revision_ix", config.history_table), '"');
+    Statements {
+        create_version: format!(
+            "CREATE TABLE IF NOT EXISTS {v} (version_num VARCHAR(32) NOT NULL, CONSTRAINT {pk} PRIMARY KEY (version_num))"
+        ),
+        create_history: format!(
+            "CREATE TABLE IF NOT EXISTS {h} (\
+             id BIGSERIAL PRIMARY KEY, \
+             revision VARCHAR(32) NOT NULL, \
+             operation VARCHAR(16) NOT NULL, \
+             status VARCHAR(16) NOT NULL, \
+             parents TEXT NOT NULL, \
+             checksum VARCHAR(64) NOT NULL, \
+             lineage VARCHAR(64) NOT NULL, \
+             statement_count BIGINT NOT NULL, \
+             statements_done BIGINT NOT NULL, \
+             error TEXT, \
+             downgrade_sql TEXT, \
+             started_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(), \
+             duration_ms BIGINT, \
+             retort_version VARCHAR(32) NOT NULL, \
+             checksum_scheme BIGINT NOT NULL)"
+        ),
+        create_history_index: format!("CREATE INDEX IF NOT EXISTS {ix} ON {h} (revision, id)"),
+        read_rows: format!(
+            "SELECT v.version_num::text, (SELECT h.lineage::text FROM {h} h WHERE h.revision = v.version_num \
+             AND h.status = 'applied' AND h.operation IN ('upgrade', 'stamp', 'repair') \
+             ORDER BY h.id DESC LIMIT 1) FROM {v} v"
+        ),
+        read_rows_plain: format!("SELECT version_num::text, NULL::text FROM {v}"),
+        read_last: format!(
+            "SELECT id, revision::text, operation::text, status::text, statements_done, statement_count, error \
+             FROM {h} ORDER BY id DESC LIMIT 1"
+        ),
+        read_history: format!(
+            "SELECT id, revision::text, operation::text, status::text, parents, checksum::text, lineage::text, \
+             statement_count, statements_done, error, \
+             to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), duration_ms, downgrade_sql \
+             FROM {h} ORDER BY id"
+        ),
+        insert_history: format!(
+            "INSERT INTO {h} (revision, operation, status, parents, checksum, lineage, statement_count, \
+             statements_done, downgrade_sql, duration_ms, retort_version, checksum_scheme) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id"
+        ),
+        progress: format!("UPDATE {h} SET statements_done = $1 WHERE id = $2"),
+        finish: format!(
+            "UPDATE {h} SET status = $1, statements_done = $2, error = $3, duration_ms = $4 WHERE id = $5"
+        ),
+        resolve: format!(
+            "UPDATE {h} SET status = 'resolved' WHERE status IN ('running', 'failed')"
+        ),
+        update_version: format!("UPDATE {v} SET version_num = $1 WHERE version_num = $2"),
+        delete_version: format!("DELETE FROM {v} WHERE version_num = $1"),
+        insert_version: format!("INSERT INTO {v} (version_num) VALUES ($1)"),
+        purge: format!("DELETE FROM {v}"),
+    }
+}
+
+/// 64-bit FNV-1a: a stable advisory-lock key for a version table.
+fn lock_key(config: &Config) -> i64 {
+    let name = format!(
+        "retort:{}.{}",
+        config.schema.as_deref().unwrap_or(""),
+        config.version_table
+    );
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in name.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    i64::from_ne_bytes(hash.to_ne_bytes())
+}
+
+/// The PostgreSQL driver; the lock lives on `lock_conn` when there is one
+/// (pools and URLs), else on the work connection itself.
+pub(crate) struct PgDriver<C> {
+    conn: C,
+    lock_conn: Option<PgConnection>,
+    /// Where to open a dedicated lock connection (pools and URLs).
+    lock_options: Option<std::sync::Arc<sqlx::postgres::PgConnectOptions>>,
+    sql: Statements,
+    key: i64,
+    locked: bool,
+}
+
+impl<C> PgDriver<C>
+where
+    C: DerefMut<Target = PgConnection> + Send,
+{
+    pub(crate) fn new(
+        conn: C,
+        lock_options: Option<std::sync::Arc<sqlx::postgres::PgConnectOptions>>,
+        config: &Config,
+    ) -> Self {
+        Self {
+            conn,
+            lock_conn: None,
+            lock_options,
+            sql: statements(config),
+            key: lock_key(config),
+            locked: false,
+        }
+    }
+
+    /// Opens the dedicated lock connection on first use.
+    async fn open_lock_conn(&mut self) -> Result<(), Error> {
+        if self.lock_conn.is_none() {
+            if let Some(options) = &self.lock_options {
+                let conn = PgConnection::connect_with(options)
+                    .await
+                    .map_err(|e| Error::database("opening the lock connection", e))?;
+                self.lock_conn = Some(conn);
+            }
+        }
+        Ok(())
+    }
+
+    fn lock_conn(&mut self) -> &mut PgConnection {
+        match &mut self.lock_conn {
+            Some(conn) => conn,
+            None => &mut self.conn,
+        }
+    }
+
+    /// Closes the dedicated lock connection.
+    pub(crate) async fn close(mut self) {
+        if let Some(conn) = self.lock_conn.take() {
+            let _ = conn.close().await;
+        }
+    }
+}
+
+fn missing_table(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("42P01"))
+}
+
+impl<C> Driver for PgDriver<C>
+where
+    C: DerefMut<Target = PgConnection> + Send,
+{
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    fn transactional_ddl(&self) -> bool {
+        true
+    }
+
+    async fn lock(&mut self, timeout: Duration) -> Result<(), Error> {
+        self.open_lock_conn().await?;
+        let key = self.key;
+        let mut wait = LockWait::new(format!("PostgreSQL advisory lock {key}"), timeout);
+        loop {
+            let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                .bind(key)
+                .fetch_one(self.lock_conn())
+                .await
+                .map_err(|e| Error::database("taking the migration lock", e))?;
+            if got {
+                break;
+            }
+            wait.pause().await?;
+        }
+        wait.acquired();
+        self.locked = true;
+        Ok(())
+    }
+
+    async fn unlock(&mut self) -> Result<(), Error> {
+        if !std::mem::replace(&mut self.locked, false) {
+            return Ok(());
+        }
+        let key = self.key;
+        sqlx::query_scalar::<_, bool>("SELECT pg_advisory_unlock($1)")
+            .bind(key)
+            .fetch_one(self.lock_conn())
+            .await
+            .map_err(|e| Error::database("releasing the migration lock", e))?;
+        Ok(())
+    }
+
+    async fn ensure_tables(&mut self) -> Result<(), Error> {
+        for sql in [
+            &self.sql.create_version,
+            &self.sql.create_history,
+            &self.sql.create_history_index,
+        ] {
+            sqlx::raw_sql(AssertSqlSafe(sql.as_str()))
+                .execute(&mut *self.conn)
+                .await
+                .map_err(|e| Error::database("creating the version and history tables", e))?;
+        }
+        Ok(())
+    }
+
+    async fn read_state(&mut self) -> Result<DbState, Error> {
+        let context = |e| Error::database("reading the version table", e);
+        let rows = match sqlx::query(AssertSqlSafe(self.sql.read_rows.as_str()))
+            .fetch_all(&mut *self.conn)
+            .await
+        {
+            Err(e) if missing_table(&e) => {
+                match sqlx::query(AssertSqlSafe(self.sql.read_rows_plain.as_str()))
+                    .fetch_all(&mut *self.conn)
+                    .await
+                {
+                    Err(e) if missing_table(&e) => Vec::new(),
+                    other => other.map_err(context)?,
+                }
+            }
+            other => other.map_err(context)?,
+        };
+        let rows = rows
+            .iter()
+            .map(|r| {
+                Ok(Row {
+                    version: r.try_get(0)?,
+                    lineage: r.try_get(1)?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(context)?;
+        let last = match sqlx::query(AssertSqlSafe(self.sql.read_last.as_str()))
+            .fetch_optional(&mut *self.conn)
+            .await
+        {
+            Err(e) if missing_table(&e) => None,
+            other => other.map_err(|e| Error::database("reading the history table", e))?,
+        };
+        let unfinished = last
+            .map(|r| super::attempt_from(&r))
+            .transpose()
+            .map_err(|e| Error::database("reading the history table", e))?
+            .flatten();
+        Ok(DbState { rows, unfinished })
+    }
+
+    async fn read_history(&mut self) -> Result<Vec<HistoryEntry>, Error> {
+        match sqlx::query(AssertSqlSafe(self.sql.read_history.as_str()))
+            .fetch_all(&mut *self.conn)
+            .await
+        {
+            Err(e) if missing_table(&e) => Ok(Vec::new()),
+            Err(e) => Err(Error::database("reading the history table", e)),
+            Ok(rows) => rows
+                .iter()
+                .map(super::history_from)
+                .collect::<Result<_, _>>()
+                .map_err(|e| Error::database("reading the history table", e)),
+        }
+    }
+
+    async fn transaction(&mut self, ops: &[Op<'_>]) -> Result<(), TxFailure> {
+        let mut tx = self
+            .conn
+            .begin()
+            .await
+            .map_err(|source| TxFailure { op: None, source })?;
+        for (i, op) in ops.iter().enumerate() {
+            exec(&mut tx, &self.sql, op)
+                .await
+                .map_err(|source| TxFailure {
+                    op: Some(i),
+                    source,
+                })?;
+        }
+        tx.commit()
+            .await
+            .map_err(|source| TxFailure { op: None, source })
+    }
+
+    async fn autocommit(&mut self, op: &Op<'_>) -> Result<Option<i64>, sqlx::Error> {
+        exec(&mut self.conn, &self.sql, op).await
+    }
+}
+
+super::exec_fn!(PgConnection, |query, conn| {
+    let id: i64 = query.fetch_one(&mut *conn).await?.try_get(0)?;
+    Ok(Some(id))
+});

@@ -1,0 +1,316 @@
+//! SQLite: transactional DDL; the lock is an OS file lock on
+//! `<database>.retort-lock`, which works across processes and is released
+//! by the OS when the process dies.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::ops::DerefMut;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+use sqlx::{AssertSqlSafe, Connection, Row as _};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+use super::{DbState, Driver, HistoryEntry, LockWait, Op, Row, Statements, TxFailure, quote_ident};
+use crate::config::Config;
+use crate::error::Error;
+use crate::split::Dialect;
+
+/// Serialises migrations of in-memory databases within the process (they
+/// cannot be shared with another process).
+static MEMORY_LOCK: LazyLock<Arc<Mutex<()>>> = LazyLock::new(|| Arc::new(Mutex::new(())));
+
+fn statements(config: &Config) -> Statements {
+    let v = quote_ident(&config.version_table, '"');
+    let h = quote_ident(&config.history_table, '"');
+    let pk = quote_ident(&format!("{}_pkc", config.version_table), '"');
+    let ix = quote_ident(&format!("{}_revision_ix", config.history_table), '"');
+    Statements {
+        create_version: format!(
+            "CREATE TABLE IF NOT EXISTS {v} (version_num VARCHAR(32) NOT NULL, CONSTRAINT {pk} PRIMARY KEY (version_num))"
+        ),
+        create_history: format!(
+            "CREATE TABLE IF NOT EXISTS {h} (\
+                 id INTEGER PRIMARY KEY AUTOINCREMENT, \
+                 revision VARCHAR(32) NOT NULL, \
+                 operation VARCHAR(16) NOT NULL, \
+                 status VARCHAR(16) NOT NULL, \
+                 parents TEXT NOT NULL, \
+                 checksum CHAR(64) NOT NULL, \
+                 lineage CHAR(64) NOT NULL, \
+                 statement_count INTEGER NOT NULL, \
+                 statements_done INTEGER NOT NULL, \
+                 error TEXT, \
+                 downgrade_sql TEXT, \
+                 started_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')), \
+                 duration_ms INTEGER, \
+                 retort_version VARCHAR(32) NOT NULL, \
+                 checksum_scheme INTEGER NOT NULL)"
+        ),
+        create_history_index: format!("CREATE INDEX IF NOT EXISTS {ix} ON {h} (revision, id)"),
+        read_rows: format!(
+            "SELECT v.version_num, (SELECT h.lineage FROM {h} h WHERE h.revision = v.version_num \
+                 AND h.status = 'applied' AND h.operation IN ('upgrade', 'stamp', 'repair') \
+                 ORDER BY h.id DESC LIMIT 1) FROM {v} v"
+        ),
+        read_rows_plain: format!("SELECT version_num, NULL FROM {v}"),
+        read_last: format!(
+            "SELECT id, revision, operation, status, statements_done, statement_count, error \
+                 FROM {h} ORDER BY id DESC LIMIT 1"
+        ),
+        read_history: format!(
+            "SELECT id, revision, operation, status, parents, checksum, lineage, statement_count, \
+                 statements_done, error, started_at, duration_ms, downgrade_sql FROM {h} ORDER BY id"
+        ),
+        insert_history: format!(
+            "INSERT INTO {h} (revision, operation, status, parents, checksum, lineage, statement_count, \
+                 statements_done, downgrade_sql, duration_ms, retort_version, checksum_scheme) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ),
+        progress: format!("UPDATE {h} SET statements_done = ? WHERE id = ?"),
+        finish: format!(
+            "UPDATE {h} SET status = ?, statements_done = ?, error = ?, duration_ms = ? WHERE id = ?"
+        ),
+        resolve: format!(
+            "UPDATE {h} SET status = 'resolved' WHERE status IN ('running', 'failed')"
+        ),
+        update_version: format!("UPDATE {v} SET version_num = ? WHERE version_num = ?"),
+        delete_version: format!("DELETE FROM {v} WHERE version_num = ?"),
+        insert_version: format!("INSERT INTO {v} (version_num) VALUES (?)"),
+        purge: format!("DELETE FROM {v}"),
+    }
+}
+
+/// How the lock is held.
+enum Held {
+    File(File),
+    Memory(#[allow(dead_code)] OwnedMutexGuard<()>),
+}
+
+/// The SQLite driver over an owned or borrowed connection.
+pub(crate) struct SqliteDriver<C> {
+    conn: C,
+    sql: Statements,
+    lock_path: Option<PathBuf>,
+    held: Option<Held>,
+}
+
+/// Connect options for a URL: creates the file if missing, as users of
+/// `sqlite://app.db` expect.
+pub(crate) fn options(url: &str) -> Result<SqliteConnectOptions, sqlx::Error> {
+    Ok(SqliteConnectOptions::from_str(url)?.create_if_missing(true))
+}
+
+/// The lock file for a database file (`None` for in-memory databases).
+pub(crate) fn lock_path(options: &SqliteConnectOptions) -> Option<PathBuf> {
+    let file = options.get_filename();
+    let name = file.to_string_lossy();
+    if name.is_empty()
+        || name == ":memory:"
+        || name.starts_with("file::memory:")
+        || options_in_memory(&name)
+    {
+        return None;
+    }
+    let mut path = file.as_os_str().to_owned();
+    path.push(".retort-lock");
+    Some(PathBuf::from(path))
+}
+
+fn options_in_memory(name: &str) -> bool {
+    name.contains("mode=memory")
+}
+
+impl<C> SqliteDriver<C>
+where
+    C: DerefMut<Target = SqliteConnection> + Send,
+{
+    pub(crate) fn new(conn: C, config: &Config, lock_path: Option<PathBuf>) -> Self {
+        Self {
+            conn,
+            sql: statements(config),
+            lock_path,
+            held: None,
+        }
+    }
+
+    fn try_file_lock(path: &Path) -> Result<Option<File>, Error> {
+        let lock_err = |source| Error::LockFile {
+            path: path.display().to_string(),
+            source,
+        };
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+            .map_err(lock_err)?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(file)),
+            Err(TryLockError::WouldBlock) => Ok(None),
+            Err(TryLockError::Error(e)) => Err(lock_err(e)),
+        }
+    }
+
+    async fn rows(&mut self) -> Result<Vec<Row>, sqlx::Error> {
+        let rows = match sqlx::query(AssertSqlSafe(self.sql.read_rows.as_str()))
+            .fetch_all(&mut *self.conn)
+            .await
+        {
+            Err(e) if missing_table(&e) => {
+                match sqlx::query(AssertSqlSafe(self.sql.read_rows_plain.as_str()))
+                    .fetch_all(&mut *self.conn)
+                    .await
+                {
+                    Err(e) if missing_table(&e) => return Ok(Vec::new()),
+                    other => other?,
+                }
+            }
+            other => other?,
+        };
+        rows.iter()
+            .map(|r| {
+                Ok(Row {
+                    version: r.try_get(0)?,
+                    lineage: r.try_get(1)?,
+                })
+            })
+            .collect()
+    }
+}
+
+fn missing_table(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.message().starts_with("no such table"))
+}
+
+impl<C> Driver for SqliteDriver<C>
+where
+    C: DerefMut<Target = SqliteConnection> + Send,
+{
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
+    fn transactional_ddl(&self) -> bool {
+        true
+    }
+
+    async fn lock(&mut self, timeout: Duration) -> Result<(), Error> {
+        match self.lock_path.clone() {
+            Some(path) => {
+                let mut wait = LockWait::new(format!("lock file {}", path.display()), timeout);
+                let file = loop {
+                    if let Some(file) = Self::try_file_lock(&path)? {
+                        break file;
+                    }
+                    wait.pause().await?;
+                };
+                wait.acquired();
+                self.held = Some(Held::File(file));
+            }
+            None => {
+                let guard = tokio::time::timeout(timeout, MEMORY_LOCK.clone().lock_owned())
+                    .await
+                    .map_err(|_| Error::LockTimeout {
+                        what: "in-process lock of in-memory SQLite databases".to_owned(),
+                        timeout,
+                    })?;
+                self.held = Some(Held::Memory(guard));
+            }
+        }
+        Ok(())
+    }
+
+    async fn unlock(&mut self) -> Result<(), Error> {
+        if let Some(Held::File(file)) = self.held.take() {
+            file.unlock().map_err(|source| Error::LockFile {
+                path: self
+                    .lock_path
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+                source,
+            })?;
+        }
+        Ok(())
+    }
+
+    async fn ensure_tables(&mut self) -> Result<(), Error> {
+        for sql in [
+            &self.sql.create_version,
+            &self.sql.create_history,
+            &self.sql.create_history_index,
+        ] {
+            sqlx::raw_sql(AssertSqlSafe(sql.as_str()))
+                .execute(&mut *self.conn)
+                .await
+                .map_err(|e| Error::database("creating the version and history tables", e))?;
+        }
+        Ok(())
+    }
+
+    async fn read_state(&mut self) -> Result<DbState, Error> {
+        let rows = self
+            .rows()
+            .await
+            .map_err(|e| Error::database("reading the version table", e))?;
+        let last = match sqlx::query(AssertSqlSafe(self.sql.read_last.as_str()))
+            .fetch_optional(&mut *self.conn)
+            .await
+        {
+            Err(e) if missing_table(&e) => None,
+            other => other.map_err(|e| Error::database("reading the history table", e))?,
+        };
+        let unfinished = last
+            .map(|r| super::attempt_from(&r))
+            .transpose()
+            .map_err(|e| Error::database("reading the history table", e))?
+            .flatten();
+        Ok(DbState { rows, unfinished })
+    }
+
+    async fn read_history(&mut self) -> Result<Vec<HistoryEntry>, Error> {
+        match sqlx::query(AssertSqlSafe(self.sql.read_history.as_str()))
+            .fetch_all(&mut *self.conn)
+            .await
+        {
+            Err(e) if missing_table(&e) => Ok(Vec::new()),
+            Err(e) => Err(Error::database("reading the history table", e)),
+            Ok(rows) => rows
+                .iter()
+                .map(super::history_from)
+                .collect::<Result<_, _>>()
+                .map_err(|e| Error::database("reading the history table", e)),
+        }
+    }
+
+    async fn transaction(&mut self, ops: &[Op<'_>]) -> Result<(), TxFailure> {
+        let mut tx = self
+            .conn
+            .begin()
+            .await
+            .map_err(|source| TxFailure { op: None, source })?;
+        for (i, op) in ops.iter().enumerate() {
+            exec(&mut tx, &self.sql, op)
+                .await
+                .map_err(|source| TxFailure {
+                    op: Some(i),
+                    source,
+                })?;
+        }
+        tx.commit()
+            .await
+            .map_err(|source| TxFailure { op: None, source })
+    }
+
+    async fn autocommit(&mut self, op: &Op<'_>) -> Result<Option<i64>, sqlx::Error> {
+        exec(&mut self.conn, &self.sql, op).await
+    }
+}
+
+super::exec_fn!(SqliteConnection, |query, conn| {
+    let done = query.execute(&mut *conn).await?;
+    Ok(Some(done.last_insert_rowid()))
+});

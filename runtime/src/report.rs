@@ -1,0 +1,159 @@
+//! What the runtime's operations return.
+
+use std::fmt;
+use std::time::Duration;
+
+use retort_core::plan::{Direction, Step, VersionChange};
+
+use crate::drift::Drift;
+
+/// One step that ran.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StepReport {
+    /// The revision.
+    pub revision: String,
+    /// Its message.
+    pub message: String,
+    /// Upgrade or downgrade.
+    pub direction: Direction,
+    /// How long it took (zero in single-transaction mode, where only the
+    /// whole run is timed).
+    pub duration: Duration,
+}
+
+impl StepReport {
+    pub(crate) fn new(step: &Step<'_>, duration: Duration) -> Self {
+        Self {
+            revision: step.revision.id().to_owned(),
+            message: step.revision.message().to_owned(),
+            direction: step.direction,
+            duration,
+        }
+    }
+}
+
+/// The outcome of `upgrade`, `downgrade`, `stamp` or `repair`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Report {
+    /// Upgrade or downgrade; `None` for stamp and repair.
+    pub direction: Option<Direction>,
+    /// The steps that ran, in order.
+    pub steps: Vec<StepReport>,
+    /// Version-table rows before, sorted.
+    pub heads_before: Vec<String>,
+    /// Version-table rows after, sorted.
+    pub heads_after: Vec<String>,
+}
+
+impl Report {
+    /// True when nothing ran.
+    pub fn is_noop(&self) -> bool {
+        self.steps.is_empty() && self.heads_before == self.heads_after
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.steps.is_empty() {
+            match self.direction {
+                Some(_) => write!(f, "nothing to do; at {}", show_heads(&self.heads_after))?,
+                None => write!(
+                    f,
+                    "{} -> {}",
+                    show_heads(&self.heads_before),
+                    show_heads(&self.heads_after)
+                )?,
+            }
+            return Ok(());
+        }
+        for step in &self.steps {
+            writeln!(
+                f,
+                "{} {} ({:.1} ms): {}",
+                step.direction.as_str(),
+                step.revision,
+                step.duration.as_secs_f64() * 1000.0,
+                step.message
+            )?;
+        }
+        write!(f, "now at {}", show_heads(&self.heads_after))
+    }
+}
+
+fn show_heads(heads: &[String]) -> String {
+    if heads.is_empty() {
+        "base".to_owned()
+    } else {
+        heads.join(", ")
+    }
+}
+
+/// The outcome of `check`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CheckReport {
+    /// The version-table rows.
+    pub current: Vec<String>,
+    /// The migration set's heads.
+    pub heads: Vec<String>,
+    /// Revisions not yet applied (towards `heads`).
+    pub pending: Vec<String>,
+    /// Drift between the database and the files.
+    pub drift: Drift,
+    /// An unfinished or failed step, described.
+    pub failed: Option<String>,
+}
+
+impl CheckReport {
+    /// True when the database is at the single head, with no drift and no
+    /// failed step.
+    pub fn is_ok(&self) -> bool {
+        self.problems().is_empty()
+    }
+
+    /// Each problem, in plain words.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.heads.len() > 1 {
+            problems.push(format!(
+                "the migrations have {} heads ({}); merge them with `retort merge`",
+                self.heads.len(),
+                self.heads.join(", ")
+            ));
+        }
+        if !self.pending.is_empty() {
+            problems.push(format!(
+                "{} revision(s) not applied: {}",
+                self.pending.len(),
+                self.pending.join(", ")
+            ));
+        }
+        if !self.drift.is_empty() {
+            problems.push(self.drift.to_string());
+        }
+        if let Some(failed) = &self.failed {
+            problems.push(failed.clone());
+        }
+        problems
+    }
+}
+
+/// One step of a dry run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PlannedStep {
+    /// The revision.
+    pub revision: String,
+    /// Its file.
+    pub file: String,
+    /// Upgrade or downgrade.
+    pub direction: Direction,
+    /// Whether it would run in a transaction.
+    pub transactional: bool,
+    /// The statements it would run, in order.
+    pub statements: Vec<String>,
+    /// What it would do to the version table.
+    pub version: VersionChange,
+}
