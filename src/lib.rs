@@ -53,7 +53,7 @@ pub use retort_runtime::*;
 /// Cargo recompiles when an embedded file *changes*, but cannot know that a
 /// file was *added*. Add a build script so it does:
 ///
-/// ```no_run
+/// ```text
 /// // build.rs
 /// fn main() {
 ///     println!("cargo:rerun-if-changed=migrations");

@@ -80,7 +80,7 @@ pub enum GraphError {
         line: u32,
     },
     /// Parents and dependencies form a cycle.
-    #[error("{file}:{line}: revision cycle: {}", .cycle.join(" -> "))]
+    #[error("{file}:{line}: revision cycle: {}", .cycle.iter().map(|id| format!("`{id}`")).collect::<Vec<_>>().join(" -> "))]
     Cycle {
         /// The ids along the cycle, each revising (or depending on) the next,
         /// first repeated at the end.

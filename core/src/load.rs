@@ -57,7 +57,13 @@ pub enum LoadError {
     Parse(#[from] ParseError),
     /// The revisions do not form a valid graph.
     #[error(transparent)]
-    Graph(#[from] GraphError),
+    Graph(Box<GraphError>),
+}
+
+impl From<GraphError> for LoadError {
+    fn from(e: GraphError) -> Self {
+        Self::Graph(Box::new(e))
+    }
 }
 
 /// Every problem found while loading a migration directory (at least one).

@@ -552,15 +552,16 @@ impl MigrationSet {
             .zip(&state.applied)
             .map(|(&d, &a)| d && a)
             .collect();
-        if let Some(t) = dest {
-            if !drop.iter().any(|&d| d) && !state.rows.contains(&t) {
-                return Err(TargetError::WrongDirection {
-                    target: target.to_owned(),
-                    direction: "downgrade",
-                    heads: heads_before,
-                }
-                .into());
+        if let Some(t) = dest
+            && !drop.iter().any(|&d| d)
+            && !state.rows.contains(&t)
+        {
+            return Err(TargetError::WrongDirection {
+                target: target.to_owned(),
+                direction: "downgrade",
+                heads: heads_before,
             }
+            .into());
         }
         let order = alembic_order(graph, &drop, &state.rows.clone());
         let irreversible: Vec<String> = order

@@ -342,13 +342,13 @@ impl<'g> Resolver<'g> {
                 }
             }
         };
-        if let Some((b, label)) = branch {
-            if !g.shares_lineage(found, b) {
-                return Err(TargetError::NotInBranch {
-                    revision: g.id(found).to_owned(),
-                    label: label.to_owned(),
-                });
-            }
+        if let Some((b, label)) = branch
+            && !g.shares_lineage(found, b)
+        {
+            return Err(TargetError::NotInBranch {
+                revision: g.id(found).to_owned(),
+                label: label.to_owned(),
+            });
         }
         Ok(found)
     }

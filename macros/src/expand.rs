@@ -20,11 +20,17 @@ struct Args {
 impl Parse for Args {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         if input.is_empty() {
-            return Err(input.error(
+            return Err(syn::Error::new(
+                Span::call_site(),
                 "expected the migrations directory, relative to the crate root: `embed_migrations!(\"migrations\")`",
             ));
         }
-        let dir: LitStr = input.parse()?;
+        let dir: LitStr = input.parse().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "expected the migrations directory as a string literal, relative to the crate root, such as `\"migrations\"`",
+            )
+        })?;
         let mut allow_multiple_heads = false;
         while !input.is_empty() {
             input.parse::<Token![,]>()?;
@@ -34,7 +40,10 @@ impl Parse for Args {
             let key: syn::Ident = input.parse()?;
             if key == "allow_multiple_heads" {
                 input.parse::<Token![=]>()?;
-                allow_multiple_heads = input.parse::<LitBool>()?.value;
+                allow_multiple_heads = input
+                    .parse::<LitBool>()
+                    .map_err(|e| syn::Error::new(e.span(), "`allow_multiple_heads` takes `true` or `false`"))?
+                    .value;
             } else {
                 return Err(syn::Error::new(
                     key.span(),
@@ -94,7 +103,7 @@ fn embed(args: &Args) -> syn::Result<TokenStream> {
     if relative.is_empty() {
         return Err(syn::Error::new(
             span,
-            "the migrations directory is empty: write a path relative to the crate root, such as \"migrations\"",
+            "the migrations directory path is empty: write a path relative to the crate root, such as \"migrations\"",
         ));
     }
     if Path::new(&relative).is_absolute() || relative.starts_with('/') || relative.starts_with('\\')

@@ -73,11 +73,11 @@ pub(crate) async fn locked<D: Driver>(
     config: &Config,
     op: Locked<'_>,
 ) -> Result<Report, Error> {
-    if let Locked::Upgrade(target) = op {
-        if let Some(report) = already_at_head(d, set, config, target).await? {
-            tracing::info!(heads = ?report.heads_after, "database is already at head");
-            return Ok(report);
-        }
+    if let Locked::Upgrade(target) = op
+        && let Some(report) = already_at_head(d, set, config, target).await?
+    {
+        tracing::info!(heads = ?report.heads_after, "database is already at head");
+        return Ok(report);
     }
     d.lock(config.lock_timeout).await?;
     let result = run_locked(d, set, config, op).await;
@@ -500,12 +500,11 @@ async fn repair<D: Driver>(
     let mut ops: Vec<Op<'_>> = vec![Op::ResolveUnfinished];
     let mut repaired: Vec<&str> = drift.edited.iter().map(|e| e.revision.as_str()).collect();
     for row in &state.rows {
-        if let Some(rev) = set.get(&row.version) {
-            if row.lineage.as_deref() != Some(rev.lineage().to_hex().as_str())
-                && !repaired.contains(&rev.id())
-            {
-                repaired.push(rev.id());
-            }
+        if let Some(rev) = set.get(&row.version)
+            && row.lineage.as_deref() != Some(rev.lineage().to_hex().as_str())
+            && !repaired.contains(&rev.id())
+        {
+            repaired.push(rev.id());
         }
     }
     for id in &repaired {

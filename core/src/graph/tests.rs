@@ -93,7 +93,7 @@ fn every_problem_is_reported_at_once() {
         "m/f.sql:6: branch label `lbl` is declared by revision `f` and by `e` (m/e.sql:6)",
         "m/b.sql:4: revision `b` revises `nope`, which is not a revision in this set",
         "m/e.sql:5: revision `e` depends on `ghost`, which is neither a revision nor a branch label in this set",
-        "m/c.sql:4: revision cycle: c -> d -> c",
+        "m/c.sql:4: revision cycle: `c` -> `d` -> `c`",
     ];
     assert_eq!(text, expect);
 }

@@ -129,13 +129,13 @@ where
 
     /// Opens the dedicated lock connection on first use.
     async fn open_lock_conn(&mut self) -> Result<(), Error> {
-        if self.lock_conn.is_none() {
-            if let Some(options) = &self.lock_options {
-                let conn = PgConnection::connect_with(options)
-                    .await
-                    .map_err(|e| Error::database("opening the lock connection", e))?;
-                self.lock_conn = Some(conn);
-            }
+        if self.lock_conn.is_none()
+            && let Some(options) = &self.lock_options
+        {
+            let conn = PgConnection::connect_with(options)
+                .await
+                .map_err(|e| Error::database("opening the lock connection", e))?;
+            self.lock_conn = Some(conn);
         }
         Ok(())
     }
