@@ -77,3 +77,8 @@ pub mod __private {
         source
     }
 }
+
+/// The README's Rust examples, compiled as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
