@@ -26,8 +26,20 @@ const F: &str = "f6f6f6f6f6f6";
 /// Each revision creates (and its downgrade drops) the table `t_<letter>`.
 fn branched() -> (tempfile::TempDir, Migrations) {
     let dir = common::write_revisions(&[
-        (A, "", "", "CREATE TABLE t_a (id INT PRIMARY KEY);", "DROP TABLE t_a;"),
-        (B, A, "", "CREATE TABLE t_b (id INT PRIMARY KEY);", "DROP TABLE t_b;"),
+        (
+            A,
+            "",
+            "",
+            "CREATE TABLE t_a (id INT PRIMARY KEY);",
+            "DROP TABLE t_a;",
+        ),
+        (
+            B,
+            A,
+            "",
+            "CREATE TABLE t_b (id INT PRIMARY KEY);",
+            "DROP TABLE t_b;",
+        ),
         (
             C,
             B,
@@ -35,7 +47,13 @@ fn branched() -> (tempfile::TempDir, Migrations) {
             "CREATE TABLE t_c (id INT PRIMARY KEY);",
             "DROP TABLE t_c;",
         ),
-        (D, B, "", "CREATE TABLE t_d (id INT PRIMARY KEY);", "DROP TABLE t_d;"),
+        (
+            D,
+            B,
+            "",
+            "CREATE TABLE t_d (id INT PRIMARY KEY);",
+            "DROP TABLE t_d;",
+        ),
         (
             M,
             &format!("{C}, {D}"),
@@ -43,7 +61,13 @@ fn branched() -> (tempfile::TempDir, Migrations) {
             "CREATE TABLE t_m (id INT PRIMARY KEY);",
             "DROP TABLE t_m;",
         ),
-        (F, M, "", "CREATE TABLE t_f (id INT PRIMARY KEY);", "DROP TABLE t_f;"),
+        (
+            F,
+            M,
+            "",
+            "CREATE TABLE t_f (id INT PRIMARY KEY);",
+            "DROP TABLE t_f;",
+        ),
     ]);
     let migrations = Migrations::from_dir(dir.path()).expect("valid revisions");
     (dir, migrations)
@@ -71,8 +95,11 @@ impl Expected {
     }
 
     fn push(&mut self, revision: &str, operation: &str) {
-        self.history
-            .push((revision.to_owned(), operation.to_owned(), "applied".to_owned()));
+        self.history.push((
+            revision.to_owned(),
+            operation.to_owned(),
+            "applied".to_owned(),
+        ));
     }
 
     /// Checks `current`, `history` and the user tables.
@@ -131,7 +158,9 @@ async fn walk_branch_and_merge(db: &TestDb) {
     let r = m.upgrade(url, "d4d4").await.unwrap();
     assert_eq!(ids(&r), [D]);
     expected.push(D, "upgrade");
-    expected.check(&m, db, &[C, D], &["t_a", "t_b", "t_c", "t_d"]).await;
+    expected
+        .check(&m, db, &[C, D], &["t_a", "t_b", "t_c", "t_d"])
+        .await;
 
     // Upgrading to an applied revision does nothing.
     let r = m.upgrade(url, C).await.unwrap();
@@ -145,7 +174,9 @@ async fn walk_branch_and_merge(db: &TestDb) {
         ),
         "{e:?}"
     );
-    expected.check(&m, db, &[C, D], &["t_a", "t_b", "t_c", "t_d"]).await;
+    expected
+        .check(&m, db, &[C, D], &["t_a", "t_b", "t_c", "t_d"])
+        .await;
 
     // head: the merge (two rows become one), then F.
     let r = m.upgrade(url, "head").await.unwrap();
@@ -306,8 +337,20 @@ async fn upgrade_to_revision_and_relative(db: &TestDb) {
 /// `label@head` work.
 async fn multiple_heads(db: &TestDb) {
     let dir = common::write_revisions(&[
-        (A, "", "", "CREATE TABLE t_a (id INT PRIMARY KEY);", "DROP TABLE t_a;"),
-        (B, A, "", "CREATE TABLE t_b (id INT PRIMARY KEY);", "DROP TABLE t_b;"),
+        (
+            A,
+            "",
+            "",
+            "CREATE TABLE t_a (id INT PRIMARY KEY);",
+            "DROP TABLE t_a;",
+        ),
+        (
+            B,
+            A,
+            "",
+            "CREATE TABLE t_b (id INT PRIMARY KEY);",
+            "DROP TABLE t_b;",
+        ),
         (
             C,
             A,
@@ -341,7 +384,9 @@ async fn multiple_heads(db: &TestDb) {
     let r = m.upgrade(url, "heads").await.unwrap();
     assert_eq!(ids(&r), [B]);
     expected.push(B, "upgrade");
-    expected.check(&m, db, &[B, C], &["t_a", "t_b", "t_c"]).await;
+    expected
+        .check(&m, db, &[B, C], &["t_a", "t_b", "t_c"])
+        .await;
     assert!(m.upgrade(url, "heads").await.unwrap().is_noop());
 
     // -1 with two current heads is ambiguous; other@-1 is not.

@@ -354,23 +354,49 @@ fn tips(graph: &Graph, members: &[bool]) -> Vec<Ix> {
         .collect()
 }
 
-/// The current rows on branch `b`, or, when the branch is not among them,
-/// the tips of the applied revisions on it.
-fn current_on_branch(state: &State<'_>, b: Ix) -> Vec<Ix> {
+/// The current rows on branch `b`.
+fn rows_on_branch(state: &State<'_>, b: Ix) -> Vec<Ix> {
     let g = state.graph;
-    let on: Vec<Ix> = state
+    state
         .rows
         .iter()
         .copied()
         .filter(|&h| g.shares_lineage(h, b))
-        .collect();
+        .collect()
+}
+
+/// Where `label@+N` counts from: the current rows on branch `b`, or, when
+/// the branch is not among them, the tips of the applied revisions on it
+/// (the point where the branch forks off what is applied).
+fn current_on_branch(state: &State<'_>, b: Ix) -> Vec<Ix> {
+    let on = rows_on_branch(state, b);
     if !on.is_empty() {
         return on;
     }
+    let g = state.graph;
     let members: Vec<bool> = (0..g.len())
         .map(|i| state.applied[i] && g.shares_lineage(i, b))
         .collect();
     tips(g, &members)
+}
+
+/// Where `label@-N` counts from: the current rows on branch `b`, or, when
+/// none is, the applied revisions on it that no applied revision revises (a
+/// branch head applied only as a dependency of another branch; Alembic's
+/// `_get_all_current`). Unlike [`current_on_branch`], a fork point whose
+/// applied children all lie on other branches does not count: the branch
+/// itself is not applied, and counting down from there would remove the
+/// other branches.
+fn heads_on_branch(state: &State<'_>, b: Ix) -> Vec<Ix> {
+    let on = rows_on_branch(state, b);
+    if !on.is_empty() {
+        return on;
+    }
+    let g = state.graph;
+    (0..g.len())
+        .filter(|&i| state.applied[i] && g.shares_lineage(i, b))
+        .filter(|&i| !g.children(i).iter().any(|&c| state.applied[c]))
+        .collect()
 }
 
 fn upgrade_targets(
@@ -458,7 +484,7 @@ fn downgrade_target(
                 }
                 (None, false) => {
                     let start = match branch {
-                        Some(b) => current_on_branch(state, b),
+                        Some(b) => heads_on_branch(state, b),
                         None => state.rows.clone(),
                     };
                     match start.as_slice() {

@@ -239,7 +239,12 @@ impl GraphDef {
             .map(|(i, r)| (r.name.to_owned(), self.id_of(i, r.name)))
             .collect();
         let to_name = to_id.iter().map(|(n, i)| (i.clone(), n.clone())).collect();
-        let map = |names: &[&str]| names.iter().map(|n| translate(n, &to_id)).collect::<Vec<_>>();
+        let map = |names: &[&str]| {
+            names
+                .iter()
+                .map(|n| translate(n, &to_id))
+                .collect::<Vec<_>>()
+        };
         let files = self
             .revs
             .iter()
@@ -254,7 +259,11 @@ impl GraphDef {
             .collect();
         let set = MigrationSet::from_parsed(files)
             .unwrap_or_else(|e| panic!("{}: invalid graph: {e:?}", self.name));
-        Built { set, to_id, to_name }
+        Built {
+            set,
+            to_id,
+            to_name,
+        }
     }
 }
 
@@ -422,6 +431,7 @@ fn cases() -> Vec<Case> {
         case(&LIN, &[], Down("base"), ok(&[], &[]), "TVT::RevisionPathTest::test_downgrade_base_no_version (#31)"),
         case(&LIN, &["E"], Down("base+9"), err(OutOfRange, &["`base+9`", "only 5 step"]), "verified: _parse_downgrade_target, Walked too far (#32)"),
         case(&LIN, &["D"], Stamp("base"), ok(&[], &[]), "TVT::RevisionPathTest::test_stamp_to_base (#33)"),
+        case(&LIN, &["C"], Up("base"), err(WrongDirection, &["`base`", "not a valid upgrade target", "`C`"]), "deviation: `upgrade base` is an error (docs/targets.md); Alembic does nothing (verified: _collect_upgrade_revisions, get_revisions('base') is empty)"),
         case(&LIN, &["A"], Up("+1junk"), err(Syntax, &["`+1junk`"]), "deviation: trailing garbage is a syntax error; Alembic reads `+1junk` as `+1` (§1b, verified)"),
         case(&LIN, &["A"], Up("+0"), err(Syntax, &["`+0`", "at least one step"]), "deviation: `+0` is a syntax error; Alembic: Relative revision 0 didn't produce 0 migrations (§1b)"),
         case(&LIN, &["E"], Down("-0"), err(Syntax, &["`-0`", "at least one step"]), "deviation: `-0` is a syntax error; Alembic: Relative revision -0 didn't produce 0 migrations (§1b)"),
@@ -461,6 +471,8 @@ fn cases() -> Vec<Case> {
         case(&BR, &["d1", "d2"], Down("head-1"), err(MultipleHeads, &["`head-1`", "`d1`, `d2`"]), "verified: MultipleHeads (#65)"),
         case(&BR, &["d1", "d2"], Down("c1branch@base"), ok(&["d1", "c1", "d2", "c2", "b", "a"], &[]), "verified: label ignored with a single root (#66)"),
         case(&BR, &["d1", "d2"], Down("nolabel@base"), err(NoSuchBranch, &["`nolabel`"]), "deviation: unknown labels before @ are errors; Alembic never validates the label with a single root and downgrades everything (§1c, #66)"),
+        case(&BR, &["d1"], Down("c2branch@-1"), err(NothingCurrent, &["`c2branch@-1`", "no current revision"]), "deviation: no revision of c2branch is applied; Alembic raises a raw AssertionError (verified: _parse_downgrade_target, §1g.8)"),
+        case(&BR, &["d2"], Up("c1branch@base"), err(WrongDirection, &["`c1branch@base`", "not a valid upgrade target"]), "deviation: upgrading to `label@base` is an error; Alembic does nothing (verified: get_revisions('c1branch@base') is empty)"),
         case(&BR, &[], Up("c1branch@c2"), err(NotInBranch, &["`c2`", "`c1branch`"]), "verified: _revision_for_ident (#67); TR::LabeledBranchTest::test_rev_not_in_branch"),
         case(&BR, &["d1", "c2"], Stamp("b"), ok(&[], &["b"]), "TVT::BranchedPathTest::test_stamp_down_across_multiple_branch_to_branchpoint (#68)"),
         case(&BR, &["d1", "c2"], Stamp("c1branch@base"), ok(&[], &["c2"]), "TVT::BranchedPathTest::test_stamp_to_labeled_base_multiple_heads (#69)"),
@@ -472,6 +484,7 @@ fn cases() -> Vec<Case> {
         case(&BRDEP, &["c1", "c2"], Up("d2"), ok(&["d2"], &["d2"]), "verified: HeadMaintainer merge through a dependency (#73)"),
         case(&BRDEP, &["d2"], Down("-1"), ok(&["d2"], &["c1", "c2"]), "verified: HeadMaintainer unmerge gives the dependency its row back (#74)"),
         case(&BRDEP, &["d2"], Down("c1"), err(WrongDirection, &["`c1`", "not a valid downgrade target", "`d2`"]), "verified: roots are versioned children only (#75)"),
+        case(&BRDEP, &["d2"], Down("c1branch@-1"), ok(&["d2", "c1"], &["c2"]), "verified: _get_all_current, c1 is the effective head of c1branch (#1026)"),
         case(&BRDEP, &["d2"], Down("b"), ok(&["d2", "c2", "c1"], &["b"]), "verified: _collect_downgrade_revisions, `downgrade b` from [d2] removes d2, c2, c1 (§1c)"),
 
         // ---- G3 MRG ----
@@ -490,6 +503,7 @@ fn cases() -> Vec<Case> {
         case(&MRG, &["d1", "c2"], Up("e"), ok(&["d2", "e"], &["e"]), "verified: HeadMaintainer merge (#83)"),
         case(&MRG, &["d2"], Up("+1"), ok(&["c1", "d1", "e"], &["e"]), "verified: +1 walks one edge, then applies the closure (#84)"),
         case(&MRG, &["d1", "d2"], Up("+1"), err(AmbiguousCurrent, &["`+1`", "`d1`, `d2`"]), "verified: Ambiguous upgrade from multiple current revisions (#85)"),
+        case(&MRG, &["f"], Down("c2branch@-1"), ok(&["f"], &["e"]), "verified: label@-N counts from the row sharing the label's lineage"),
         case(&MRG, &["e"], Stamp("c2"), ok(&[], &["c2"]), "TVT::MergedPathTest::test_stamp_down_across_merge_point_branch (#86)"),
         case(&MRG, &["d1", "c2"], Stamp("e"), ok(&[], &["e"]), "TVT::MergedPathTest::test_stamp_up_across_merge_from_multiple_branch (#87)"),
         case(&MRG, &["d1", "c2"], Stamp("c2branch@head"), ok(&[], &["f"]), "TVT::MergedPathTest::test_stamp_labeled_head_across_merge_from_multiple_branch (#88)"),
@@ -509,6 +523,7 @@ fn cases() -> Vec<Case> {
         case(&ROOTS, &[], Up("ebranch@+2"), ok(&["d", "e"], &["e"]), "TR::LabeledBranchTest::test_branch_w_up_relative (#99)"),
         case(&ROOTS, &[], Up("+1"), err(AmbiguousWalk, &["`+1`", "base has several children", "`a`, `d`"]), "verified: _walk from two bases, Ambiguous walk (#100)"),
         case(&ROOTS, &["f"], Up("abranch@+1"), ok(&["a"], &["a", "f"]), "verified: label@+N from another root (#101)"),
+        case(&ROOTS, &["f"], Down("abranch@-1"), err(NothingCurrent, &["`abranch@-1`"]), "deviation: abranch is not applied; Alembic raises a raw AssertionError (verified: _parse_downgrade_target)"),
         case(&ROOTS, &["c", "f"], Down("ebranch@base"), ok(&["f", "someothername", "e", "d"], &["c"]), "TR::LabeledBranchTest::test_iterate_head_to_named_base (#102)"),
         case(&ROOTS, &["c", "f"], Down("ebranch@-2"), ok(&["f", "someothername"], &["c", "e"]), "verified: label@-N (#103); cf. TR::LabeledBranchTest::test_branch_w_down_relative"),
         case(&ROOTS, &["c", "f"], Down("-4"), err(AmbiguousCurrent, &["`-4`", "`c`, `f`"]), "deviation: downgrade -N with several heads is an error; Alembic warns and downgrades c's root only (#104)"),
@@ -599,7 +614,11 @@ fn replay(rows: &mut BTreeSet<String>, change: &VersionChange, problems: &mut Ve
 }
 
 fn run(case: &Case, built: &Built, problems: &mut Vec<String>) -> Outcome {
-    let rows: Vec<String> = case.rows.iter().map(|r| translate(r, &built.to_id)).collect();
+    let rows: Vec<String> = case
+        .rows
+        .iter()
+        .map(|r| translate(r, &built.to_id))
+        .collect();
     let current: Vec<&str> = rows.iter().map(String::as_str).collect();
     let (target, direction) = match case.op {
         Up(t) => (t, Some(Direction::Upgrade)),
@@ -626,18 +645,28 @@ fn run(case: &Case, built: &Built, problems: &mut Vec<String>) -> Outcome {
             };
             let before: Vec<String> = state.iter().cloned().collect();
             if plan.heads_before != before {
-                problems.push(format!("heads_before {:?} is not the rows {before:?}", plan.heads_before));
+                problems.push(format!(
+                    "heads_before {:?} is not the rows {before:?}",
+                    plan.heads_before
+                ));
             }
             if plan.direction != direction {
                 problems.push(format!("plan direction {:?}", plan.direction));
             }
             for step in &plan.steps {
                 if step.direction != direction {
-                    problems.push(format!("step {} has direction {:?}", step.revision.id(), step.direction));
+                    problems.push(format!(
+                        "step {} has direction {:?}",
+                        step.revision.id(),
+                        step.direction
+                    ));
                 }
                 replay(&mut state, &step.version, problems);
                 let rows: Vec<String> = state.iter().cloned().collect();
-                trace.push((translate(step.revision.id(), &built.to_name), names(&rows, built)));
+                trace.push((
+                    translate(step.revision.id(), &built.to_name),
+                    names(&rows, built),
+                ));
             }
             plan.heads_after
         }
@@ -678,7 +707,11 @@ fn sorted(items: &[&str]) -> Vec<String> {
 }
 
 fn describe_plan(steps: &[String], after: &[String]) -> String {
-    format!("steps [{}] -> rows {{{}}}", steps.join(", "), after.join(", "))
+    format!(
+        "steps [{}] -> rows {{{}}}",
+        steps.join(", "),
+        after.join(", ")
+    )
 }
 
 /// Compares one case; `Err` holds the report.
@@ -713,12 +746,21 @@ fn check(number: usize, case: &Case) -> Result<(), String> {
                 .map(|(step, rows)| format!("{step} -> {{{}}}", rows.join(", ")))
                 .collect::<Vec<_>>()
                 .join("; "),
-            _ => describe_plan(&trace.iter().map(|t| t.0.clone()).collect::<Vec<_>>(), after),
+            _ => describe_plan(
+                &trace.iter().map(|t| t.0.clone()).collect::<Vec<_>>(),
+                after,
+            ),
         },
         Outcome::Error { kind, message } => format!("error {kind:?}: {message}"),
     };
     let matches = match (&case.expect, &outcome) {
-        (Expect::Steps(steps, after), Outcome::Plan { trace, after: actual }) => {
+        (
+            Expect::Steps(steps, after),
+            Outcome::Plan {
+                trace,
+                after: actual,
+            },
+        ) => {
             trace.iter().map(|t| t.0.as_str()).eq(steps.iter().copied()) && *actual == sorted(after)
         }
         (Expect::Trace(expected), Outcome::Plan { trace, .. }) => {
@@ -726,9 +768,17 @@ fn check(number: usize, case: &Case) -> Result<(), String> {
                 && trace
                     .iter()
                     .zip(expected.iter())
-                    .all(|((step, rows), (want, want_rows))| step == want && *rows == sorted(want_rows))
+                    .all(|((step, rows), (want, want_rows))| {
+                        step == want && *rows == sorted(want_rows)
+                    })
         }
-        (Expect::Error(kind, words), Outcome::Error { kind: actual, message }) => {
+        (
+            Expect::Error(kind, words),
+            Outcome::Error {
+                kind: actual,
+                message,
+            },
+        ) => {
             let missing: Vec<&str> = words
                 .iter()
                 .copied()
@@ -777,14 +827,19 @@ fn every_graph_is_covered() {
     let cases = cases();
     let mut per_graph: Vec<(&str, usize)> = Vec::new();
     for case in &cases {
-        match per_graph.iter_mut().find(|(name, _)| *name == case.graph.name) {
+        match per_graph
+            .iter_mut()
+            .find(|(name, _)| *name == case.graph.name)
+        {
             Some((_, n)) => *n += 1,
             None => per_graph.push((case.graph.name, 1)),
         }
     }
     for graph in [&LIN, &BR, &BRDEP, &MRG, &ROOTS, &XDEP, &WAY3, &DEPROOT] {
         assert!(
-            per_graph.iter().any(|(name, n)| *name == graph.name && *n > 0),
+            per_graph
+                .iter()
+                .any(|(name, n)| *name == graph.name && *n > 0),
             "no case for {}",
             graph.name
         );
@@ -799,14 +854,26 @@ fn every_graph_is_covered() {
 fn ids_sort_in_load_order() {
     for graph in [&BR, &BRDEP, &MRG, &XDEP, &WAY3, &DEPROOT] {
         let built = graph.build();
-        let by_id: Vec<&str> = built.set.revisions().iter().map(|r| built.to_name[r.id()].as_str()).collect();
+        let by_id: Vec<&str> = built
+            .set
+            .revisions()
+            .iter()
+            .map(|r| built.to_name[r.id()].as_str())
+            .collect();
         let listed: Vec<&str> = graph.revs.iter().map(|r| r.name).collect();
         assert_eq!(by_id, listed, "{}", graph.name);
     }
     let heads = |graph: &GraphDef| {
         let built = graph.build();
-        let g = built.set.graph().map_err(|e| format!("{e:?}")).unwrap_or_else(|e| panic!("{e}"));
-        g.heads().iter().map(|&i| built.to_name[g.id(i)].clone()).collect::<Vec<_>>()
+        let g = built
+            .set
+            .graph()
+            .map_err(|e| format!("{e:?}"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        g.heads()
+            .iter()
+            .map(|&i| built.to_name[g.id(i)].clone())
+            .collect::<Vec<_>>()
     };
     assert_eq!(heads(&ROOTS), ["c", "f"]);
     assert_eq!(heads(&XDEP), ["b1a", "b1b", "d2", "b3"]);

@@ -87,17 +87,23 @@ impl Dag {
     }
 
     fn bases(&self) -> Vec<usize> {
-        (0..self.len()).filter(|&i| self.parents[i].is_empty()).collect()
+        (0..self.len())
+            .filter(|&i| self.parents[i].is_empty())
+            .collect()
     }
 
     /// Nothing revises them (what `head` chooses from).
     fn versioned_heads(&self) -> Vec<usize> {
-        (0..self.len()).filter(|&i| self.children(i).next().is_none()).collect()
+        (0..self.len())
+            .filter(|&i| self.children(i).next().is_none())
+            .collect()
     }
 
     /// Nothing revises or depends on them (what `heads` means).
     fn real_heads(&self) -> Vec<usize> {
-        (0..self.len()).filter(|&i| self.above(i).next().is_none()).collect()
+        (0..self.len())
+            .filter(|&i| self.above(i).next().is_none())
+            .collect()
     }
 
     fn sorted_ids(&self, ix: &[usize]) -> Vec<String> {
@@ -124,7 +130,8 @@ impl Dag {
                 (path, text, parsed)
             })
             .collect();
-        MigrationSet::from_parsed(files).unwrap_or_else(|e| panic!("invalid random graph {self:?}: {e:?}"))
+        MigrationSet::from_parsed(files)
+            .unwrap_or_else(|e| panic!("invalid random graph {self:?}: {e:?}"))
     }
 }
 
@@ -185,7 +192,11 @@ fn state_choice() -> impl Strategy<Value = StateChoice> {
 }
 
 /// The version-table rows of the chosen state.
-fn rows_of(dag: &Dag, set: &MigrationSet, choice: &StateChoice) -> Result<Vec<usize>, TestCaseError> {
+fn rows_of(
+    dag: &Dag,
+    set: &MigrationSet,
+    choice: &StateChoice,
+) -> Result<Vec<usize>, TestCaseError> {
     match choice {
         StateChoice::Subset(flags) => {
             let closure = dag.closure((0..dag.len()).filter(|&i| flags[i]));
@@ -193,11 +204,20 @@ fn rows_of(dag: &Dag, set: &MigrationSet, choice: &StateChoice) -> Result<Vec<us
         }
         StateChoice::UpgradedTo(index) => {
             let t = index.index(dag.len());
-            let plan = set
-                .plan_upgrade(&[], &dag.ids[t])
-                .map_err(|e| TestCaseError::fail(format!("upgrade to {} from nothing: {e}", dag.ids[t])))?;
-            let index: HashMap<&str, usize> = dag.ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
-            Ok(plan.heads_after.iter().map(|id| index[id.as_str()]).collect())
+            let plan = set.plan_upgrade(&[], &dag.ids[t]).map_err(|e| {
+                TestCaseError::fail(format!("upgrade to {} from nothing: {e}", dag.ids[t]))
+            })?;
+            let index: HashMap<&str, usize> = dag
+                .ids
+                .iter()
+                .enumerate()
+                .map(|(i, id)| (id.as_str(), i))
+                .collect();
+            Ok(plan
+                .heads_after
+                .iter()
+                .map(|id| index[id.as_str()])
+                .collect())
         }
     }
 }
@@ -243,7 +263,10 @@ fn is_target_error(result: &Result<Plan<'_>, PlanError>, want: fn(&TargetError) 
 /// failing when a statement would not touch exactly one row.
 fn replay(rows: &mut BTreeSet<String>, change: &VersionChange) -> Result<(), TestCaseError> {
     if let Some((from, to)) = &change.update {
-        prop_assert!(rows.remove(from), "UPDATE from {from}, not a row of {rows:?}");
+        prop_assert!(
+            rows.remove(from),
+            "UPDATE from {from}, not a row of {rows:?}"
+        );
         prop_assert!(rows.insert(to.clone()), "UPDATE to {to}, already a row");
     }
     for d in &change.delete {
@@ -265,7 +288,12 @@ fn check_steps(
     direction: Direction,
     expected: &[bool],
 ) -> Result<Vec<usize>, TestCaseError> {
-    let index: HashMap<&str, usize> = dag.ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+    let index: HashMap<&str, usize> = dag
+        .ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i))
+        .collect();
     let mut applied = dag.closure(rows.iter().copied());
     let mut table: BTreeSet<String> = rows.iter().map(|&i| dag.ids[i].clone()).collect();
     prop_assert_eq!(&plan.heads_before, &dag.sorted_ids(rows));
@@ -276,38 +304,63 @@ fn check_steps(
         prop_assert_eq!(step.direction, direction);
         match direction {
             Direction::Upgrade => {
-                prop_assert!(!applied[i], "{id} is upgraded but is already applied (or twice)");
+                prop_assert!(
+                    !applied[i],
+                    "{id} is upgraded but is already applied (or twice)"
+                );
                 for below in dag.below(i) {
                     prop_assert!(applied[below], "{id} is upgraded before {}", dag.ids[below]);
                 }
                 applied[i] = true;
             }
             Direction::Downgrade => {
-                prop_assert!(applied[i], "{id} is downgraded but is not applied (or twice)");
+                prop_assert!(
+                    applied[i],
+                    "{id} is downgraded but is not applied (or twice)"
+                );
                 for above in dag.above(i) {
-                    prop_assert!(!applied[above], "{id} is downgraded while {} is applied", dag.ids[above]);
+                    prop_assert!(
+                        !applied[above],
+                        "{id} is downgraded while {} is applied",
+                        dag.ids[above]
+                    );
                 }
                 applied[i] = false;
             }
         }
         replay(&mut table, &step.version)?;
-        let tips: BTreeSet<String> = dag.tips(&applied).into_iter().map(|t| dag.ids[t].clone()).collect();
+        let tips: BTreeSet<String> = dag
+            .tips(&applied)
+            .into_iter()
+            .map(|t| dag.ids[t].clone())
+            .collect();
         prop_assert_eq!(&table, &tips, "rows after {} {}", direction.as_str(), id);
     }
     let missing: Vec<&str> = (0..dag.len())
         .filter(|&i| applied[i] != expected[i])
         .map(|i| dag.ids[i].as_str())
         .collect();
-    prop_assert!(missing.is_empty(), "the plan ends with these revisions wrongly (un)applied: {missing:?}");
+    prop_assert!(
+        missing.is_empty(),
+        "the plan ends with these revisions wrongly (un)applied: {missing:?}"
+    );
     let tips = dag.tips(expected);
     prop_assert_eq!(&plan.heads_after, &dag.sorted_ids(&tips));
-    prop_assert_eq!(table.into_iter().collect::<Vec<_>>(), plan.heads_after.clone());
+    prop_assert_eq!(
+        table.into_iter().collect::<Vec<_>>(),
+        plan.heads_after.clone()
+    );
     Ok(tips)
 }
 
 /// Plans an upgrade and checks it; returns the rows after (or the rows
 /// unchanged when the target is rightly refused).
-fn check_upgrade(dag: &Dag, set: &MigrationSet, rows: &[usize], target: Target) -> Result<Vec<usize>, TestCaseError> {
+fn check_upgrade(
+    dag: &Dag,
+    set: &MigrationSet,
+    rows: &[usize],
+    target: Target,
+) -> Result<Vec<usize>, TestCaseError> {
     let applied = dag.closure(rows.iter().copied());
     let result = set.plan_upgrade(&ids_of(dag, rows), &target.text(dag));
     let targets = match target {
@@ -331,7 +384,8 @@ fn check_upgrade(dag: &Dag, set: &MigrationSet, rows: &[usize], target: Target) 
         Target::Heads => dag.real_heads(),
         Target::Revision(t) => vec![t],
     };
-    let plan = result.map_err(|e| TestCaseError::fail(format!("upgrade to {}: {e}", target.text(dag))))?;
+    let plan =
+        result.map_err(|e| TestCaseError::fail(format!("upgrade to {}: {e}", target.text(dag))))?;
     let wanted = dag.closure(targets);
     let expected: Vec<bool> = applied.iter().zip(&wanted).map(|(a, w)| *a || *w).collect();
     check_steps(dag, rows, &plan, Direction::Upgrade, &expected)
@@ -339,7 +393,12 @@ fn check_upgrade(dag: &Dag, set: &MigrationSet, rows: &[usize], target: Target) 
 
 /// Plans a downgrade and checks it; returns the rows after (or the rows
 /// unchanged when the target is rightly refused).
-fn check_downgrade(dag: &Dag, set: &MigrationSet, rows: &[usize], target: Target) -> Result<Vec<usize>, TestCaseError> {
+fn check_downgrade(
+    dag: &Dag,
+    set: &MigrationSet,
+    rows: &[usize],
+    target: Target,
+) -> Result<Vec<usize>, TestCaseError> {
     let applied = dag.closure(rows.iter().copied());
     let result = set.plan_downgrade(&ids_of(dag, rows), &target.text(dag));
     // `head` and `heads` downgrade to the single (versioned, resp. real)
@@ -352,12 +411,19 @@ fn check_downgrade(dag: &Dag, set: &MigrationSet, rows: &[usize], target: Target
         Target::Base => None,
         Target::Revision(t) => Some(t),
         Target::Head | Target::Heads => {
-            let heads = if matches!(target, Target::Head) { dag.versioned_heads() } else { dag.real_heads() };
+            let heads = if matches!(target, Target::Head) {
+                dag.versioned_heads()
+            } else {
+                dag.real_heads()
+            };
             match single(heads) {
                 Some(h) => Some(h),
                 None => {
                     prop_assert!(
-                        is_target_error(&result, |e| matches!(e, TargetError::MultipleHeads { .. })),
+                        is_target_error(&result, |e| matches!(
+                            e,
+                            TargetError::MultipleHeads { .. }
+                        )),
                         "downgrade to {} with several heads: {result:?}",
                         target.text(dag)
                     );
@@ -386,7 +452,8 @@ fn check_downgrade(dag: &Dag, set: &MigrationSet, rows: &[usize], target: Target
             return Ok(rows.to_vec());
         }
     }
-    let plan = result.map_err(|e| TestCaseError::fail(format!("downgrade to {}: {e}", target.text(dag))))?;
+    let plan = result
+        .map_err(|e| TestCaseError::fail(format!("downgrade to {}: {e}", target.text(dag))))?;
     let expected: Vec<bool> = applied.iter().zip(&drop).map(|(a, d)| *a && !*d).collect();
     match dest {
         None => prop_assert!(!expected.contains(&true)),

@@ -42,7 +42,9 @@ impl Parse for Args {
                 input.parse::<Token![=]>()?;
                 allow_multiple_heads = input
                     .parse::<LitBool>()
-                    .map_err(|e| syn::Error::new(e.span(), "`allow_multiple_heads` takes `true` or `false`"))?
+                    .map_err(|e| {
+                        syn::Error::new(e.span(), "`allow_multiple_heads` takes `true` or `false`")
+                    })?
                     .value;
             } else {
                 return Err(syn::Error::new(

@@ -1,0 +1,1107 @@
+//! Concurrency and locking on every backend: replicas racing to upgrade the
+//! same database (tokio tasks and OS processes), `CREATE INDEX CONCURRENTLY`
+//! in the middle of such a race, the lock timeout, and the lock being
+//! released on error, on cancellation and when a process is killed.
+//!
+//! Nothing here asserts on elapsed time. To keep a migration "inside a
+//! revision" for as long as a test needs, the revision updates a row of a
+//! `gate` table that the test keeps locked (PostgreSQL/MariaDB: a row lock
+//! taken with `SELECT ... FOR UPDATE`; SQLite: the database write lock,
+//! taken with `BEGIN IMMEDIATE`, which the revision waits for after raising
+//! its busy timeout). The migration cannot finish until the test opens the
+//! gate; the timeouts below are safety nets that turn a hang into a failure.
+//!
+//! Multi-process tests re-run this test binary (`std::env::current_exe()`)
+//! with `RETORT_CONCURRENCY_CHILD=1`, which makes the otherwise empty test
+//! [`multiprocess_child`] run one blocking upgrade and print its outcome.
+//! That binary is always the one cargo just built (an example would not be
+//! rebuilt by `cargo test --test concurrency`, and its path under
+//! `target/` depends on the target dir and triple).
+
+mod common;
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{Backend, TestDb, write_revisions};
+use retort::{Config, Error, Migrations, Report};
+use sqlx::Connection;
+
+/// How long anything may take before the test gives up (a safety net, not
+/// an assertion: on a healthy run nothing comes close).
+const SAFETY: Duration = Duration::from_secs(120);
+
+/// The lock timeout of migrators that must *not* have to wait: short next
+/// to the default 5 minutes, long enough for a server to notice that a
+/// killed client's connection is gone.
+const SHORT: Duration = Duration::from_secs(5);
+
+// ---------------------------------------------------------------------------
+// Revision graphs
+// ---------------------------------------------------------------------------
+
+/// Six revisions with a branch and a merge:
+///
+/// ```text
+/// c0..01 ─┬─ c0..02 ── c0..04 ─┬─ c0..05 (merge) ── c0..06
+///         └─ c0..03 ───────────┘
+/// ```
+///
+/// Each inserts its id into `applied_log`, so the number of times its SQL
+/// really ran can be counted independently of retort's bookkeeping. With
+/// `concurrently`, `c0..03` builds an index with `CREATE INDEX
+/// CONCURRENTLY` outside a transaction (PostgreSQL only).
+const SIX: [&str; 6] = [
+    "c0c0c0c00001",
+    "c0c0c0c00002",
+    "c0c0c0c00003",
+    "c0c0c0c00004",
+    "c0c0c0c00005",
+    "c0c0c0c00006",
+];
+const SIX_HEAD: &str = "c0c0c0c00006";
+
+fn log(id: &str) -> String {
+    format!("INSERT INTO applied_log (rev) VALUES ('{id}');")
+}
+
+fn six_revisions(concurrently: bool) -> tempfile::TempDir {
+    let [r1, r2, r3, r4, r5, r6] = SIX;
+    let up1 = format!(
+        "CREATE TABLE applied_log (rev VARCHAR(32) NOT NULL);\nCREATE TABLE t1 (id INT PRIMARY KEY, v INT);\n{}",
+        log(r1)
+    );
+    let up2 = format!("CREATE TABLE t2 (id INT PRIMARY KEY);\n{}", log(r2));
+    let (extra3, up3) = if concurrently {
+        (
+            "-- Transactional: false",
+            format!("CREATE INDEX CONCURRENTLY t1_v_ix ON t1 (v);\n{}", log(r3)),
+        )
+    } else {
+        ("", format!("CREATE INDEX t1_v_ix ON t1 (v);\n{}", log(r3)))
+    };
+    let up4 = format!("CREATE TABLE t4 (id INT PRIMARY KEY);\n{}", log(r4));
+    let up5 = format!("CREATE TABLE t5 (id INT PRIMARY KEY);\n{}", log(r5));
+    let up6 = format!("CREATE TABLE t6 (id INT PRIMARY KEY);\n{}", log(r6));
+    let merge = format!("{r4} {r3}");
+    write_revisions(&[
+        (r1, "", "", &up1, "DROP TABLE t1;\nDROP TABLE applied_log;"),
+        (r2, r1, "", &up2, "DROP TABLE t2;"),
+        (r3, r1, extra3, &up3, "DROP INDEX t1_v_ix;"),
+        (r4, r2, "", &up4, "DROP TABLE t4;"),
+        (r5, &merge, "", &up5, "DROP TABLE t5;"),
+        (r6, r5, "", &up6, "DROP TABLE t6;"),
+    ])
+}
+
+/// Four revisions in a line; the third updates the `gate` row, so it
+/// blocks while the test holds the gate (see the module docs).
+const GATED: [&str; 4] = [
+    "9a7e00000001",
+    "9a7e00000002",
+    "9a7e00000003",
+    "9a7e00000004",
+];
+const BEFORE_GATE: &str = "9a7e00000002";
+const GATE_REV: &str = "9a7e00000003";
+
+fn gated_revisions(backend: Backend) -> tempfile::TempDir {
+    let [g1, g2, g3, g4] = GATED;
+    let up1 = format!(
+        "CREATE TABLE applied_log (rev VARCHAR(32) NOT NULL);\n\
+         CREATE TABLE gate (id INT PRIMARY KEY, n INT NOT NULL);\n\
+         INSERT INTO gate (id, n) VALUES (1, 0);\n{}",
+        log(g1)
+    );
+    let up2 = format!(
+        "CREATE TABLE before_gate (id INT PRIMARY KEY);\n{}",
+        log(g2)
+    );
+    // SQLite waits for a write lock at most `busy_timeout` (5 s in sqlx);
+    // let this revision wait as long as the other backends do.
+    let busy = if backend == Backend::Sqlite {
+        "PRAGMA busy_timeout = 120000;\n"
+    } else {
+        ""
+    };
+    let up3 = format!("{busy}UPDATE gate SET n = n + 1 WHERE id = 1;\n{}", log(g3));
+    let up4 = format!("CREATE TABLE after_gate (id INT PRIMARY KEY);\n{}", log(g4));
+    write_revisions(&[
+        (
+            g1,
+            "",
+            "",
+            &up1,
+            "DROP TABLE gate;\nDROP TABLE applied_log;",
+        ),
+        (g2, g1, "", &up2, "DROP TABLE before_gate;"),
+        (g3, g2, "", &up3, "UPDATE gate SET n = n - 1 WHERE id = 1;"),
+        (g4, g3, "", &up4, "DROP TABLE after_gate;"),
+    ])
+}
+
+/// Four revisions in a line whose third fails (`broken`) or, once fixed,
+/// succeeds.
+const FAILING: [&str; 4] = [
+    "fa11ed000001",
+    "fa11ed000002",
+    "fa11ed000003",
+    "fa11ed000004",
+];
+
+fn failing_revisions(broken: bool) -> tempfile::TempDir {
+    let [f1, f2, f3, f4] = FAILING;
+    let up1 = format!(
+        "CREATE TABLE applied_log (rev VARCHAR(32) NOT NULL);\n{}",
+        log(f1)
+    );
+    let up2 = format!("CREATE TABLE f2 (id INT PRIMARY KEY);\n{}", log(f2));
+    let up3 = if broken {
+        format!("INSERT INTO no_such_table (id) VALUES (1);\n{}", log(f3))
+    } else {
+        log(f3)
+    };
+    let up4 = format!("CREATE TABLE f4 (id INT PRIMARY KEY);\n{}", log(f4));
+    write_revisions(&[
+        (f1, "", "", &up1, "DROP TABLE applied_log;"),
+        (f2, f1, "", &up2, "DROP TABLE f2;"),
+        (f3, f2, "", &up3, "SELECT 1;"),
+        (f4, f3, "", &up4, "DROP TABLE f4;"),
+    ])
+}
+
+fn load(dir: &tempfile::TempDir) -> Arc<Migrations> {
+    Arc::new(
+        Migrations::from_dir(dir.path())
+            .unwrap_or_else(|e| panic!("test revisions do not load: {e}")),
+    )
+}
+
+// ---------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------
+
+/// Awaits `fut`, failing the test instead of hanging.
+async fn bounded<T>(what: &str, fut: impl Future<Output = T>) -> T {
+    tokio::time::timeout(SAFETY, fut)
+        .await
+        .unwrap_or_else(|_| panic!("safety timeout ({SAFETY:?}) waiting for {what}"))
+}
+
+/// Polls `cond` until it holds, failing the test after [`SAFETY`].
+async fn wait_until<F, Fut>(what: &str, mut cond: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = Instant::now() + SAFETY;
+    while !cond().await {
+        assert!(
+            Instant::now() < deadline,
+            "safety timeout ({SAFETY:?}) waiting until {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Upgrades through a URL or, with `via_pool`, through an sqlx pool of the
+/// backend (what a service passes), with `config`.
+async fn upgrade(
+    backend: Backend,
+    url: &str,
+    migrations: &Migrations,
+    config: Config,
+    target: &str,
+    via_pool: bool,
+) -> Result<Report, Error> {
+    let migrator = migrations.with_config(config);
+    if !via_pool {
+        return migrator.upgrade(url, target).await;
+    }
+    match backend {
+        Backend::Postgres => {
+            let pool = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(2)
+                .connect(url)
+                .await
+                .expect("PostgreSQL pool");
+            let result = migrator.upgrade(&pool, target).await;
+            pool.close().await;
+            result
+        }
+        Backend::MySql => {
+            let pool = sqlx::mysql::MySqlPoolOptions::new()
+                .max_connections(2)
+                .connect(url)
+                .await
+                .expect("MariaDB pool");
+            let result = migrator.upgrade(&pool, target).await;
+            pool.close().await;
+            result
+        }
+        Backend::Sqlite => {
+            let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)
+                .expect("SQLite URL")
+                .create_if_missing(true);
+            let pool = sqlx::sqlite::SqlitePoolOptions::new()
+                .max_connections(2)
+                .connect_with(options)
+                .await
+                .expect("SQLite pool");
+            let result = migrator.upgrade(&pool, target).await;
+            pool.close().await;
+            result
+        }
+    }
+}
+
+fn short_timeout(timeout: Duration) -> Config {
+    Config::default().lock_timeout(timeout)
+}
+
+fn sorted(ids: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = ids.iter().map(|s| (*s).to_owned()).collect();
+    v.sort();
+    v
+}
+
+/// The revisions a report says it applied.
+fn applied(report: &Report) -> Vec<String> {
+    report.steps.iter().map(|s| s.revision.clone()).collect()
+}
+
+/// Every revision of `ids` was applied exactly once: one `upgrade`/`applied`
+/// history row each, one `applied_log` row each (its SQL ran once), no
+/// unfinished step, and the version table holds `head`. With `strict`, the
+/// history holds nothing else either.
+async fn assert_applied_once(
+    db: &TestDb,
+    migrations: &Migrations,
+    ids: &[&str],
+    head: &str,
+    strict: bool,
+) {
+    let history = migrations
+        .history(db.url.as_str())
+        .await
+        .expect("read history");
+    let mut upgrades: Vec<String> = history
+        .iter()
+        .filter(|h| h.operation == "upgrade" && h.status == "applied")
+        .map(|h| h.revision.clone())
+        .collect();
+    upgrades.sort();
+    assert_eq!(
+        upgrades,
+        sorted(ids),
+        "one applied upgrade per revision expected; history: {history:#?}"
+    );
+    assert!(
+        history
+            .iter()
+            .all(|h| h.status != "running" && h.status != "failed"),
+        "unfinished steps left in the history: {history:#?}"
+    );
+    if strict {
+        assert_eq!(history.len(), ids.len(), "history: {history:#?}");
+    }
+    assert_eq!(
+        db.query_strings("SELECT rev FROM applied_log ORDER BY rev")
+            .await,
+        sorted(ids),
+        "each revision's SQL must have run exactly once"
+    );
+    assert_eq!(
+        migrations
+            .current(db.url.as_str())
+            .await
+            .expect("read version table"),
+        [head]
+    );
+}
+
+/// The value of the gate row (how many times the gate revision's UPDATE
+/// took effect).
+async fn gate_count(db: &TestDb) -> Vec<String> {
+    db.query_strings(match db.backend {
+        Backend::Postgres => "SELECT n::text FROM gate",
+        Backend::MySql => "SELECT CAST(n AS CHAR) FROM gate",
+        Backend::Sqlite => "SELECT CAST(n AS TEXT) FROM gate",
+    })
+    .await
+}
+
+/// The SQLite lock file of a test database.
+fn lock_file(db: &TestDb) -> PathBuf {
+    let path = db
+        .url
+        .strip_prefix("sqlite://")
+        .expect("SQLite test URLs start with sqlite://");
+    PathBuf::from(format!("{path}.retort-lock"))
+}
+
+fn open_lock_file(path: &Path) -> File {
+    OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .expect("open the lock file")
+}
+
+/// True while someone holds the SQLite migration lock (a brief
+/// `try_lock` from here, released at once).
+fn lock_file_held(path: &Path) -> bool {
+    match open_lock_file(path).try_lock() {
+        Ok(()) => false,
+        Err(TryLockError::WouldBlock) => true,
+        Err(TryLockError::Error(e)) => panic!("try_lock {}: {e}", path.display()),
+    }
+}
+
+/// Asserts that nothing holds the migration lock of `db`, looking at the
+/// lock itself where it is visible from outside (PostgreSQL: `pg_locks`;
+/// SQLite: the lock file). MariaDB's named locks cannot be listed without
+/// the name; there the tests check that a migrator with a short lock
+/// timeout gets the lock.
+async fn assert_lock_free(db: &TestDb) {
+    match db.backend {
+        Backend::Postgres => {
+            let held = db
+                .query_strings(
+                    "SELECT pid::text FROM pg_locks WHERE locktype = 'advisory' AND granted \
+                     AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                )
+                .await;
+            assert!(held.is_empty(), "advisory lock still held by {held:?}");
+        }
+        Backend::Sqlite => {
+            let path = lock_file(db);
+            assert!(!lock_file_held(&path), "{} is still locked", path.display());
+        }
+        Backend::MySql => {}
+    }
+}
+
+/// True once a migration of `db` holds the lock and is (PostgreSQL,
+/// MariaDB: visibly) waiting at the gate. On SQLite only the lock is
+/// visible; a migration holding it cannot finish while the gate is closed
+/// either way.
+async fn migration_at_gate(db: &TestDb) -> bool {
+    match db.backend {
+        Backend::Postgres => !db
+            .query_strings(
+                "SELECT pid::text FROM pg_stat_activity WHERE datname = current_database() \
+                 AND pid <> pg_backend_pid() AND wait_event_type = 'Lock' \
+                 AND query LIKE '%UPDATE gate%'",
+            )
+            .await
+            .is_empty(),
+        Backend::MySql => !db
+            .query_strings(
+                "SELECT CAST(id AS CHAR) FROM information_schema.processlist \
+                 WHERE db = DATABASE() AND id <> CONNECTION_ID() AND info LIKE '%UPDATE gate%'",
+            )
+            .await
+            .is_empty(),
+        Backend::Sqlite => lock_file_held(&lock_file(db)),
+    }
+}
+
+/// The test's hold on the `gate` row (see the module docs).
+enum Gate {
+    Postgres(sqlx::PgConnection),
+    MySql(sqlx::MySqlConnection),
+    Sqlite(sqlx::SqliteConnection),
+}
+
+impl Gate {
+    /// Closes the gate: revisions updating the gate row wait.
+    async fn close(db: &TestDb) -> Self {
+        let select = "SELECT n FROM gate WHERE id = 1 FOR UPDATE";
+        match db.backend {
+            Backend::Postgres => {
+                let mut c = sqlx::PgConnection::connect(&db.url).await.expect("connect");
+                sqlx::raw_sql("BEGIN").execute(&mut c).await.expect("BEGIN");
+                sqlx::raw_sql(select)
+                    .execute(&mut c)
+                    .await
+                    .expect("lock gate");
+                Self::Postgres(c)
+            }
+            Backend::MySql => {
+                let mut c = sqlx::MySqlConnection::connect(&db.url)
+                    .await
+                    .expect("connect");
+                sqlx::raw_sql("BEGIN").execute(&mut c).await.expect("BEGIN");
+                sqlx::raw_sql(select)
+                    .execute(&mut c)
+                    .await
+                    .expect("lock gate");
+                Self::MySql(c)
+            }
+            Backend::Sqlite => {
+                let mut c = sqlx::SqliteConnection::connect(&db.url)
+                    .await
+                    .expect("connect");
+                sqlx::raw_sql("BEGIN IMMEDIATE")
+                    .execute(&mut c)
+                    .await
+                    .expect("BEGIN IMMEDIATE");
+                Self::Sqlite(c)
+            }
+        }
+    }
+
+    /// Opens the gate.
+    async fn open(self) {
+        match self {
+            Self::Postgres(mut c) => {
+                sqlx::raw_sql("ROLLBACK")
+                    .execute(&mut c)
+                    .await
+                    .expect("ROLLBACK");
+                c.close().await.expect("close");
+            }
+            Self::MySql(mut c) => {
+                sqlx::raw_sql("ROLLBACK")
+                    .execute(&mut c)
+                    .await
+                    .expect("ROLLBACK");
+                c.close().await.expect("close");
+            }
+            Self::Sqlite(mut c) => {
+                sqlx::raw_sql("ROLLBACK")
+                    .execute(&mut c)
+                    .await
+                    .expect("ROLLBACK");
+                c.close().await.expect("close");
+            }
+        }
+    }
+}
+
+/// Upgrades `db` to the revision before the gate, closes the gate, and
+/// starts `upgrade head` in a task, returning once that task holds the
+/// migration lock and waits at the gate.
+async fn start_migration_blocked_at_gate(
+    db: &TestDb,
+    migrations: &Arc<Migrations>,
+) -> (Gate, tokio::task::JoinHandle<Result<Report, Error>>) {
+    let before = bounded(
+        "upgrade to the revision before the gate",
+        migrations.upgrade(db.url.as_str(), BEFORE_GATE),
+    )
+    .await
+    .expect("upgrade to the revision before the gate");
+    assert_eq!(applied(&before), GATED[..2]);
+    let gate = Gate::close(db).await;
+    let (m, url) = (Arc::clone(migrations), db.url.clone());
+    let task = tokio::spawn(async move { m.upgrade(url.as_str(), "head").await });
+    wait_until("the migration waits at the gate", || migration_at_gate(db)).await;
+    assert!(!task.is_finished(), "the gated migration finished early");
+    (gate, task)
+}
+
+// ---------------------------------------------------------------------------
+// Racing replicas: tokio tasks
+// ---------------------------------------------------------------------------
+
+/// Eight tasks upgrade the same empty database at once (half through a
+/// URL, half through a pool of their own): all succeed, exactly one applies
+/// each revision, the others find nothing to do.
+async fn race_tasks(db: &TestDb, concurrently: bool) {
+    const TASKS: usize = 8;
+    let dir = six_revisions(concurrently);
+    let migrations = load(&dir);
+    let barrier = Arc::new(tokio::sync::Barrier::new(TASKS));
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..TASKS {
+        let (m, url, backend, barrier) = (
+            Arc::clone(&migrations),
+            db.url.clone(),
+            db.backend,
+            Arc::clone(&barrier),
+        );
+        tasks.spawn(async move {
+            barrier.wait().await;
+            upgrade(backend, &url, &m, Config::default(), "head", i % 2 == 1).await
+        });
+    }
+    let results = bounded("the racing upgrades", tasks.join_all()).await;
+    let mut steps: Vec<String> = Vec::new();
+    for result in results {
+        let report = result.unwrap_or_else(|e| panic!("a racing upgrade failed: {e}"));
+        assert_eq!(report.heads_after, [SIX_HEAD], "{report:?}");
+        steps.extend(applied(&report));
+    }
+    // Each revision ran in exactly one task.
+    let mut sorted_steps = steps.clone();
+    sorted_steps.sort();
+    assert_eq!(sorted_steps, sorted(&SIX), "steps of all tasks: {steps:?}");
+    assert_applied_once(db, &migrations, &SIX, SIX_HEAD, true).await;
+    assert_lock_free(db).await;
+}
+
+async fn eight_tasks_upgrade_at_once(db: &TestDb) {
+    race_tasks(db, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_eight_tasks_race_through_create_index_concurrently() {
+    if let Some(db) = TestDb::new(Backend::Postgres).await {
+        race_tasks(&db, true).await;
+        let index = db
+            .query_strings("SELECT indexname::text FROM pg_indexes WHERE indexname = 't1_v_ix'")
+            .await;
+        assert_eq!(index, ["t1_v_ix"]);
+        db.drop_db().await;
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Racing replicas: OS processes
+// ---------------------------------------------------------------------------
+
+const CHILD_ENV: &str = "RETORT_CONCURRENCY_CHILD";
+const CHILD_MARK: &str = "RETORT-CHILD-OUTCOME";
+
+/// Not a test on its own: with `RETORT_CONCURRENCY_CHILD=1` (set by the
+/// multi-process tests, which run this binary again with
+/// `--exact multiprocess_child`), runs one blocking upgrade as a separate
+/// process and prints its outcome on a line starting with
+/// `RETORT-CHILD-OUTCOME`. Without the variable it does nothing.
+#[test]
+fn multiprocess_child() {
+    if std::env::var_os(CHILD_ENV).is_none() {
+        return;
+    }
+    let var = |name: &str| std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set"));
+    let url = var("RETORT_CHILD_URL");
+    let target = var("RETORT_CHILD_TARGET");
+    let lock_timeout = Duration::from_millis(
+        var("RETORT_CHILD_LOCK_TIMEOUT_MS")
+            .parse()
+            .expect("RETORT_CHILD_LOCK_TIMEOUT_MS"),
+    );
+    let migrations = Migrations::from_dir(var("RETORT_CHILD_DIR"))
+        .unwrap_or_else(|e| panic!("child: revisions do not load: {e}"));
+    // Start together: wait for the parent's go file.
+    if let Ok(go) = std::env::var("RETORT_CHILD_GO") {
+        let deadline = Instant::now() + SAFETY;
+        while !Path::new(&go).exists() {
+            assert!(Instant::now() < deadline, "child: no go signal");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+    let result = migrations
+        .with_config(short_timeout(lock_timeout))
+        .blocking()
+        .upgrade(&url, &target);
+    match result {
+        Ok(report) => println!("{CHILD_MARK} ok {}", applied(&report).join(",")),
+        Err(e) => {
+            println!("{CHILD_MARK} err {}", e.to_string().replace('\n', " "));
+            std::process::exit(3);
+        }
+    }
+}
+
+/// Starts this test binary as a child process running [`multiprocess_child`].
+fn spawn_child(
+    url: &str,
+    dir: &Path,
+    target: &str,
+    lock_timeout: Duration,
+    go: Option<&Path>,
+) -> tokio::process::Child {
+    let exe = std::env::current_exe().expect("path of the test binary");
+    let mut cmd = tokio::process::Command::new(exe);
+    cmd.args([
+        "multiprocess_child",
+        "--exact",
+        "--nocapture",
+        "--test-threads=1",
+        "-q",
+    ])
+    .env(CHILD_ENV, "1")
+    .env("RETORT_CHILD_URL", url)
+    .env("RETORT_CHILD_DIR", dir)
+    .env("RETORT_CHILD_TARGET", target)
+    .env(
+        "RETORT_CHILD_LOCK_TIMEOUT_MS",
+        lock_timeout.as_millis().to_string(),
+    )
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .kill_on_drop(true);
+    if let Some(go) = go {
+        cmd.env("RETORT_CHILD_GO", go);
+    }
+    cmd.spawn().expect("spawn the child process")
+}
+
+/// A finished child's outcome: `Ok(applied revisions)` or `Err(message)`.
+fn child_outcome(output: &std::process::Output) -> Result<Vec<String>, String> {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(CHILD_MARK))
+        .unwrap_or_else(|| {
+            panic!(
+                "child printed no outcome ({}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+                output.status
+            )
+        })
+        .trim();
+    match line.split_once(' ').unwrap_or((line, "")) {
+        ("ok", revs) => {
+            assert!(output.status.success(), "{}: {stderr}", output.status);
+            Ok(revs
+                .split(',')
+                .filter(|r| !r.is_empty())
+                .map(str::to_owned)
+                .collect())
+        }
+        ("err", message) => Err(message.to_owned()),
+        _ => panic!("unexpected child outcome line: {line}"),
+    }
+}
+
+/// Four processes upgrade the same empty database at once.
+async fn race_processes(db: &TestDb, concurrently: bool) {
+    const PROCESSES: usize = 4;
+    let dir = six_revisions(concurrently);
+    let migrations = load(&dir);
+    let signals = tempfile::tempdir().expect("temp dir");
+    let go = signals.path().join("go");
+    let children: Vec<_> = (0..PROCESSES)
+        .map(|_| spawn_child(&db.url, dir.path(), "head", SAFETY, Some(&go)))
+        .collect();
+    std::fs::write(&go, b"go").expect("write the go file");
+    let mut steps = Vec::new();
+    for child in children {
+        let output = bounded("a child process", child.wait_with_output())
+            .await
+            .expect("wait for the child");
+        match child_outcome(&output) {
+            Ok(revs) => steps.extend(revs),
+            Err(e) => panic!("a racing process failed: {e}"),
+        }
+    }
+    let mut sorted_steps = steps.clone();
+    sorted_steps.sort();
+    assert_eq!(
+        sorted_steps,
+        sorted(&SIX),
+        "steps of all processes: {steps:?}"
+    );
+    assert_applied_once(db, &migrations, &SIX, SIX_HEAD, true).await;
+    assert_lock_free(db).await;
+}
+
+async fn four_processes_upgrade_at_once(db: &TestDb) {
+    race_processes(db, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_four_processes_race_through_create_index_concurrently() {
+    if let Some(db) = TestDb::new(Backend::Postgres).await {
+        race_processes(&db, true).await;
+        let index = db
+            .query_strings("SELECT indexname::text FROM pg_indexes WHERE indexname = 't1_v_ix'")
+            .await;
+        assert_eq!(index, ["t1_v_ix"]);
+        db.drop_db().await;
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Lock timeout
+// ---------------------------------------------------------------------------
+
+/// While one migration holds the lock (waiting at the gate), a second one
+/// with a 500 ms lock timeout fails with `LockTimeout` and a clear message,
+/// and leaves no trace; the first then completes.
+async fn lock_timeout_while_another_migrates(db: &TestDb) {
+    let dir = gated_revisions(db.backend);
+    let migrations = load(&dir);
+    let (gate, first) = start_migration_blocked_at_gate(db, &migrations).await;
+
+    let timeout = Duration::from_millis(500);
+    let err = bounded(
+        "the second migration",
+        upgrade(
+            db.backend,
+            &db.url,
+            &migrations,
+            short_timeout(timeout),
+            "head",
+            false,
+        ),
+    )
+    .await
+    .expect_err("the second migration must not get the lock");
+    let Error::LockTimeout { what, timeout: t } = &err else {
+        panic!("expected Error::LockTimeout, got {err:?}");
+    };
+    assert_eq!(*t, timeout);
+    let lock = match db.backend {
+        Backend::Postgres => "PostgreSQL advisory lock".to_owned(),
+        Backend::MySql => "MySQL named lock".to_owned(),
+        Backend::Sqlite => format!("lock file {}", lock_file(db).display()),
+    };
+    assert!(what.contains(&lock), "{what:?} should name the {lock}");
+    let message = err.to_string();
+    for part in [
+        "timed out after 0.5s waiting for the migration lock",
+        what.as_str(),
+        "another process is migrating this database",
+        "raise the lock timeout",
+    ] {
+        assert!(
+            message.contains(part),
+            "{message:?} should contain {part:?}"
+        );
+    }
+
+    gate.open().await;
+    let report = bounded("the first migration", first)
+        .await
+        .expect("first migration task")
+        .expect("the first migration succeeds once the gate opens");
+    assert_eq!(applied(&report), GATED[2..]);
+    assert_applied_once(db, &migrations, &GATED, GATED[3], true).await;
+    assert_eq!(gate_count(db).await, ["1"]);
+    assert_lock_free(db).await;
+}
+
+/// The lock belongs to the database: a migration holding it on one
+/// database does not hold up a migration of another database on the same
+/// server.
+async fn lock_is_per_database(db: &TestDb) {
+    let dir = gated_revisions(db.backend);
+    let migrations = load(&dir);
+    let other = TestDb::new(db.backend)
+        .await
+        .expect("a second database on the same server");
+    let (gate, first) = start_migration_blocked_at_gate(db, &migrations).await;
+
+    let report = bounded(
+        "the migration of the other database",
+        upgrade(
+            other.backend,
+            &other.url,
+            &migrations,
+            short_timeout(Duration::from_millis(500)),
+            "head",
+            false,
+        ),
+    )
+    .await
+    .unwrap_or_else(|e| {
+        panic!("migrating another database must not wait for this one's lock: {e}")
+    });
+    assert_eq!(applied(&report), GATED);
+
+    gate.open().await;
+    bounded("the first migration", first)
+        .await
+        .expect("first migration task")
+        .expect("the first migration succeeds once the gate opens");
+    assert_applied_once(db, &migrations, &GATED, GATED[3], true).await;
+    assert_applied_once(&other, &migrations, &GATED, GATED[3], true).await;
+    other.drop_db().await;
+}
+
+/// SQLite: a lock file held by someone else (here: this test, through its
+/// own file description, as another process would) makes the migration
+/// time out; once released, the migration runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_lock_file_held_elsewhere() {
+    let Some(db) = TestDb::new(Backend::Sqlite).await else {
+        return;
+    };
+    let dir = six_revisions(false);
+    let migrations = load(&dir);
+    let path = lock_file(&db);
+    let holder = open_lock_file(&path);
+    holder.lock().expect("lock the lock file");
+
+    let err = bounded(
+        "the blocked migration",
+        migrations
+            .with_config(short_timeout(Duration::from_millis(500)))
+            .upgrade(db.url.as_str(), "head"),
+    )
+    .await
+    .expect_err("the lock file is held");
+    assert!(
+        matches!(&err, Error::LockTimeout { what, .. } if what.contains(&path.display().to_string())),
+        "expected a LockTimeout naming {}, got {err:?}",
+        path.display()
+    );
+    assert!(err.to_string().starts_with(&format!(
+        "timed out after 0.5s waiting for the migration lock (lock file {})",
+        path.display()
+    )));
+
+    holder.unlock().expect("unlock");
+    drop(holder);
+    let report = bounded(
+        "the migration",
+        migrations
+            .with_config(short_timeout(SHORT))
+            .upgrade(db.url.as_str(), "head"),
+    )
+    .await
+    .expect("the lock is free again");
+    assert_eq!(report.steps.len(), SIX.len());
+    assert_applied_once(&db, &migrations, &SIX, SIX_HEAD, true).await;
+    db.drop_db().await;
+}
+
+// ---------------------------------------------------------------------------
+// The lock is released on error, cancellation and process death
+// ---------------------------------------------------------------------------
+
+/// A failing revision releases the lock: a second run with a short lock
+/// timeout gets it at once and, with the revision fixed, completes
+/// (MariaDB first reports the failed state, as DDL there is not rolled
+/// back, and `repair` resolves it).
+async fn lock_released_after_failing_revision(db: &TestDb) {
+    let broken_dir = failing_revisions(true);
+    let broken = load(&broken_dir);
+    let fixed_dir = failing_revisions(false);
+    let fixed = load(&fixed_dir);
+    let quick = || short_timeout(Duration::from_millis(500));
+
+    let err = bounded(
+        "the failing upgrade",
+        broken.with_config(quick()).upgrade(db.url.as_str(), "head"),
+    )
+    .await
+    .expect_err("the third revision fails");
+    match &err {
+        Error::Statement {
+            revision,
+            statement,
+            rolled_back,
+            ..
+        } => {
+            assert_eq!(revision, FAILING[2]);
+            assert_eq!(*statement, 1);
+            assert_eq!(*rolled_back, db.backend != Backend::MySql);
+        }
+        other => panic!("expected Error::Statement, got {other:?}"),
+    }
+    assert_lock_free(db).await;
+
+    // The same broken revision again: the lock is free, so it fails the
+    // same way (or, on MariaDB, refuses to run past the failed step).
+    let again = bounded(
+        "the second failing upgrade",
+        broken.with_config(quick()).upgrade(db.url.as_str(), "head"),
+    )
+    .await
+    .expect_err("still broken");
+    match (db.backend, &again) {
+        (
+            Backend::MySql,
+            Error::FailedState {
+                revision,
+                interrupted,
+                ..
+            },
+        ) => {
+            assert_eq!(revision, FAILING[2]);
+            assert!(!interrupted, "{again}");
+        }
+        (Backend::Postgres | Backend::Sqlite, Error::Statement { revision, .. }) => {
+            assert_eq!(revision, FAILING[2]);
+        }
+        _ => panic!("expected the revision to fail again, got {again:?}"),
+    }
+    assert_lock_free(db).await;
+
+    if db.backend == Backend::MySql {
+        bounded("repair", fixed.with_config(quick()).repair(db.url.as_str()))
+            .await
+            .expect("repair gets the lock");
+    }
+    let report = bounded(
+        "the fixed upgrade",
+        fixed.with_config(quick()).upgrade(db.url.as_str(), "head"),
+    )
+    .await
+    .expect("the fixed revision applies");
+    assert_eq!(applied(&report), FAILING[2..]);
+    assert_applied_once(
+        db,
+        &fixed,
+        &FAILING,
+        FAILING[3],
+        db.backend != Backend::MySql,
+    )
+    .await;
+    assert_lock_free(db).await;
+}
+
+/// Cancelling a migration (aborting its task while it is inside a
+/// revision) releases the lock: the next run with a short lock timeout gets
+/// it even while the gate is still closed, and once the gate opens the
+/// upgrade completes with every revision applied once. On MariaDB the
+/// interrupted revision is reported (`FailedState`, interrupted) until
+/// `repair` resolves it.
+async fn lock_released_after_cancellation(db: &TestDb) {
+    let dir = gated_revisions(db.backend);
+    let migrations = load(&dir);
+    let (gate, task) = start_migration_blocked_at_gate(db, &migrations).await;
+    task.abort();
+    let join = bounded("the aborted task", task).await;
+    assert!(
+        join.as_ref()
+            .is_err_and(tokio::task::JoinError::is_cancelled),
+        "the task should have been cancelled mid-revision, got {join:?}"
+    );
+
+    after_interrupted_migration(db, &migrations, gate).await;
+}
+
+/// What must hold after a migration waiting at the gate was cancelled or
+/// killed: the lock is free (a run with a short lock timeout gets it while
+/// the gate is still closed), and the upgrade can be completed.
+async fn after_interrupted_migration(db: &TestDb, migrations: &Migrations, gate: Gate) {
+    let quick = || short_timeout(SHORT);
+    // An upgrade to the revision before the gate (already applied) needs
+    // the lock but not the gate.
+    let result = bounded(
+        "a run after the interruption",
+        upgrade(db.backend, &db.url, migrations, quick(), BEFORE_GATE, false),
+    )
+    .await;
+    match (db.backend, result) {
+        (
+            Backend::MySql,
+            Err(Error::FailedState {
+                revision,
+                interrupted,
+                error,
+                ..
+            }),
+        ) => {
+            assert_eq!(revision, GATE_REV);
+            assert!(interrupted, "the step was interrupted, not failed");
+            assert_eq!(error, None);
+        }
+        (Backend::Postgres | Backend::Sqlite, Ok(report)) => {
+            assert!(report.is_noop(), "{report:?}");
+        }
+        (_, other) => panic!("the lock must be free after the interruption, got {other:?}"),
+    }
+
+    gate.open().await;
+    if db.backend == Backend::MySql {
+        let err = bounded(
+            "upgrade on MariaDB",
+            migrations
+                .with_config(quick())
+                .upgrade(db.url.as_str(), "head"),
+        )
+        .await
+        .expect_err("MariaDB refuses to run past the interrupted revision");
+        assert!(
+            matches!(
+                &err,
+                Error::FailedState {
+                    interrupted: true,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("was interrupted"), "{err}");
+        bounded(
+            "repair",
+            migrations.with_config(quick()).repair(db.url.as_str()),
+        )
+        .await
+        .expect("repair resolves the interrupted step");
+    }
+    let report = bounded(
+        "the upgrade after the interruption",
+        migrations
+            .with_config(quick())
+            .upgrade(db.url.as_str(), "head"),
+    )
+    .await
+    .expect("the upgrade completes");
+    assert_eq!(applied(&report), GATED[2..]);
+    // On MariaDB the interrupted step stays in the history, resolved.
+    assert_applied_once(
+        db,
+        migrations,
+        &GATED,
+        GATED[3],
+        db.backend != Backend::MySql,
+    )
+    .await;
+    if db.backend != Backend::MySql {
+        // The interrupted transaction was rolled back: its UPDATE did not
+        // take effect. (MariaDB autocommits each statement; there the
+        // dead session's UPDATE may complete once the gate opens.)
+        assert_eq!(gate_count(db).await, ["1"]);
+    }
+    assert_lock_free(db).await;
+}
+
+/// A child process killed (SIGKILL) while inside a revision leaves no lock
+/// behind: the server drops a dead connection's session locks, the OS
+/// drops a dead process's file locks. On MariaDB the next run reports the
+/// interrupted revision (`FailedState`).
+async fn lock_released_after_process_killed(db: &TestDb) {
+    let dir = gated_revisions(db.backend);
+    let migrations = load(&dir);
+    bounded(
+        "upgrade to the revision before the gate",
+        migrations.upgrade(db.url.as_str(), BEFORE_GATE),
+    )
+    .await
+    .expect("upgrade to the revision before the gate");
+    let gate = Gate::close(db).await;
+    let mut child = spawn_child(&db.url, dir.path(), "head", SAFETY, None);
+    wait_until("the child waits at the gate", || migration_at_gate(db)).await;
+    assert!(
+        child.try_wait().expect("child status").is_none(),
+        "the child finished early"
+    );
+    child.start_kill().expect("SIGKILL the child");
+    let output = bounded("the killed child", child.wait_with_output())
+        .await
+        .expect("wait for the killed child");
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt as _;
+        assert_eq!(output.status.signal(), Some(9), "{:?}", output.status);
+    }
+    assert!(!output.status.success());
+
+    after_interrupted_migration(db, &migrations, gate).await;
+}
+
+backend_tests!(
+    eight_tasks_upgrade_at_once,
+    four_processes_upgrade_at_once,
+    lock_timeout_while_another_migrates,
+    lock_is_per_database,
+    lock_released_after_failing_revision,
+    lock_released_after_cancellation,
+    lock_released_after_process_killed,
+);
