@@ -43,11 +43,14 @@ fn failing_set(b_extra: &str, b_up: &str) -> (tempfile::TempDir, Migrations) {
 }
 
 async fn user_tables(db: &TestDb) -> Vec<String> {
-    db.tables()
+    let mut tables: Vec<String> = db
+        .tables()
         .await
         .into_iter()
         .filter(|t| !t.starts_with("retort_"))
-        .collect()
+        .collect();
+    tables.sort(); // MariaDB's collation orders `_` differently
+    tables
 }
 
 fn file_of(dir: &tempfile::TempDir, id: &str) -> String {
@@ -226,6 +229,79 @@ async fn failed_state_resolved_by_stamp(db: &TestDb) {
     assert_eq!(m.current(url).await.unwrap(), [C]);
     assert_eq!(user_tables(db).await, ["t_a", "t_b1", "t_b2", "t_c"]);
     // The way down works again too.
+    m.downgrade(url, "base").await.unwrap();
+    assert!(user_tables(db).await.is_empty());
+}
+
+/// A failing downgrade: rolled back on PostgreSQL/SQLite; on MariaDB a
+/// failed state whose `stamp` hint is the parent.
+async fn failing_downgrade(db: &TestDb) {
+    let dir = common::write_revisions(&[
+        (
+            A,
+            "",
+            "",
+            "CREATE TABLE t_a (id INT PRIMARY KEY);",
+            "DROP TABLE t_a;",
+        ),
+        (
+            B,
+            A,
+            "",
+            "CREATE TABLE t_b1 (id INT PRIMARY KEY);\nCREATE TABLE t_b2 (id INT PRIMARY KEY);",
+            "DROP TABLE t_b2;\nDROP TABLE missing_table;\nDROP TABLE t_b1;",
+        ),
+    ]);
+    let m = Migrations::from_dir(dir.path()).unwrap();
+    let url = db.url.as_str();
+    m.upgrade(url, "head").await.unwrap();
+    let e = m.downgrade(url, "base").await.unwrap_err();
+    match &e {
+        Error::Statement {
+            revision,
+            direction,
+            statement,
+            line,
+            rolled_back,
+            ..
+        } => {
+            assert_eq!(revision, B);
+            assert_eq!(*direction, Direction::Downgrade);
+            // The downgrade section starts on line 12 (upgrade on 8-9, a
+            // blank line, the marker on 11).
+            assert_eq!((*statement, *line), (2, 13));
+            assert_eq!(*rolled_back, db.backend != Backend::MySql);
+        }
+        other => panic!("expected Error::Statement, got {other:?}"),
+    }
+    assert_eq!(m.current(url).await.unwrap(), [B]);
+    if db.backend != Backend::MySql {
+        assert_eq!(user_tables(db).await, ["t_a", "t_b1", "t_b2"]);
+        return;
+    }
+    assert_eq!(user_tables(db).await, ["t_a", "t_b1"]);
+    let e = m.upgrade(url, "head").await.unwrap_err();
+    match &e {
+        Error::FailedState {
+            revision,
+            direction,
+            statement,
+            count,
+            stamp_hint,
+            ..
+        } => {
+            assert_eq!(revision, B);
+            assert_eq!(*direction, Direction::Downgrade);
+            assert_eq!((*statement, *count), (2, 3));
+            assert_eq!(stamp_hint, A);
+        }
+        other => panic!("expected Error::FailedState, got {other:?}"),
+    }
+    assert!(e.to_string().contains(&format!("retort stamp {A}")), "{e}");
+    // Finish the downgrade by hand and stamp the parent.
+    db.execute("DROP TABLE t_b1").await;
+    m.stamp(url, A).await.unwrap();
+    assert_eq!(m.current(url).await.unwrap(), [A]);
     m.downgrade(url, "base").await.unwrap();
     assert!(user_tables(db).await.is_empty());
 }
@@ -593,6 +669,7 @@ async fn invalid_settings(db: &TestDb) {
 backend_tests!(
     failing_revision,
     failed_state_resolved_by_stamp,
+    failing_downgrade,
     failing_non_transactional_revision,
     non_transactional_revision,
     single_transaction,

@@ -25,7 +25,10 @@ use crate::report::{CheckReport, PlannedStep, Report};
 /// ```
 ///
 /// Called from inside a tokio runtime, every method returns
-/// [`Error::BlockingInsideRuntime`] instead of deadlocking.
+/// [`Error::BlockingInsideRuntime`] instead of deadlocking. That includes
+/// `tokio::task::spawn_blocking` closures, which tokio does not let a
+/// library tell apart from async code; from async code, use the async API,
+/// or a thread of its own (`std::thread::spawn`).
 #[derive(Debug, Clone)]
 pub struct Blocking<'m> {
     migrator: Migrator<'m>,

@@ -101,16 +101,21 @@ async fn run_locked<D: Driver>(
     match op {
         Locked::Upgrade(target) => {
             refuse_unfinished(set, &state)?;
-            if config.verify_checksums {
-                verify(d, set, &state).await?;
+            let drift = drift_of(d, set, &state).await?;
+            let verified = drift.is_empty();
+            if !verified {
+                if config.verify_checksums {
+                    return Err(Error::Drift(drift));
+                }
+                tracing::warn!(%drift, "checksum verification is off: upgrading despite drift, which stays reported until `repair`");
             }
             let plan = set.plan_upgrade(&row_ids(&state), target)?;
-            execute(d, config, plan).await
+            execute(d, config, plan, verified).await
         }
         Locked::Downgrade(target) => {
             refuse_unfinished(set, &state)?;
             let plan = set.plan_downgrade(&row_ids(&state), target)?;
-            execute(d, config, plan).await
+            execute(d, config, plan, true).await
         }
         Locked::Stamp { targets, purge } => stamp(d, set, &state, targets, purge).await,
         Locked::Repair => repair(d, set, &state).await,
@@ -134,7 +139,10 @@ fn failed_state(set: &MigrationSet, attempt: &Attempt) -> Error {
     let stamp_hint = match direction {
         Direction::Upgrade => attempt.revision.clone(),
         Direction::Downgrade => revision
-            .map(|r| r.parents().next().unwrap_or("base").to_owned())
+            .map(|r| match r.parents().collect::<Vec<_>>().join(" ") {
+                parents if parents.is_empty() => "base".to_owned(),
+                parents => parents,
+            })
             .unwrap_or_else(|| "<parent revision>".to_owned()),
     };
     Error::FailedState {
@@ -149,17 +157,8 @@ fn failed_state(set: &MigrationSet, attempt: &Attempt) -> Error {
     }
 }
 
-/// Verifies that nothing applied was edited: one lineage comparison per
-/// row; the full scan only when one differs.
-async fn verify<D: Driver>(d: &mut D, set: &MigrationSet, state: &DbState) -> Result<(), Error> {
-    let drift = drift_of(d, set, state).await?;
-    if drift.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Drift(drift))
-    }
-}
-
+/// Whether anything applied was edited: one lineage comparison per row;
+/// the full scan only when one differs.
 async fn drift_of<D: Driver>(
     d: &mut D,
     set: &MigrationSet,
@@ -186,11 +185,20 @@ fn parents(rev: &Revision) -> String {
     rev.parents().collect::<Vec<_>>().join(" ")
 }
 
+/// Recorded instead of the lineage hash for revisions applied over drift
+/// (with `verify_checksums(false)`): it matches no revision, so the quick
+/// check keeps failing over to the full scan, which keeps reporting the
+/// drift until `repair` records the real hashes.
+const UNVERIFIED_LINEAGE: &str = "unverified";
+
+/// A history row; `verified` is false when the applied revisions below
+/// `rev` were found edited and not repaired.
 fn history<'a>(
     rev: &'a Revision,
     operation: &'static str,
     status: &'static str,
     count: usize,
+    verified: bool,
 ) -> NewHistory<'a> {
     NewHistory {
         revision: rev.id(),
@@ -198,7 +206,11 @@ fn history<'a>(
         status,
         parents: parents(rev),
         checksum: rev.checksum().to_hex(),
-        lineage: rev.lineage().to_hex(),
+        lineage: if verified {
+            rev.lineage().to_hex()
+        } else {
+            UNVERIFIED_LINEAGE.to_owned()
+        },
         statement_count: i64::try_from(count).unwrap_or(i64::MAX),
         statements_done: if status == "applied" {
             i64::try_from(count).unwrap_or(i64::MAX)
@@ -239,7 +251,12 @@ fn operation(direction: Direction) -> &'static str {
     direction.as_str()
 }
 
-async fn execute<D: Driver>(d: &mut D, config: &Config, plan: Plan<'_>) -> Result<Report, Error> {
+async fn execute<D: Driver>(
+    d: &mut D,
+    config: &Config,
+    plan: Plan<'_>,
+    verified: bool,
+) -> Result<Report, Error> {
     let mut report = Report {
         direction: Some(plan.direction),
         steps: Vec::with_capacity(plan.steps.len()),
@@ -251,12 +268,12 @@ async fn execute<D: Driver>(d: &mut D, config: &Config, plan: Plan<'_>) -> Resul
         return Ok(report);
     }
     if config.transaction_mode == TransactionMode::Single && plan.steps.len() > 1 {
-        return execute_single(d, plan, report).await;
+        return execute_single(d, plan, report, verified).await;
     }
     let total = plan.steps.len();
     for (n, step) in plan.steps.iter().enumerate() {
         let started = Instant::now();
-        run_step(d, step).await?;
+        run_step(d, step, verified).await?;
         let duration = started.elapsed();
         log_step(step, n, total, duration);
         report.steps.push(StepReport::new(step, duration));
@@ -290,7 +307,7 @@ fn apply_rows(rows: &mut Vec<String>, change: &VersionChange) {
     rows.extend(change.insert.iter().cloned());
 }
 
-async fn run_step<D: Driver>(d: &mut D, step: &Step<'_>) -> Result<(), Error> {
+async fn run_step<D: Driver>(d: &mut D, step: &Step<'_>, verified: bool) -> Result<(), Error> {
     let statements = split(step.sql(), d.dialect());
     let rev = step.revision;
     if rev.is_transactional() && d.transactional_ddl() {
@@ -301,6 +318,7 @@ async fn run_step<D: Driver>(d: &mut D, step: &Step<'_>) -> Result<(), Error> {
             operation(step.direction),
             "applied",
             statements.len(),
+            verified,
         )));
         return d
             .transaction(&ops)
@@ -333,7 +351,13 @@ async fn run_step<D: Driver>(d: &mut D, step: &Step<'_>) -> Result<(), Error> {
         )
     };
     let started = Instant::now();
-    let attempt = history(rev, operation(step.direction), "running", statements.len());
+    let attempt = history(
+        rev,
+        operation(step.direction),
+        "running",
+        statements.len(),
+        verified,
+    );
     let id = d
         .autocommit(&Op::History(attempt))
         .await
@@ -387,6 +411,7 @@ async fn execute_single<D: Driver>(
     d: &mut D,
     plan: Plan<'_>,
     mut report: Report,
+    verified: bool,
 ) -> Result<Report, Error> {
     if !d.transactional_ddl() {
         return Err(Error::Unsupported(
@@ -416,6 +441,7 @@ async fn execute_single<D: Driver>(
             operation(step.direction),
             "applied",
             stmts.len(),
+            verified,
         )));
         owner.push((n, None));
         owner.push((n, None));
@@ -467,7 +493,7 @@ async fn stamp<D: Driver>(
             .chain(change.update.as_ref().map(|u| &u.1));
         for id in added {
             if let Some(rev) = set.get(id) {
-                ops.push(Op::History(history(rev, "stamp", "applied", 0)));
+                ops.push(Op::History(history(rev, "stamp", "applied", 0, true)));
             }
         }
     }
@@ -510,7 +536,7 @@ async fn repair<D: Driver>(
     }
     for id in &repaired {
         if let Some(rev) = set.get(id) {
-            ops.push(Op::History(history(rev, "repair", "applied", 0)));
+            ops.push(Op::History(history(rev, "repair", "applied", 0, true)));
         }
     }
     d.transaction(&ops)

@@ -113,7 +113,7 @@ pub enum Error {
     Unsupported(String),
     /// The blocking API was called from inside an async runtime.
     #[error(
-        "the blocking API was called from inside a tokio runtime, where it would deadlock; call the async methods (`MIGRATIONS.upgrade(...).await`) instead, or move the call to `tokio::task::spawn_blocking`"
+        "the blocking API was called from inside a tokio runtime, where it would deadlock; call the async methods (`MIGRATIONS.upgrade(...).await`) instead, or make the blocking call on a thread of its own (`std::thread::spawn`; not `tokio::task::spawn_blocking`, whose threads are inside the runtime too)"
     )]
     BlockingInsideRuntime,
     /// The blocking API could not start its runtime.

@@ -82,13 +82,10 @@ fn statements(config: &Config) -> Statements {
     }
 }
 
-/// `GET_LOCK` names are at most 64 characters: hash the table's name.
-fn lock_name(config: &Config) -> String {
-    let name = format!(
-        "{}.{}",
-        config.schema.as_deref().unwrap_or(""),
-        config.version_table
-    );
+/// `GET_LOCK` names are server-wide, not per database, and at most 64
+/// characters: hash the version table's name qualified with its database.
+fn lock_name(database: &str, version_table: &str) -> String {
+    let name = format!("{database}.{version_table}");
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in name.bytes() {
         hash ^= u64::from(byte);
@@ -104,7 +101,11 @@ pub(crate) struct MySqlDriver<C> {
     /// Where to open a dedicated lock connection (pools and URLs).
     lock_options: Option<std::sync::Arc<sqlx::mysql::MySqlConnectOptions>>,
     sql: Statements,
-    name: String,
+    /// The configured database of the tables (`None`: the connection's).
+    schema: Option<String>,
+    version_table: String,
+    /// The lock's name, known once the database is (at the first lock).
+    name: Option<String>,
     locked: bool,
 }
 
@@ -122,7 +123,9 @@ where
             lock_conn: None,
             lock_options,
             sql: statements(config),
-            name: lock_name(config),
+            schema: config.schema.clone(),
+            version_table: config.version_table.clone(),
+            name: None,
             locked: false,
         }
     }
@@ -138,6 +141,25 @@ where
             self.lock_conn = Some(conn);
         }
         Ok(())
+    }
+
+    /// The lock's name: per database, so that migrating one database does
+    /// not wait for another on the same server.
+    async fn lock_name(&mut self) -> Result<String, Error> {
+        if let Some(name) = &self.name {
+            return Ok(name.clone());
+        }
+        let database = match &self.schema {
+            Some(schema) => schema.clone(),
+            None => sqlx::query_scalar::<_, Option<String>>("SELECT DATABASE()")
+                .fetch_one(&mut *self.conn)
+                .await
+                .map_err(|e| Error::database("reading the current database", e))?
+                .unwrap_or_default(),
+        };
+        let name = lock_name(&database, &self.version_table);
+        self.name = Some(name.clone());
+        Ok(name)
     }
 
     fn lock_conn(&mut self) -> &mut MySqlConnection {
@@ -173,7 +195,7 @@ where
 
     async fn lock(&mut self, timeout: Duration) -> Result<(), Error> {
         self.open_lock_conn().await?;
-        let name = self.name.clone();
+        let name = self.lock_name().await?;
         let mut wait = LockWait::new(format!("MySQL named lock `{name}`"), timeout);
         loop {
             let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, 0)")
@@ -195,7 +217,7 @@ where
         if !std::mem::replace(&mut self.locked, false) {
             return Ok(());
         }
-        let name = self.name.clone();
+        let name = self.lock_name().await?;
         sqlx::query_scalar::<_, Option<i64>>("SELECT RELEASE_LOCK(?)")
             .bind(&name)
             .fetch_one(self.lock_conn())
