@@ -1,7 +1,8 @@
 //! Concurrency and locking on every backend: replicas racing to upgrade the
 //! same database (tokio tasks and OS processes), `CREATE INDEX CONCURRENTLY`
-//! in the middle of such a race, the lock timeout, and the lock being
-//! released on error, on cancellation and when a process is killed.
+//! in the middle of such a race, the lock timeout, the lock being per
+//! database, and the lock being released on error, on cancellation, on a
+//! panic and when a process is killed.
 //!
 //! Nothing here asserts on elapsed time. To keep a migration "inside a
 //! revision" for as long as a test needs, the revision updates a row of a
@@ -413,86 +414,111 @@ async fn migration_at_gate(db: &TestDb) -> bool {
     }
 }
 
-/// The test's hold on the `gate` row (see the module docs).
-enum Gate {
+/// A connection the test holds open.
+enum Conn {
     Postgres(sqlx::PgConnection),
     MySql(sqlx::MySqlConnection),
     Sqlite(sqlx::SqliteConnection),
 }
 
-impl Gate {
-    /// Closes the gate: revisions updating the gate row wait.
-    async fn close(db: &TestDb) -> Self {
-        let select = "SELECT n FROM gate WHERE id = 1 FOR UPDATE";
+impl Conn {
+    async fn open(db: &TestDb) -> Self {
         match db.backend {
             Backend::Postgres => {
-                let mut c = sqlx::PgConnection::connect(&db.url).await.expect("connect");
-                sqlx::raw_sql("BEGIN").execute(&mut c).await.expect("BEGIN");
-                sqlx::raw_sql(select)
-                    .execute(&mut c)
-                    .await
-                    .expect("lock gate");
-                Self::Postgres(c)
+                Self::Postgres(sqlx::PgConnection::connect(&db.url).await.expect("connect"))
             }
-            Backend::MySql => {
-                let mut c = sqlx::MySqlConnection::connect(&db.url)
+            Backend::MySql => Self::MySql(
+                sqlx::MySqlConnection::connect(&db.url)
                     .await
-                    .expect("connect");
-                sqlx::raw_sql("BEGIN").execute(&mut c).await.expect("BEGIN");
-                sqlx::raw_sql(select)
-                    .execute(&mut c)
-                    .await
-                    .expect("lock gate");
-                Self::MySql(c)
-            }
+                    .expect("connect"),
+            ),
             Backend::Sqlite => {
-                let mut c = sqlx::SqliteConnection::connect(&db.url)
-                    .await
-                    .expect("connect");
-                sqlx::raw_sql("BEGIN IMMEDIATE")
-                    .execute(&mut c)
-                    .await
-                    .expect("BEGIN IMMEDIATE");
-                Self::Sqlite(c)
+                let options = sqlx::sqlite::SqliteConnectOptions::from_str(&db.url)
+                    .expect("SQLite URL")
+                    .create_if_missing(true);
+                Self::Sqlite(
+                    sqlx::SqliteConnection::connect_with(&options)
+                        .await
+                        .expect("connect"),
+                )
             }
         }
     }
 
-    /// Opens the gate.
-    async fn open(self) {
+    async fn execute(&mut self, sql: &'static str) {
+        let result = match self {
+            Self::Postgres(c) => sqlx::raw_sql(sql).execute(c).await.map(drop),
+            Self::MySql(c) => sqlx::raw_sql(sql).execute(c).await.map(drop),
+            Self::Sqlite(c) => sqlx::raw_sql(sql).execute(c).await.map(drop),
+        };
+        result.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    /// Upgrades through this connection (the caller's own connection).
+    async fn upgrade(&mut self, migrations: &Migrations, target: &str) -> Result<Report, Error> {
+        match self {
+            Self::Postgres(c) => migrations.upgrade(c, target).await,
+            Self::MySql(c) => migrations.upgrade(c, target).await,
+            Self::Sqlite(c) => migrations.upgrade(c, target).await,
+        }
+    }
+
+    /// Checks the connection still works, then closes it.
+    async fn ping_and_close(self) {
         match self {
             Self::Postgres(mut c) => {
-                sqlx::raw_sql("ROLLBACK")
-                    .execute(&mut c)
-                    .await
-                    .expect("ROLLBACK");
+                c.ping().await.expect("ping");
                 c.close().await.expect("close");
             }
             Self::MySql(mut c) => {
-                sqlx::raw_sql("ROLLBACK")
-                    .execute(&mut c)
-                    .await
-                    .expect("ROLLBACK");
+                c.ping().await.expect("ping");
                 c.close().await.expect("close");
             }
             Self::Sqlite(mut c) => {
-                sqlx::raw_sql("ROLLBACK")
-                    .execute(&mut c)
-                    .await
-                    .expect("ROLLBACK");
+                c.ping().await.expect("ping");
                 c.close().await.expect("close");
             }
         }
     }
 }
 
+/// The test's hold on the `gate` row (see the module docs).
+struct Gate(Conn);
+
+impl Gate {
+    /// Closes the gate: revisions updating the gate row wait.
+    async fn close(db: &TestDb) -> Self {
+        let mut conn = Conn::open(db).await;
+        if db.backend == Backend::Sqlite {
+            conn.execute("BEGIN IMMEDIATE").await;
+        } else {
+            conn.execute("BEGIN").await;
+            conn.execute("SELECT n FROM gate WHERE id = 1 FOR UPDATE")
+                .await;
+        }
+        Self(conn)
+    }
+
+    /// Opens the gate.
+    async fn open(self) {
+        let Self(mut conn) = self;
+        conn.execute("ROLLBACK").await;
+        conn.ping_and_close().await;
+    }
+}
+
+/// A migration (`upgrade head`) running in a task, waiting at the gate.
+struct Gated {
+    gate: Gate,
+    task: tokio::task::JoinHandle<Result<Report, Error>>,
+    /// Makes the task panic while the migration is in progress.
+    panic: tokio::sync::oneshot::Sender<()>,
+}
+
 /// Upgrades `db` to the revision before the gate, closes the gate, and
 /// starts `upgrade head` in a task, returning once that task holds the
 /// migration lock and waits at the gate.
-async fn start_migration_blocked_at_gate(
-    db: &TestDb,
-    migrations: &Arc<Migrations>,
-) -> (Gate, tokio::task::JoinHandle<Result<Report, Error>>) {
+async fn start_migration_blocked_at_gate(db: &TestDb, migrations: &Arc<Migrations>) -> Gated {
     let before = bounded(
         "upgrade to the revision before the gate",
         migrations.upgrade(db.url.as_str(), BEFORE_GATE),
@@ -502,10 +528,17 @@ async fn start_migration_blocked_at_gate(
     assert_eq!(applied(&before), GATED[..2]);
     let gate = Gate::close(db).await;
     let (m, url) = (Arc::clone(migrations), db.url.clone());
-    let task = tokio::spawn(async move { m.upgrade(url.as_str(), "head").await });
+    let (panic, trigger) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let upgrade = m.upgrade(url.as_str(), "head");
+        tokio::select! {
+            result = upgrade => result,
+            Ok(()) = trigger => panic!("(expected) the service panics while migrating"),
+        }
+    });
     wait_until("the migration waits at the gate", || migration_at_gate(db)).await;
     assert!(!task.is_finished(), "the gated migration finished early");
-    (gate, task)
+    Gated { gate, task, panic }
 }
 
 // ---------------------------------------------------------------------------
@@ -548,6 +581,18 @@ async fn race_tasks(db: &TestDb, concurrently: bool) {
     assert_lock_free(db).await;
 }
 
+/// The index built by `CREATE INDEX CONCURRENTLY` exists and is valid (an
+/// interrupted build leaves an invalid one behind).
+async fn assert_valid_index(db: &TestDb) {
+    let valid = db
+        .query_strings(
+            "SELECT c.relname::text FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+             WHERE c.relname = 't1_v_ix' AND i.indisvalid AND i.indisready",
+        )
+        .await;
+    assert_eq!(valid, ["t1_v_ix"]);
+}
+
 async fn eight_tasks_upgrade_at_once(db: &TestDb) {
     race_tasks(db, false).await;
 }
@@ -556,10 +601,7 @@ async fn eight_tasks_upgrade_at_once(db: &TestDb) {
 async fn postgres_eight_tasks_race_through_create_index_concurrently() {
     if let Some(db) = TestDb::new(Backend::Postgres).await {
         race_tasks(&db, true).await;
-        let index = db
-            .query_strings("SELECT indexname::text FROM pg_indexes WHERE indexname = 't1_v_ix'")
-            .await;
-        assert_eq!(index, ["t1_v_ix"]);
+        assert_valid_index(&db).await;
         db.drop_db().await;
     }
 }
@@ -715,10 +757,7 @@ async fn four_processes_upgrade_at_once(db: &TestDb) {
 async fn postgres_four_processes_race_through_create_index_concurrently() {
     if let Some(db) = TestDb::new(Backend::Postgres).await {
         race_processes(&db, true).await;
-        let index = db
-            .query_strings("SELECT indexname::text FROM pg_indexes WHERE indexname = 't1_v_ix'")
-            .await;
-        assert_eq!(index, ["t1_v_ix"]);
+        assert_valid_index(&db).await;
         db.drop_db().await;
     }
 }
@@ -733,7 +772,9 @@ async fn postgres_four_processes_race_through_create_index_concurrently() {
 async fn lock_timeout_while_another_migrates(db: &TestDb) {
     let dir = gated_revisions(db.backend);
     let migrations = load(&dir);
-    let (gate, first) = start_migration_blocked_at_gate(db, &migrations).await;
+    let Gated {
+        gate, task: first, ..
+    } = start_migration_blocked_at_gate(db, &migrations).await;
 
     let timeout = Duration::from_millis(500);
     let err = bounded(
@@ -792,7 +833,9 @@ async fn lock_is_per_database(db: &TestDb) {
     let other = TestDb::new(db.backend)
         .await
         .expect("a second database on the same server");
-    let (gate, first) = start_migration_blocked_at_gate(db, &migrations).await;
+    let Gated {
+        gate, task: first, ..
+    } = start_migration_blocked_at_gate(db, &migrations).await;
 
     let report = bounded(
         "the migration of the other database",
@@ -954,16 +997,60 @@ async fn lock_released_after_failing_revision(db: &TestDb) {
     assert_lock_free(db).await;
 }
 
+/// The same through a connection the caller owns and keeps open: there the
+/// lock lives on the caller's connection (PostgreSQL, MariaDB), so only an
+/// explicit release on the error path frees it for other processes.
+async fn lock_released_after_failing_revision_on_borrowed_connection(db: &TestDb) {
+    let broken_dir = failing_revisions(true);
+    let broken = load(&broken_dir);
+    let fixed_dir = failing_revisions(false);
+    let fixed = load(&fixed_dir);
+    let quick = || short_timeout(Duration::from_millis(500));
+
+    let mut conn = Conn::open(db).await;
+    let err = bounded("the failing upgrade", conn.upgrade(&broken, "head")).await;
+    let err = err.expect_err("the third revision fails");
+    assert!(
+        matches!(&err, Error::Statement { revision, .. } if revision == FAILING[2]),
+        "{err:?}"
+    );
+    assert_lock_free(db).await;
+
+    // The caller's connection is still open; another process migrates.
+    if db.backend == Backend::MySql {
+        bounded("repair", fixed.with_config(quick()).repair(db.url.as_str()))
+            .await
+            .expect("repair gets the lock while the caller's connection is open");
+    }
+    let report = bounded(
+        "the fixed upgrade",
+        fixed.with_config(quick()).upgrade(db.url.as_str(), "head"),
+    )
+    .await
+    .expect("the lock is free while the caller's connection is open");
+    assert_eq!(applied(&report), FAILING[2..]);
+    assert_applied_once(
+        db,
+        &fixed,
+        &FAILING,
+        FAILING[3],
+        db.backend != Backend::MySql,
+    )
+    .await;
+    // The caller's connection still works.
+    conn.ping_and_close().await;
+}
+
 /// Cancelling a migration (aborting its task while it is inside a
 /// revision) releases the lock: the next run with a short lock timeout gets
 /// it even while the gate is still closed, and once the gate opens the
 /// upgrade completes with every revision applied once. On MariaDB the
 /// interrupted revision is reported (`FailedState`, interrupted) until
 /// `repair` resolves it.
-async fn lock_released_after_cancellation(db: &TestDb) {
+async fn lock_released_after_task_aborted(db: &TestDb) {
     let dir = gated_revisions(db.backend);
     let migrations = load(&dir);
-    let (gate, task) = start_migration_blocked_at_gate(db, &migrations).await;
+    let Gated { gate, task, .. } = start_migration_blocked_at_gate(db, &migrations).await;
     task.abort();
     let join = bounded("the aborted task", task).await;
     assert!(
@@ -971,12 +1058,26 @@ async fn lock_released_after_cancellation(db: &TestDb) {
             .is_err_and(tokio::task::JoinError::is_cancelled),
         "the task should have been cancelled mid-revision, got {join:?}"
     );
-
     after_interrupted_migration(db, &migrations, gate).await;
 }
 
-/// What must hold after a migration waiting at the gate was cancelled or
-/// killed: the lock is free (a run with a short lock timeout gets it while
+/// The same when the task running the migration panics mid-revision (the
+/// migration future is dropped while unwinding).
+async fn lock_released_after_task_panicked(db: &TestDb) {
+    let dir = gated_revisions(db.backend);
+    let migrations = load(&dir);
+    let Gated { gate, task, panic } = start_migration_blocked_at_gate(db, &migrations).await;
+    panic.send(()).expect("the task is running");
+    let join = bounded("the panicking task", task).await;
+    assert!(
+        join.as_ref().is_err_and(tokio::task::JoinError::is_panic),
+        "the task should have panicked mid-revision, got {join:?}"
+    );
+    after_interrupted_migration(db, &migrations, gate).await;
+}
+
+/// What must hold after a migration waiting at the gate was cancelled,
+/// unwound by a panic or killed: the lock is free (a run with a short lock timeout gets it while
 /// the gate is still closed), and the upgrade can be completed.
 async fn after_interrupted_migration(db: &TestDb, migrations: &Migrations, gate: Gate) {
     let quick = || short_timeout(SHORT);
@@ -1102,6 +1203,8 @@ backend_tests!(
     lock_timeout_while_another_migrates,
     lock_is_per_database,
     lock_released_after_failing_revision,
-    lock_released_after_cancellation,
+    lock_released_after_failing_revision_on_borrowed_connection,
+    lock_released_after_task_aborted,
+    lock_released_after_task_panicked,
     lock_released_after_process_killed,
 );

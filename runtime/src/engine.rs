@@ -114,7 +114,14 @@ async fn run_locked<D: Driver>(
         }
         Locked::Downgrade(target) => {
             refuse_unfinished(set, &state)?;
-            let plan = set.plan_downgrade(&row_ids(&state), target)?;
+            let rows = row_ids(&state);
+            let history = match rows.iter().any(|r| set.get(r).is_none()) {
+                true => d.read_history().await?,
+                false => Vec::new(),
+            };
+            let extended = crate::recorded::extend(set, &rows, &history)?;
+            let set = extended.as_ref().unwrap_or(set);
+            let plan = set.plan_downgrade(&rows, target)?;
             execute(d, config, plan, true).await
         }
         Locked::Stamp { targets, purge } => stamp(d, set, &state, targets, purge).await,

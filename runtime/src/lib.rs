@@ -19,6 +19,7 @@ mod driver;
 mod engine;
 mod error;
 mod migrations;
+mod recorded;
 mod report;
 pub mod split;
 pub mod testing;

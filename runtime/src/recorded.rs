@@ -1,0 +1,67 @@
+//! Revisions this build does not have, recovered from the history table,
+//! so an older binary can still roll back a newer deploy: every applied
+//! step records its revision's parents and downgrade SQL.
+
+use std::collections::HashMap;
+
+use retort_core::MigrationSet;
+use retort_core::format::parse;
+use retort_core::plan::PlanError;
+
+use crate::driver::HistoryEntry;
+use crate::error::Error;
+
+/// `set` plus the applied revisions among `rows` (and their unknown
+/// ancestors) that only the history table knows; `None` when every row is
+/// known.
+pub(crate) fn extend(set: &MigrationSet, rows: &[&str], history: &[HistoryEntry]) -> Result<Option<MigrationSet>, Error> {
+    let mut pending: Vec<&str> = rows.iter().copied().filter(|r| set.get(r).is_none()).collect();
+    if pending.is_empty() {
+        return Ok(None);
+    }
+    let mut latest: HashMap<&str, &HistoryEntry> = HashMap::new();
+    for entry in history {
+        if entry.status == "applied" && matches!(entry.operation.as_str(), "upgrade" | "stamp" | "repair") {
+            latest.insert(&entry.revision, entry);
+        }
+    }
+    let mut files = Vec::new();
+    let mut seen: Vec<&str> = Vec::new();
+    let mut missing = Vec::new();
+    while let Some(id) = pending.pop() {
+        if seen.contains(&id) {
+            continue;
+        }
+        seen.push(id);
+        let Some(entry) = latest.get(id) else {
+            missing.push(id.to_owned());
+            continue;
+        };
+        let parents: Vec<&str> = entry.parents.split_whitespace().collect();
+        pending.extend(parents.iter().copied().filter(|p| set.get(p).is_none()));
+        let downgrade = match &entry.downgrade_sql {
+            Some(sql) => format!("-- migrate:downgrade\n{sql}"),
+            None => String::new(),
+        };
+        let text = format!(
+            "-- {id} (recovered from the history table; its file is not in this build)\n\
+             -- Revision ID: {id}\n-- Revises: {}\n\n-- migrate:upgrade\n{downgrade}",
+            parents.join(", ")
+        );
+        let path = format!("history:{id}");
+        let parsed = parse(&path, &text).map_err(|e| Error::Unsupported(format!("cannot use the recorded downgrade of `{id}`: {e}")))?;
+        files.push((path, text, parsed));
+    }
+    if !missing.is_empty() {
+        missing.sort();
+        return Err(PlanError::UnknownApplied { ids: missing }.into());
+    }
+    tracing::warn!(revisions = ?seen, "using downgrade SQL recorded in the history table for revisions this build does not have");
+    for rev in set.revisions() {
+        let parsed = parse(rev.path(), rev.source()).map_err(|e| Error::Unsupported(e.to_string()))?;
+        files.push((rev.path().to_owned(), rev.source().to_owned(), parsed));
+    }
+    MigrationSet::from_parsed(files)
+        .map(Some)
+        .map_err(|errors| PlanError::Graph(errors).into())
+}
