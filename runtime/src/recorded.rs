@@ -14,14 +14,24 @@ use crate::error::Error;
 /// `set` plus the applied revisions among `rows` (and their unknown
 /// ancestors) that only the history table knows; `None` when every row is
 /// known.
-pub(crate) fn extend(set: &MigrationSet, rows: &[&str], history: &[HistoryEntry]) -> Result<Option<MigrationSet>, Error> {
-    let mut pending: Vec<&str> = rows.iter().copied().filter(|r| set.get(r).is_none()).collect();
+pub(crate) fn extend(
+    set: &MigrationSet,
+    rows: &[&str],
+    history: &[HistoryEntry],
+) -> Result<Option<MigrationSet>, Error> {
+    let mut pending: Vec<&str> = rows
+        .iter()
+        .copied()
+        .filter(|r| set.get(r).is_none())
+        .collect();
     if pending.is_empty() {
         return Ok(None);
     }
     let mut latest: HashMap<&str, &HistoryEntry> = HashMap::new();
     for entry in history {
-        if entry.status == "applied" && matches!(entry.operation.as_str(), "upgrade" | "stamp" | "repair") {
+        if entry.status == "applied"
+            && matches!(entry.operation.as_str(), "upgrade" | "stamp" | "repair")
+        {
             latest.insert(&entry.revision, entry);
         }
     }
@@ -49,7 +59,9 @@ pub(crate) fn extend(set: &MigrationSet, rows: &[&str], history: &[HistoryEntry]
             parents.join(", ")
         );
         let path = format!("history:{id}");
-        let parsed = parse(&path, &text).map_err(|e| Error::Unsupported(format!("cannot use the recorded downgrade of `{id}`: {e}")))?;
+        let parsed = parse(&path, &text).map_err(|e| {
+            Error::Unsupported(format!("cannot use the recorded downgrade of `{id}`: {e}"))
+        })?;
         files.push((path, text, parsed));
     }
     if !missing.is_empty() {
@@ -58,7 +70,8 @@ pub(crate) fn extend(set: &MigrationSet, rows: &[&str], history: &[HistoryEntry]
     }
     tracing::warn!(revisions = ?seen, "using downgrade SQL recorded in the history table for revisions this build does not have");
     for rev in set.revisions() {
-        let parsed = parse(rev.path(), rev.source()).map_err(|e| Error::Unsupported(e.to_string()))?;
+        let parsed =
+            parse(rev.path(), rev.source()).map_err(|e| Error::Unsupported(e.to_string()))?;
         files.push((rev.path().to_owned(), rev.source().to_owned(), parsed));
     }
     MigrationSet::from_parsed(files)

@@ -239,6 +239,155 @@ macro_rules! exec_fn {
 }
 pub(crate) use exec_fn;
 
+/// The driver methods that differ between backends only in types and in
+/// how a missing table is recognised: expands inside `impl Driver for ...`
+/// of a struct with `conn` and `sql: Statements` fields and a
+/// `missing_table(&sqlx::Error) -> bool` function in scope.
+macro_rules! common_methods {
+    () => {
+        async fn ensure_tables(&mut self) -> Result<(), Error> {
+            let statements = [
+                &self.sql.create_version,
+                &self.sql.create_history,
+                &self.sql.create_history_index,
+            ];
+            for sql in statements.into_iter().filter(|s| !s.is_empty()) {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.as_str()))
+                    .execute(&mut *self.conn)
+                    .await
+                    .map_err(|e| Error::database("creating the version and history tables", e))?;
+            }
+            Ok(())
+        }
+
+        async fn read_state(&mut self) -> Result<super::DbState, Error> {
+            use sqlx::Row as _;
+            let context = |e| Error::database("reading the version table", e);
+            let rows = match sqlx::query(sqlx::AssertSqlSafe(self.sql.read_rows.as_str()))
+                .fetch_all(&mut *self.conn)
+                .await
+            {
+                // No history table (a database another tool manages): the
+                // rows alone, with no recorded lineage.
+                Err(e) if missing_table(&e) => {
+                    match sqlx::query(sqlx::AssertSqlSafe(self.sql.read_rows_plain.as_str()))
+                        .fetch_all(&mut *self.conn)
+                        .await
+                    {
+                        Err(e) if missing_table(&e) => Vec::new(),
+                        other => other.map_err(context)?,
+                    }
+                }
+                other => other.map_err(context)?,
+            };
+            let rows = rows
+                .iter()
+                .map(|r| {
+                    Ok(super::Row {
+                        version: r.try_get(0)?,
+                        lineage: r.try_get(1)?,
+                    })
+                })
+                .collect::<Result<_, sqlx::Error>>()
+                .map_err(context)?;
+            let history = |e| Error::database("reading the history table", e);
+            let last = match sqlx::query(sqlx::AssertSqlSafe(self.sql.read_last.as_str()))
+                .fetch_optional(&mut *self.conn)
+                .await
+            {
+                Err(e) if missing_table(&e) => None,
+                other => other.map_err(history)?,
+            };
+            let unfinished = last
+                .map(|r| super::attempt_from(&r))
+                .transpose()
+                .map_err(history)?
+                .flatten();
+            Ok(super::DbState { rows, unfinished })
+        }
+
+        async fn read_history(&mut self) -> Result<Vec<super::HistoryEntry>, Error> {
+            let history = |e| Error::database("reading the history table", e);
+            match sqlx::query(sqlx::AssertSqlSafe(self.sql.read_history.as_str()))
+                .fetch_all(&mut *self.conn)
+                .await
+            {
+                Err(e) if missing_table(&e) => Ok(Vec::new()),
+                Err(e) => Err(history(e)),
+                Ok(rows) => rows
+                    .iter()
+                    .map(super::history_from)
+                    .collect::<Result<_, _>>()
+                    .map_err(history),
+            }
+        }
+
+        async fn transaction(&mut self, ops: &[super::Op<'_>]) -> Result<(), super::TxFailure> {
+            use sqlx::Connection as _;
+            let failed = |op| move |source| super::TxFailure { op, source };
+            let mut tx = self.conn.begin().await.map_err(failed(None))?;
+            for (i, op) in ops.iter().enumerate() {
+                exec(&mut tx, &self.sql, op)
+                    .await
+                    .map_err(failed(Some(i)))?;
+            }
+            tx.commit().await.map_err(failed(None))
+        }
+
+        async fn autocommit(&mut self, op: &super::Op<'_>) -> Result<Option<i64>, sqlx::Error> {
+            exec(&mut self.conn, &self.sql, op).await
+        }
+    };
+}
+pub(crate) use common_methods;
+
+/// The connection a server-side lock lives on: a dedicated one opened on
+/// first use (pools and URLs), or, without connect options, the work
+/// connection itself (a caller's borrowed connection). A dedicated
+/// connection dropped by a panic or a cancelled future is closed, which
+/// makes the server release the lock.
+pub(crate) struct LockConnection<C: sqlx::Connection> {
+    conn: Option<C>,
+    options: Option<std::sync::Arc<C::Options>>,
+}
+
+impl<C: sqlx::Connection> LockConnection<C> {
+    pub(crate) fn new(options: Option<std::sync::Arc<C::Options>>) -> Self {
+        Self {
+            conn: None,
+            options,
+        }
+    }
+
+    /// Opens the dedicated connection if there is to be one.
+    pub(crate) async fn open(&mut self) -> Result<(), Error> {
+        if self.conn.is_none()
+            && let Some(options) = &self.options
+        {
+            let conn = C::connect_with(options)
+                .await
+                .map_err(|e| Error::database("opening the lock connection", e))?;
+            self.conn = Some(conn);
+        }
+        Ok(())
+    }
+
+    /// The connection to lock on.
+    pub(crate) fn get<'a>(&'a mut self, work: &'a mut C) -> &'a mut C {
+        match &mut self.conn {
+            Some(conn) => conn,
+            None => work,
+        }
+    }
+
+    /// Closes the dedicated connection.
+    pub(crate) async fn close(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            let _ = conn.close().await;
+        }
+    }
+}
+
 /// What every backend provides.
 pub(crate) trait Driver: Send {
     /// The dialect, for statement splitting.

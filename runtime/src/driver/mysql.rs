@@ -7,9 +7,8 @@ use std::ops::DerefMut;
 use std::time::Duration;
 
 use sqlx::mysql::MySqlConnection;
-use sqlx::{AssertSqlSafe, Connection, Row as _};
 
-use super::{DbState, Driver, HistoryEntry, LockWait, Op, Row, Statements, TxFailure, quote_ident};
+use super::{Driver, LockConnection, LockWait, Statements, quote_ident};
 use crate::config::Config;
 use crate::error::Error;
 use crate::split::Dialect;
@@ -97,9 +96,7 @@ fn lock_name(database: &str, version_table: &str) -> String {
 /// The MySQL/MariaDB driver.
 pub(crate) struct MySqlDriver<C> {
     conn: C,
-    lock_conn: Option<MySqlConnection>,
-    /// Where to open a dedicated lock connection (pools and URLs).
-    lock_options: Option<std::sync::Arc<sqlx::mysql::MySqlConnectOptions>>,
+    lock_conn: LockConnection<MySqlConnection>,
     sql: Statements,
     /// The configured database of the tables (`None`: the connection's).
     schema: Option<String>,
@@ -120,27 +117,13 @@ where
     ) -> Self {
         Self {
             conn,
-            lock_conn: None,
-            lock_options,
+            lock_conn: LockConnection::new(lock_options),
             sql: statements(config),
             schema: config.schema.clone(),
             version_table: config.version_table.clone(),
             name: None,
             locked: false,
         }
-    }
-
-    /// Opens the dedicated lock connection on first use.
-    async fn open_lock_conn(&mut self) -> Result<(), Error> {
-        if self.lock_conn.is_none()
-            && let Some(options) = &self.lock_options
-        {
-            let conn = MySqlConnection::connect_with(options)
-                .await
-                .map_err(|e| Error::database("opening the lock connection", e))?;
-            self.lock_conn = Some(conn);
-        }
-        Ok(())
     }
 
     /// The lock's name: per database, so that migrating one database does
@@ -162,18 +145,9 @@ where
         Ok(name)
     }
 
-    fn lock_conn(&mut self) -> &mut MySqlConnection {
-        match &mut self.lock_conn {
-            Some(conn) => conn,
-            None => &mut self.conn,
-        }
-    }
-
     /// Closes the dedicated lock connection.
     pub(crate) async fn close(mut self) {
-        if let Some(conn) = self.lock_conn.take() {
-            let _ = conn.close().await;
-        }
+        self.lock_conn.close().await;
     }
 }
 
@@ -194,13 +168,13 @@ where
     }
 
     async fn lock(&mut self, timeout: Duration) -> Result<(), Error> {
-        self.open_lock_conn().await?;
+        self.lock_conn.open().await?;
         let name = self.lock_name().await?;
         let mut wait = LockWait::new(format!("MySQL named lock `{name}`"), timeout);
         loop {
             let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, 0)")
                 .bind(&name)
-                .fetch_one(self.lock_conn())
+                .fetch_one(self.lock_conn.get(&mut self.conn))
                 .await
                 .map_err(|e| Error::database("taking the migration lock", e))?;
             if got == Some(1) {
@@ -220,101 +194,13 @@ where
         let name = self.lock_name().await?;
         sqlx::query_scalar::<_, Option<i64>>("SELECT RELEASE_LOCK(?)")
             .bind(&name)
-            .fetch_one(self.lock_conn())
+            .fetch_one(self.lock_conn.get(&mut self.conn))
             .await
             .map_err(|e| Error::database("releasing the migration lock", e))?;
         Ok(())
     }
 
-    async fn ensure_tables(&mut self) -> Result<(), Error> {
-        for sql in [&self.sql.create_version, &self.sql.create_history] {
-            sqlx::raw_sql(AssertSqlSafe(sql.as_str()))
-                .execute(&mut *self.conn)
-                .await
-                .map_err(|e| Error::database("creating the version and history tables", e))?;
-        }
-        Ok(())
-    }
-
-    async fn read_state(&mut self) -> Result<DbState, Error> {
-        let context = |e| Error::database("reading the version table", e);
-        let rows = match sqlx::query(AssertSqlSafe(self.sql.read_rows.as_str()))
-            .fetch_all(&mut *self.conn)
-            .await
-        {
-            Err(e) if missing_table(&e) => {
-                match sqlx::query(AssertSqlSafe(self.sql.read_rows_plain.as_str()))
-                    .fetch_all(&mut *self.conn)
-                    .await
-                {
-                    Err(e) if missing_table(&e) => Vec::new(),
-                    other => other.map_err(context)?,
-                }
-            }
-            other => other.map_err(context)?,
-        };
-        let rows = rows
-            .iter()
-            .map(|r| {
-                Ok(Row {
-                    version: r.try_get(0)?,
-                    lineage: r.try_get(1)?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(context)?;
-        let last = match sqlx::query(AssertSqlSafe(self.sql.read_last.as_str()))
-            .fetch_optional(&mut *self.conn)
-            .await
-        {
-            Err(e) if missing_table(&e) => None,
-            other => other.map_err(|e| Error::database("reading the history table", e))?,
-        };
-        let unfinished = last
-            .map(|r| super::attempt_from(&r))
-            .transpose()
-            .map_err(|e| Error::database("reading the history table", e))?
-            .flatten();
-        Ok(DbState { rows, unfinished })
-    }
-
-    async fn read_history(&mut self) -> Result<Vec<HistoryEntry>, Error> {
-        match sqlx::query(AssertSqlSafe(self.sql.read_history.as_str()))
-            .fetch_all(&mut *self.conn)
-            .await
-        {
-            Err(e) if missing_table(&e) => Ok(Vec::new()),
-            Err(e) => Err(Error::database("reading the history table", e)),
-            Ok(rows) => rows
-                .iter()
-                .map(super::history_from)
-                .collect::<Result<_, _>>()
-                .map_err(|e| Error::database("reading the history table", e)),
-        }
-    }
-
-    async fn transaction(&mut self, ops: &[Op<'_>]) -> Result<(), TxFailure> {
-        let mut tx = self
-            .conn
-            .begin()
-            .await
-            .map_err(|source| TxFailure { op: None, source })?;
-        for (i, op) in ops.iter().enumerate() {
-            exec(&mut tx, &self.sql, op)
-                .await
-                .map_err(|source| TxFailure {
-                    op: Some(i),
-                    source,
-                })?;
-        }
-        tx.commit()
-            .await
-            .map_err(|source| TxFailure { op: None, source })
-    }
-
-    async fn autocommit(&mut self, op: &Op<'_>) -> Result<Option<i64>, sqlx::Error> {
-        exec(&mut self.conn, &self.sql, op).await
-    }
+    super::common_methods!();
 }
 
 super::exec_fn!(MySqlConnection, |query, conn| {

@@ -6,10 +6,10 @@
 use std::ops::DerefMut;
 use std::time::Duration;
 
+use sqlx::Row as _;
 use sqlx::postgres::PgConnection;
-use sqlx::{AssertSqlSafe, Connection, Row as _};
 
-use super::{DbState, Driver, HistoryEntry, LockWait, Op, Row, Statements, TxFailure, quote_ident};
+use super::{Driver, LockConnection, LockWait, Statements, quote_ident};
 use crate::config::Config;
 use crate::error::Error;
 use crate::split::Dialect;
@@ -100,9 +100,7 @@ fn lock_key(config: &Config) -> i64 {
 /// (pools and URLs), else on the work connection itself.
 pub(crate) struct PgDriver<C> {
     conn: C,
-    lock_conn: Option<PgConnection>,
-    /// Where to open a dedicated lock connection (pools and URLs).
-    lock_options: Option<std::sync::Arc<sqlx::postgres::PgConnectOptions>>,
+    lock_conn: LockConnection<PgConnection>,
     sql: Statements,
     key: i64,
     locked: bool,
@@ -119,39 +117,16 @@ where
     ) -> Self {
         Self {
             conn,
-            lock_conn: None,
-            lock_options,
+            lock_conn: LockConnection::new(lock_options),
             sql: statements(config),
             key: lock_key(config),
             locked: false,
         }
     }
 
-    /// Opens the dedicated lock connection on first use.
-    async fn open_lock_conn(&mut self) -> Result<(), Error> {
-        if self.lock_conn.is_none()
-            && let Some(options) = &self.lock_options
-        {
-            let conn = PgConnection::connect_with(options)
-                .await
-                .map_err(|e| Error::database("opening the lock connection", e))?;
-            self.lock_conn = Some(conn);
-        }
-        Ok(())
-    }
-
-    fn lock_conn(&mut self) -> &mut PgConnection {
-        match &mut self.lock_conn {
-            Some(conn) => conn,
-            None => &mut self.conn,
-        }
-    }
-
     /// Closes the dedicated lock connection.
     pub(crate) async fn close(mut self) {
-        if let Some(conn) = self.lock_conn.take() {
-            let _ = conn.close().await;
-        }
+        self.lock_conn.close().await;
     }
 }
 
@@ -172,13 +147,13 @@ where
     }
 
     async fn lock(&mut self, timeout: Duration) -> Result<(), Error> {
-        self.open_lock_conn().await?;
+        self.lock_conn.open().await?;
         let key = self.key;
         let mut wait = LockWait::new(format!("PostgreSQL advisory lock {key}"), timeout);
         loop {
             let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
                 .bind(key)
-                .fetch_one(self.lock_conn())
+                .fetch_one(self.lock_conn.get(&mut self.conn))
                 .await
                 .map_err(|e| Error::database("taking the migration lock", e))?;
             if got {
@@ -198,105 +173,13 @@ where
         let key = self.key;
         sqlx::query_scalar::<_, bool>("SELECT pg_advisory_unlock($1)")
             .bind(key)
-            .fetch_one(self.lock_conn())
+            .fetch_one(self.lock_conn.get(&mut self.conn))
             .await
             .map_err(|e| Error::database("releasing the migration lock", e))?;
         Ok(())
     }
 
-    async fn ensure_tables(&mut self) -> Result<(), Error> {
-        for sql in [
-            &self.sql.create_version,
-            &self.sql.create_history,
-            &self.sql.create_history_index,
-        ] {
-            sqlx::raw_sql(AssertSqlSafe(sql.as_str()))
-                .execute(&mut *self.conn)
-                .await
-                .map_err(|e| Error::database("creating the version and history tables", e))?;
-        }
-        Ok(())
-    }
-
-    async fn read_state(&mut self) -> Result<DbState, Error> {
-        let context = |e| Error::database("reading the version table", e);
-        let rows = match sqlx::query(AssertSqlSafe(self.sql.read_rows.as_str()))
-            .fetch_all(&mut *self.conn)
-            .await
-        {
-            Err(e) if missing_table(&e) => {
-                match sqlx::query(AssertSqlSafe(self.sql.read_rows_plain.as_str()))
-                    .fetch_all(&mut *self.conn)
-                    .await
-                {
-                    Err(e) if missing_table(&e) => Vec::new(),
-                    other => other.map_err(context)?,
-                }
-            }
-            other => other.map_err(context)?,
-        };
-        let rows = rows
-            .iter()
-            .map(|r| {
-                Ok(Row {
-                    version: r.try_get(0)?,
-                    lineage: r.try_get(1)?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(context)?;
-        let last = match sqlx::query(AssertSqlSafe(self.sql.read_last.as_str()))
-            .fetch_optional(&mut *self.conn)
-            .await
-        {
-            Err(e) if missing_table(&e) => None,
-            other => other.map_err(|e| Error::database("reading the history table", e))?,
-        };
-        let unfinished = last
-            .map(|r| super::attempt_from(&r))
-            .transpose()
-            .map_err(|e| Error::database("reading the history table", e))?
-            .flatten();
-        Ok(DbState { rows, unfinished })
-    }
-
-    async fn read_history(&mut self) -> Result<Vec<HistoryEntry>, Error> {
-        match sqlx::query(AssertSqlSafe(self.sql.read_history.as_str()))
-            .fetch_all(&mut *self.conn)
-            .await
-        {
-            Err(e) if missing_table(&e) => Ok(Vec::new()),
-            Err(e) => Err(Error::database("reading the history table", e)),
-            Ok(rows) => rows
-                .iter()
-                .map(super::history_from)
-                .collect::<Result<_, _>>()
-                .map_err(|e| Error::database("reading the history table", e)),
-        }
-    }
-
-    async fn transaction(&mut self, ops: &[Op<'_>]) -> Result<(), TxFailure> {
-        let mut tx = self
-            .conn
-            .begin()
-            .await
-            .map_err(|source| TxFailure { op: None, source })?;
-        for (i, op) in ops.iter().enumerate() {
-            exec(&mut tx, &self.sql, op)
-                .await
-                .map_err(|source| TxFailure {
-                    op: Some(i),
-                    source,
-                })?;
-        }
-        tx.commit()
-            .await
-            .map_err(|source| TxFailure { op: None, source })
-    }
-
-    async fn autocommit(&mut self, op: &Op<'_>) -> Result<Option<i64>, sqlx::Error> {
-        exec(&mut self.conn, &self.sql, op).await
-    }
+    super::common_methods!();
 }
 
 super::exec_fn!(PgConnection, |query, conn| {

@@ -10,10 +10,10 @@ use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
-use sqlx::{AssertSqlSafe, Connection, Row as _};
+
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-use super::{DbState, Driver, HistoryEntry, LockWait, Op, Row, Statements, TxFailure, quote_ident};
+use super::{Driver, LockWait, Statements, quote_ident};
 use crate::config::Config;
 use crate::error::Error;
 use crate::split::Dialect;
@@ -153,32 +153,6 @@ where
             Err(TryLockError::Error(e)) => Err(lock_err(e)),
         }
     }
-
-    async fn rows(&mut self) -> Result<Vec<Row>, sqlx::Error> {
-        let rows = match sqlx::query(AssertSqlSafe(self.sql.read_rows.as_str()))
-            .fetch_all(&mut *self.conn)
-            .await
-        {
-            Err(e) if missing_table(&e) => {
-                match sqlx::query(AssertSqlSafe(self.sql.read_rows_plain.as_str()))
-                    .fetch_all(&mut *self.conn)
-                    .await
-                {
-                    Err(e) if missing_table(&e) => return Ok(Vec::new()),
-                    other => other?,
-                }
-            }
-            other => other?,
-        };
-        rows.iter()
-            .map(|r| {
-                Ok(Row {
-                    version: r.try_get(0)?,
-                    lineage: r.try_get(1)?,
-                })
-            })
-            .collect()
-    }
 }
 
 fn missing_table(e: &sqlx::Error) -> bool {
@@ -237,77 +211,7 @@ where
         Ok(())
     }
 
-    async fn ensure_tables(&mut self) -> Result<(), Error> {
-        for sql in [
-            &self.sql.create_version,
-            &self.sql.create_history,
-            &self.sql.create_history_index,
-        ] {
-            sqlx::raw_sql(AssertSqlSafe(sql.as_str()))
-                .execute(&mut *self.conn)
-                .await
-                .map_err(|e| Error::database("creating the version and history tables", e))?;
-        }
-        Ok(())
-    }
-
-    async fn read_state(&mut self) -> Result<DbState, Error> {
-        let rows = self
-            .rows()
-            .await
-            .map_err(|e| Error::database("reading the version table", e))?;
-        let last = match sqlx::query(AssertSqlSafe(self.sql.read_last.as_str()))
-            .fetch_optional(&mut *self.conn)
-            .await
-        {
-            Err(e) if missing_table(&e) => None,
-            other => other.map_err(|e| Error::database("reading the history table", e))?,
-        };
-        let unfinished = last
-            .map(|r| super::attempt_from(&r))
-            .transpose()
-            .map_err(|e| Error::database("reading the history table", e))?
-            .flatten();
-        Ok(DbState { rows, unfinished })
-    }
-
-    async fn read_history(&mut self) -> Result<Vec<HistoryEntry>, Error> {
-        match sqlx::query(AssertSqlSafe(self.sql.read_history.as_str()))
-            .fetch_all(&mut *self.conn)
-            .await
-        {
-            Err(e) if missing_table(&e) => Ok(Vec::new()),
-            Err(e) => Err(Error::database("reading the history table", e)),
-            Ok(rows) => rows
-                .iter()
-                .map(super::history_from)
-                .collect::<Result<_, _>>()
-                .map_err(|e| Error::database("reading the history table", e)),
-        }
-    }
-
-    async fn transaction(&mut self, ops: &[Op<'_>]) -> Result<(), TxFailure> {
-        let mut tx = self
-            .conn
-            .begin()
-            .await
-            .map_err(|source| TxFailure { op: None, source })?;
-        for (i, op) in ops.iter().enumerate() {
-            exec(&mut tx, &self.sql, op)
-                .await
-                .map_err(|source| TxFailure {
-                    op: Some(i),
-                    source,
-                })?;
-        }
-        tx.commit()
-            .await
-            .map_err(|source| TxFailure { op: None, source })
-    }
-
-    async fn autocommit(&mut self, op: &Op<'_>) -> Result<Option<i64>, sqlx::Error> {
-        exec(&mut self.conn, &self.sql, op).await
-    }
+    super::common_methods!();
 }
 
 super::exec_fn!(SqliteConnection, |query, conn| {
