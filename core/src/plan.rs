@@ -165,7 +165,7 @@ pub enum PlanError {
 }
 
 /// The applied state, as graph indices.
-struct State<'g> {
+pub(super) struct State<'g> {
     graph: &'g Graph,
     rows: Vec<Ix>,
     applied: Vec<bool>,
@@ -253,90 +253,12 @@ impl<'g> State<'g> {
     }
 }
 
-/// Errors with the first row that is an ancestor of another.
-fn check_overlap(graph: &Graph, ix: &[Ix]) -> Result<(), (String, Vec<String>)> {
-    if ix.len() < 2 {
-        return Ok(());
-    }
-    for &a in ix {
-        let below = graph.descendants(&[a]);
-        let others: Vec<String> = ix
-            .iter()
-            .filter(|&&b| b != a && below[b])
-            .map(|&b| graph.id(b).to_owned())
-            .collect();
-        if !others.is_empty() {
-            return Err((graph.id(a).to_owned(), others));
-        }
-    }
-    Ok(())
-}
-
-/// Alembic's `_topological_sort`: the order in which to *remove* `todo`
-/// walking down from `heads`; reversed, the order to apply it.
-fn alembic_order(graph: &Graph, todo: &[bool], heads: &[Ix]) -> Vec<Ix> {
-    let mut todo = todo.to_vec();
-    let mut remaining = todo.iter().filter(|&&t| t).count();
-    let mut cur: Vec<Ix> = heads.iter().copied().filter(|&h| todo[h]).collect();
-    cur.sort_unstable();
-    cur.dedup();
-    let mut anc: Vec<Vec<bool>> = cur.iter().map(|&h| graph.ancestors(&[h])).collect();
-    let mut out = Vec::with_capacity(remaining);
-    let mut i = 0;
-    while !cur.is_empty() && remaining > 0 {
-        let c = cur[i];
-        if let Some(j) = (0..cur.len()).find(|&j| j != i && anc[j][c]) {
-            i = j;
-            continue;
-        }
-        if todo[c] {
-            out.push(c);
-            todo[c] = false;
-            remaining -= 1;
-        }
-        let add: Vec<Ix> = graph
-            .down(c)
-            .iter()
-            .copied()
-            .filter(|p| todo[*p] && !cur.contains(p))
-            .collect();
-        if add.is_empty() {
-            cur.remove(i);
-            anc.remove(i);
-            i = i.saturating_sub(1);
-        } else if graph.down(c).len() == graph.parents(c).len() && graph.parents(c).len() == 1 {
-            cur[i] = add[0];
-            anc[i][c] = false;
-        } else {
-            cur[i] = add[0];
-            anc[i] = graph.ancestors(&add[..1]);
-            for &p in &add[1..] {
-                cur.push(p);
-                anc.push(graph.ancestors(&[p]));
-            }
-        }
-    }
-    if remaining > 0 {
-        // Not reachable from `heads` (cannot happen for the sets the
-        // planners pass); keep them, dependents first, rather than drop them.
-        out.extend(
-            graph
-                .topological()
-                .iter()
-                .rev()
-                .copied()
-                .filter(|&i| todo[i]),
-        );
-    }
-    out
-}
-
-fn graph_of(set: &MigrationSet) -> Result<&Graph, PlanError> {
+pub(super) fn graph_of(set: &MigrationSet) -> Result<&Graph, PlanError> {
     set.graph()
         .map_err(|errors| PlanError::Graph(errors.to_vec()))
 }
 
-fn branch_of(r: &Resolver<'_>, label: Option<&str>) -> Result<Option<Ix>, TargetError> {
+pub(super) fn branch_of(r: &Resolver<'_>, label: Option<&str>) -> Result<Option<Ix>, TargetError> {
     label.map(|l| r.branch(l)).transpose()
 }
 
@@ -617,118 +539,6 @@ impl MigrationSet {
         })
     }
 
-    /// Plans a stamp: sets the version table to `targets` without running
-    /// any SQL (Alembic's `stamp`). With `purge`, every row is deleted first
-    /// (and rows unknown to this set are allowed).
-    pub fn plan_stamp(
-        &self,
-        current: &[&str],
-        targets: &[&str],
-        purge: bool,
-    ) -> Result<StampPlan, PlanError> {
-        let graph = graph_of(self)?;
-        let none: [&str; 0] = [];
-        let state = State::new(graph, self, if purge { &none } else { current })?;
-        let mut rows = state.rows.clone();
-        let mut filtered: Vec<Ix> = Vec::new();
-        let mut dests: Vec<Option<Ix>> = Vec::new();
-        for &target in targets {
-            let resolver = Resolver { graph, target };
-            let (label, symbol) = match parse(target)? {
-                Target::Absolute { label, symbol } => (label, symbol),
-                Target::Relative { .. } => {
-                    return Err(TargetError::Syntax {
-                        target: target.to_owned(),
-                        reason: "stamp takes revisions, `head`, `heads` or `base`, not relative targets",
-                    }
-                    .into());
-                }
-            };
-            let branch = branch_of(&resolver, label.as_deref())?;
-            let resolved: Vec<Ix> = match (&symbol, branch) {
-                (Symbol::Base, _) => Vec::new(),
-                (Symbol::Heads, None) => graph.real_heads().to_vec(),
-                (Symbol::Heads, Some(b)) => resolver.heads_of(Some(b)),
-                _ => resolver
-                    .one(label.as_deref(), &symbol)?
-                    .into_iter()
-                    .collect(),
-            };
-            let mut against = resolved.clone();
-            against.extend(branch);
-            let unrestricted = matches!(symbol, Symbol::Base) && branch.is_none();
-            for &h in &rows {
-                let related = unrestricted || {
-                    let up = graph.ancestors(&[h]);
-                    let down = graph.descendants(&[h]);
-                    against.iter().any(|&a| up[a] || down[a])
-                };
-                if related && !filtered.contains(&h) {
-                    filtered.push(h);
-                }
-            }
-            if resolved.is_empty() {
-                dests.push(None);
-            }
-            dests.extend(resolved.into_iter().map(Some));
-        }
-        let id = |i: Ix| graph.id(i).to_owned();
-        let mut changes = Vec::new();
-        for dest in dests {
-            let present: Vec<Ix> = filtered
-                .iter()
-                .copied()
-                .filter(|f| rows.contains(f))
-                .collect();
-            let change = match dest {
-                None => {
-                    VersionChange::between(present.iter().map(|&i| id(i)).collect(), Vec::new())
-                }
-                Some(d) if filtered.contains(&d) => continue,
-                Some(d) => {
-                    let up = graph.ancestors(&[d]);
-                    let down = graph.descendants(&[d]);
-                    let related: Vec<Ix> = present
-                        .iter()
-                        .copied()
-                        .filter(|&f| up[f] || down[f])
-                        .collect();
-                    if rows.contains(&d) {
-                        continue;
-                    }
-                    let removed = if related.is_empty() {
-                        Vec::new()
-                    } else {
-                        present.clone()
-                    };
-                    VersionChange::between(removed.iter().map(|&i| id(i)).collect(), vec![id(d)])
-                }
-            };
-            rows.retain(|r| {
-                !change.delete.contains(&id(*r))
-                    && change.update.as_ref().is_none_or(|u| u.0 != id(*r))
-            });
-            for new in change
-                .insert
-                .iter()
-                .chain(change.update.as_ref().map(|u| &u.1))
-            {
-                if let Some(i) = self.index_of(new) {
-                    rows.push(i);
-                }
-            }
-            changes.push(change);
-        }
-        let mut heads_after: Vec<String> = rows.iter().map(|&i| id(i)).collect();
-        heads_after.sort();
-        heads_after.dedup();
-        Ok(StampPlan {
-            purge,
-            changes,
-            heads_after,
-        })
-    }
-
     /// Resolves `target` to revision ids without an applied state (for
     /// `show`, `history -r` and the like): relative targets count from
     /// `head`/`base` only.
@@ -770,6 +580,11 @@ impl MigrationSet {
         Ok(ix.into_iter().map(|i| &self.revisions()[i]).collect())
     }
 }
+
+mod order;
+mod stamp;
+
+use order::{alembic_order, check_overlap};
 
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,306 @@
+//! Running the steps of a plan: each revision in a transaction with its
+//! bookkeeping where the database allows, else statement by statement with
+//! its progress recorded.
+
+use std::time::{Duration, Instant};
+
+use retort_core::Revision;
+use retort_core::plan::{Direction, Plan, Step, VersionChange};
+
+use super::sorted;
+use crate::config::{Config, TransactionMode};
+use crate::driver::{Driver, NewHistory, Op, TxFailure};
+use crate::error::{Error, describe};
+use crate::report::{Report, StepReport};
+use crate::split::split;
+
+fn parents(rev: &Revision) -> String {
+    rev.parents().collect::<Vec<_>>().join(" ")
+}
+
+/// Recorded instead of the lineage hash for revisions applied over drift
+/// (with `verify_checksums(false)`): it matches no revision, so the quick
+/// check keeps failing over to the full scan, which keeps reporting the
+/// drift until `repair` records the real hashes.
+const UNVERIFIED_LINEAGE: &str = "unverified";
+
+/// A history row; `verified` is false when the applied revisions below
+/// `rev` were found edited and not repaired.
+pub(super) fn history<'a>(
+    rev: &'a Revision,
+    operation: &'static str,
+    status: &'static str,
+    count: usize,
+    verified: bool,
+) -> NewHistory<'a> {
+    NewHistory {
+        revision: rev.id(),
+        operation,
+        status,
+        parents: parents(rev),
+        checksum: rev.checksum().to_hex(),
+        lineage: if verified {
+            rev.lineage().to_hex()
+        } else {
+            UNVERIFIED_LINEAGE.to_owned()
+        },
+        statement_count: i64::try_from(count).unwrap_or(i64::MAX),
+        statements_done: if status == "applied" {
+            i64::try_from(count).unwrap_or(i64::MAX)
+        } else {
+            0
+        },
+        downgrade_sql: rev.downgrade_sql(),
+        started: Some(Instant::now()),
+    }
+}
+
+fn statement_error(
+    step: &Step<'_>,
+    index: usize,
+    line: u32,
+    rolled_back: bool,
+    source: sqlx::Error,
+) -> Error {
+    let (code, message) = describe(&source);
+    let section_line = match step.direction {
+        Direction::Upgrade => step.revision.upgrade_span().line,
+        Direction::Downgrade => step.revision.downgrade_span().map_or(1, |s| s.line),
+    };
+    Error::Statement {
+        revision: step.revision.id().to_owned(),
+        file: step.revision.path().to_owned(),
+        direction: step.direction,
+        statement: index + 1,
+        line: section_line + line.saturating_sub(1),
+        code,
+        message,
+        rolled_back,
+        source,
+    }
+}
+
+fn operation(direction: Direction) -> &'static str {
+    direction.as_str()
+}
+
+pub(super) async fn execute<D: Driver>(
+    d: &mut D,
+    config: &Config,
+    plan: Plan<'_>,
+    verified: bool,
+) -> Result<Report, Error> {
+    let mut report = Report {
+        direction: Some(plan.direction),
+        steps: Vec::with_capacity(plan.steps.len()),
+        heads_before: plan.heads_before.clone(),
+        heads_after: plan.heads_before.clone(),
+    };
+    if plan.steps.is_empty() {
+        tracing::info!(heads = ?plan.heads_before, "nothing to {}", plan.direction.as_str());
+        return Ok(report);
+    }
+    if config.transaction_mode == TransactionMode::Single && plan.steps.len() > 1 {
+        return execute_single(d, plan, report, verified).await;
+    }
+    let total = plan.steps.len();
+    for (n, step) in plan.steps.iter().enumerate() {
+        let started = Instant::now();
+        run_step(d, step, verified).await?;
+        let duration = started.elapsed();
+        log_step(step, n, total, duration);
+        report.steps.push(StepReport::new(step, duration));
+        apply_rows(&mut report.heads_after, &step.version);
+    }
+    report.heads_after = sorted(report.heads_after);
+    Ok(report)
+}
+
+fn log_step(step: &Step<'_>, n: usize, total: usize, duration: Duration) {
+    tracing::info!(
+        revision = step.revision.id(),
+        direction = step.direction.as_str(),
+        file = step.revision.path(),
+        step = n + 1,
+        of = total,
+        duration_ms = duration.as_secs_f64() * 1000.0,
+        "{} {}: {}",
+        step.direction.as_str(),
+        step.revision.id(),
+        step.revision.message()
+    );
+}
+
+fn apply_rows(rows: &mut Vec<String>, change: &VersionChange) {
+    if let Some((from, to)) = &change.update {
+        rows.retain(|r| r != from);
+        rows.push(to.clone());
+    }
+    rows.retain(|r| !change.delete.contains(r));
+    rows.extend(change.insert.iter().cloned());
+}
+
+async fn run_step<D: Driver>(d: &mut D, step: &Step<'_>, verified: bool) -> Result<(), Error> {
+    let statements = split(step.sql(), d.dialect());
+    let rev = step.revision;
+    if rev.is_transactional() && d.transactional_ddl() {
+        let mut ops: Vec<Op<'_>> = statements.iter().map(|s| Op::Sql(s.sql)).collect();
+        ops.push(Op::Version(&step.version));
+        ops.push(Op::History(history(
+            rev,
+            operation(step.direction),
+            "applied",
+            statements.len(),
+            verified,
+        )));
+        return d
+            .transaction(&ops)
+            .await
+            .map_err(|TxFailure { op, source }| match op {
+                Some(i) if i < statements.len() => {
+                    statement_error(step, i, statements[i].line, true, source)
+                }
+                _ => Error::database(
+                    format!(
+                        "recording {} of revision `{}`",
+                        step.direction.as_str(),
+                        rev.id()
+                    ),
+                    source,
+                ),
+            });
+    }
+    // Outside a transaction: record the attempt, then progress statement
+    // by statement, so a failure (or a crash) is reported precisely and
+    // blocks later runs until resolved.
+    let record = |source| {
+        Error::database(
+            format!(
+                "recording {} of revision `{}`",
+                step.direction.as_str(),
+                rev.id()
+            ),
+            source,
+        )
+    };
+    let started = Instant::now();
+    let attempt = history(
+        rev,
+        operation(step.direction),
+        "running",
+        statements.len(),
+        verified,
+    );
+    let id = d
+        .autocommit(&Op::History(attempt))
+        .await
+        .map_err(record)?
+        .unwrap_or_default();
+    for (k, statement) in statements.iter().enumerate() {
+        tracing::debug!(
+            revision = rev.id(),
+            statement = k + 1,
+            line = statement.line,
+            "executing"
+        );
+        if let Err(source) = d.autocommit(&Op::Sql(statement.sql)).await {
+            let error = statement_error(step, k, statement.line, false, source);
+            let finish = Op::Finish {
+                id,
+                status: "failed",
+                done: i64::try_from(k).unwrap_or(i64::MAX),
+                error: Some(error.to_string()),
+                duration_ms: millis(started.elapsed()),
+            };
+            if let Err(e) = d.autocommit(&finish).await {
+                tracing::error!(error = %e, "could not record the failure in the history table");
+            }
+            return Err(error);
+        }
+        let done = i64::try_from(k + 1).unwrap_or(i64::MAX);
+        if k + 1 < statements.len() {
+            d.autocommit(&Op::Progress { id, done })
+                .await
+                .map_err(record)?;
+        }
+    }
+    let finish = Op::Finish {
+        id,
+        status: "applied",
+        done: i64::try_from(statements.len()).unwrap_or(i64::MAX),
+        error: None,
+        duration_ms: millis(started.elapsed()),
+    };
+    d.transaction(&[Op::Version(&step.version), finish])
+        .await
+        .map_err(|f| record(f.source))
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+async fn execute_single<D: Driver>(
+    d: &mut D,
+    plan: Plan<'_>,
+    mut report: Report,
+    verified: bool,
+) -> Result<Report, Error> {
+    if !d.transactional_ddl() {
+        return Err(Error::Unsupported(
+            "a single transaction for the whole run is not possible on MySQL/MariaDB, where DDL commits implicitly; use the per-revision mode".to_owned(),
+        ));
+    }
+    if let Some(step) = plan.steps.iter().find(|s| !s.revision.is_transactional()) {
+        return Err(Error::Unsupported(format!(
+            "revision `{}` ({}) is `Transactional: false` and cannot run inside the single transaction of the whole run; use the per-revision mode",
+            step.revision.id(),
+            step.revision.path()
+        )));
+    }
+    let dialect = d.dialect();
+    let statements: Vec<Vec<crate::split::Statement<'_>>> =
+        plan.steps.iter().map(|s| split(s.sql(), dialect)).collect();
+    let mut ops = Vec::new();
+    let mut owner = Vec::new();
+    for (n, (step, stmts)) in plan.steps.iter().zip(&statements).enumerate() {
+        for (k, s) in stmts.iter().enumerate() {
+            ops.push(Op::Sql(s.sql));
+            owner.push((n, Some(k)));
+        }
+        ops.push(Op::Version(&step.version));
+        ops.push(Op::History(history(
+            step.revision,
+            operation(step.direction),
+            "applied",
+            stmts.len(),
+            verified,
+        )));
+        owner.push((n, None));
+        owner.push((n, None));
+    }
+    let started = Instant::now();
+    d.transaction(&ops)
+        .await
+        .map_err(
+            |TxFailure { op, source }| match op.and_then(|i| owner.get(i)) {
+                Some(&(n, Some(k))) => {
+                    statement_error(&plan.steps[n], k, statements[n][k].line, true, source)
+                }
+                _ => Error::database("recording the run", source),
+            },
+        )?;
+    let total = plan.steps.len();
+    for (n, step) in plan.steps.iter().enumerate() {
+        log_step(step, n, total, Duration::ZERO);
+        report.steps.push(StepReport::new(step, Duration::ZERO));
+        apply_rows(&mut report.heads_after, &step.version);
+    }
+    tracing::info!(
+        duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+        steps = total,
+        "committed the run's single transaction"
+    );
+    report.heads_after = sorted(report.heads_after);
+    Ok(report)
+}
