@@ -1,7 +1,7 @@
 //! The pure core of [retort](https://docs.rs/retort): everything that happens
 //! before a database is touched.
 //!
-//! * [`format`] parses one revision file (`-- Key: value` header, upgrade and
+//! * [`format`](mod@format) parses one revision file (`-- Key: value` header, upgrade and
 //!   downgrade sections);
 //! * [`checksum`] defines the file checksum and the lineage hash;
 //! * [`graph`] validates revisions as a DAG (branches, merges, labels,
