@@ -5,11 +5,34 @@ mod common;
 
 use common::{TestDb, write_revisions};
 
-const A: (&str, &str, &str, &str, &str) = ("aaaa0001", "", "", "CREATE TABLE a (id INT);", "DROP TABLE a;");
-const B: (&str, &str, &str, &str, &str) = ("bbbb0002", "aaaa0001", "", "CREATE TABLE b (id INT);", "DROP TABLE b;");
-const C: (&str, &str, &str, &str, &str) = ("cccc0003", "bbbb0002", "", "CREATE TABLE c (id INT);", "DROP TABLE c;");
-const D: (&str, &str, &str, &str, &str) =
-    ("dddd0004", "cccc0003", "", "CREATE TABLE d (id INT);\nCREATE TABLE e (id INT);", "DROP TABLE e;\nDROP TABLE d;");
+const A: (&str, &str, &str, &str, &str) = (
+    "aaaa0001",
+    "",
+    "",
+    "CREATE TABLE a (id INT);",
+    "DROP TABLE a;",
+);
+const B: (&str, &str, &str, &str, &str) = (
+    "bbbb0002",
+    "aaaa0001",
+    "",
+    "CREATE TABLE b (id INT);",
+    "DROP TABLE b;",
+);
+const C: (&str, &str, &str, &str, &str) = (
+    "cccc0003",
+    "bbbb0002",
+    "",
+    "CREATE TABLE c (id INT);",
+    "DROP TABLE c;",
+);
+const D: (&str, &str, &str, &str, &str) = (
+    "dddd0004",
+    "cccc0003",
+    "",
+    "CREATE TABLE d (id INT);\nCREATE TABLE e (id INT);",
+    "DROP TABLE e;\nDROP TABLE d;",
+);
 
 async fn older_build_rolls_back_newer_deploy(db: &TestDb) {
     let newer_dir = write_revisions(&[A, B, C, D]);
@@ -28,10 +51,21 @@ async fn older_build_rolls_back_newer_deploy(db: &TestDb) {
     let ids: Vec<&str> = report.steps.iter().map(|s| s.revision.as_str()).collect();
     assert_eq!(ids, ["dddd0004", "cccc0003"]);
     assert_eq!(older.current(db.url.as_str()).await.unwrap(), ["bbbb0002"]);
-    let tables: Vec<String> = db.tables().await.into_iter().filter(|t| t.len() == 1).collect();
+    let tables: Vec<String> = db
+        .tables()
+        .await
+        .into_iter()
+        .filter(|t| t.len() == 1)
+        .collect();
     assert_eq!(tables, ["a", "b"]);
     // And the older build is at head again, with no drift.
-    assert!(older.upgrade(db.url.as_str(), "head").await.unwrap().is_noop());
+    assert!(
+        older
+            .upgrade(db.url.as_str(), "head")
+            .await
+            .unwrap()
+            .is_noop()
+    );
     assert!(older.check(db.url.as_str()).await.unwrap().is_ok());
 }
 
@@ -39,12 +73,17 @@ async fn unknown_revision_without_history_is_reported(db: &TestDb) {
     let dir = write_revisions(&[A]);
     let set = retort::Migrations::from_dir(dir.path()).unwrap();
     set.upgrade(db.url.as_str(), "head").await.unwrap();
-    db.execute("INSERT INTO retort_version (version_num) VALUES ('ffff9999')").await;
+    db.execute("INSERT INTO retort_version (version_num) VALUES ('ffff9999')")
+        .await;
     let e = set.downgrade(db.url.as_str(), "base").await.unwrap_err();
     assert!(
-        e.to_string().contains("records revision(s) `ffff9999` that are not in this migration set"),
+        e.to_string()
+            .contains("records revision(s) `ffff9999` that are not in this migration set"),
         "{e}"
     );
 }
 
-backend_tests!(older_build_rolls_back_newer_deploy, unknown_revision_without_history_is_reported);
+backend_tests!(
+    older_build_rolls_back_newer_deploy,
+    unknown_revision_without_history_is_reported
+);

@@ -45,38 +45,38 @@ pub fn backend(url: &str) -> Option<Backend> {
 /// assert_eq!(redact("sqlite://app.db"), "sqlite://app.db");
 /// ```
 pub fn redact(url: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return redact_query(url);
     };
-    let mut out = match base.split_once("://") {
-        Some((scheme, rest)) => {
-            // The authority ends at the first `/` after the last `@`.
-            let authority_end = rest.find('/').unwrap_or(rest.len());
-            let (authority, path) = rest.split_at(authority_end);
-            let authority = match authority.rsplit_once('@') {
-                Some((userinfo, host)) => match userinfo.split_once(':') {
-                    Some((user, _password)) => format!("{user}:***@{host}"),
-                    None => format!("{userinfo}@{host}"),
-                },
-                None => authority.to_owned(),
+    // The user information ends at the *last* `@`: a password written
+    // without percent-encoding may contain `@`, `/` or `?`. Should a path
+    // contain `@`, this hides more than the password, never less.
+    match rest.rfind('@') {
+        Some(at) => {
+            let (userinfo, host) = rest.split_at(at);
+            let userinfo = match userinfo.split_once(':') {
+                Some((user, _password)) => format!("{user}:***"),
+                None => userinfo.to_owned(),
             };
-            format!("{scheme}://{authority}{path}")
+            format!("{scheme}://{userinfo}{}", redact_query(host))
         }
-        None => base.to_owned(),
-    };
-    if let Some(query) = query {
-        let params: Vec<String> = query
-            .split('&')
-            .map(|param| match param.split_once('=') {
-                Some((key, _)) if is_secret_key(key) => format!("{key}=***"),
-                _ => param.to_owned(),
-            })
-            .collect();
-        out.push('?');
-        out.push_str(&params.join("&"));
+        None => format!("{scheme}://{}", redact_query(rest)),
     }
-    out
+}
+
+/// Hides the values of `password=`-like query parameters.
+fn redact_query(text: &str) -> String {
+    let Some((base, query)) = text.split_once('?') else {
+        return text.to_owned();
+    };
+    let params: Vec<String> = query
+        .split('&')
+        .map(|param| match param.split_once('=') {
+            Some((key, _)) if is_secret_key(key) => format!("{key}=***"),
+            _ => param.to_owned(),
+        })
+        .collect();
+    format!("{base}?{}", params.join("&"))
 }
 
 fn is_secret_key(key: &str) -> bool {
@@ -104,8 +104,7 @@ pub(crate) fn scrub(text: &str, url: &str) -> String {
 
 fn password(url: &str) -> Option<&str> {
     let rest = url.split_once("://")?.1;
-    let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
-    let userinfo = authority.rsplit_once('@')?.0;
+    let userinfo = rest.rsplit_once('@')?.0;
     userinfo.split_once(':').map(|(_, p)| p)
 }
 
@@ -137,6 +136,15 @@ mod tests {
             "postgres://h/db?user=u&password=***"
         );
         assert_eq!(redact("garbage"), "garbage");
+        assert_eq!(
+            redact("postgres://u:a/b?c@h:5432/db?x=1"),
+            "postgres://u:***@h:5432/db?x=1"
+        );
+        assert_eq!(
+            redact("sqlite://dir/app.db?mode=rwc"),
+            "sqlite://dir/app.db?mode=rwc"
+        );
+        assert_eq!(redact("sqlite::memory:"), "sqlite::memory:");
         assert_eq!(
             scrub("failed for s3cret", "mysql://u:s3cret@h/d"),
             "failed for ***"

@@ -1,0 +1,56 @@
+//! [`Env`]: how settings read environment variables, injectable so tests
+//! need no real environment.
+
+use std::collections::{BTreeMap, HashMap};
+
+/// A source of environment variables.
+///
+/// [`Settings`](super::Settings) reads `RETORT_DATABASE_URL`,
+/// `DATABASE_URL` and the variable named by `password_env` through this
+/// trait. [`ProcessEnv`] is the real environment; closures and maps work
+/// too, which keeps tests free of process-global state:
+///
+/// ```
+/// use std::collections::HashMap;
+/// use retort_runtime::settings::Env;
+///
+/// let vars = HashMap::from([("DATABASE_URL".to_owned(), "sqlite::memory:".to_owned())]);
+/// assert_eq!(vars.var("DATABASE_URL").as_deref(), Some("sqlite::memory:"));
+/// let none = |_: &str| None;
+/// assert_eq!(none.var("DATABASE_URL"), None);
+/// ```
+pub trait Env: Send + Sync {
+    /// The variable's value, or `None` when it is unset (or not valid UTF-8).
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment ([`std::env::var`]). Read only, never modified.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+}
+
+impl<F> Env for F
+where
+    F: Fn(&str) -> Option<String> + Send + Sync,
+{
+    fn var(&self, name: &str) -> Option<String> {
+        self(name)
+    }
+}
+
+impl<S: std::hash::BuildHasher + Send + Sync> Env for HashMap<String, String, S> {
+    fn var(&self, name: &str) -> Option<String> {
+        self.get(name).cloned()
+    }
+}
+
+impl Env for BTreeMap<String, String> {
+    fn var(&self, name: &str) -> Option<String> {
+        self.get(name).cloned()
+    }
+}
