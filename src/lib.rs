@@ -16,7 +16,9 @@
 
 pub use retort_core::format::SectionSpan;
 pub use retort_core::load::SourceFile;
-pub use retort_core::{Digest256, MigrationSet, Revision, checksum, format, graph};
+pub use retort_core::{
+    Digest256, MigrationSet, Revision, checksum, format, graph, load, plan, target,
+};
 pub use retort_runtime::*;
 
 /// Embeds a directory of revision files into the binary, checked at compile time.

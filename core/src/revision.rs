@@ -11,7 +11,9 @@ use crate::format::SectionSpan;
 pub type Text = Cow<'static, str>;
 /// A list of names (revision ids or branch labels): `'static` when embedded,
 /// owned when loaded at run time.
-#[derive(Clone, PartialEq, Eq, Hash)]
+///
+/// Equality compares the names, whichever way they are stored.
+#[derive(Clone)]
 pub enum Names {
     /// Embedded by `embed_migrations!`.
     Static(&'static [&'static str]),
@@ -39,6 +41,22 @@ impl Names {
     /// True when there is no name.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+impl PartialEq for Names {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Names {}
+
+impl std::hash::Hash for Names {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        for name in self.iter() {
+            name.hash(state);
+        }
     }
 }
 
