@@ -12,6 +12,8 @@
 )]
 
 mod blocking;
+#[cfg(feature = "cli")]
+pub mod cli;
 mod config;
 mod database;
 mod drift;

@@ -1,0 +1,242 @@
+//! The command line, as clap derive types: every verb and flag in one place.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Alembic-style schema migrations: revision files in a graph, applied to
+/// PostgreSQL, MySQL/MariaDB and SQLite.
+#[derive(Debug, Parser)]
+#[command(name = "retort", version, about, propagate_version = true)]
+pub struct Cli {
+    /// The settings file (default: `retort.toml` in the current directory, if present).
+    #[arg(long, short = 'c', global = true, value_name = "FILE", env = "RETORT_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// A named environment of the settings file (`[env.NAME]`).
+    #[arg(long = "env", short = 'e', global = true, value_name = "NAME", env = "RETORT_ENV")]
+    pub environment: Option<String>,
+    /// The database URL; overrides every other source (see `docs/settings.md`).
+    #[arg(long, global = true, value_name = "URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// The migrations directory (overrides the settings file).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub migrations: Option<PathBuf>,
+    /// More log output (`-v` info, `-vv` debug, `-vvv` trace); logs go to stderr.
+    #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors.
+    #[arg(long, short = 'q', global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// The verb.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The verbs.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scaffold a settings file, a migrations directory and the revision template.
+    Init(InitArgs),
+    /// Write a new revision file.
+    Revision(RevisionArgs),
+    /// Write a merge revision joining several heads.
+    Merge(MergeArgs),
+    /// Upgrade to a target (default `head`).
+    Upgrade(UpgradeArgs),
+    /// Downgrade to a target.
+    Downgrade(DowngradeArgs),
+    /// Show the database's current revision(s).
+    Current(CurrentArgs),
+    /// List revisions, newest first.
+    History(HistoryArgs),
+    /// Show the heads of the revision graph.
+    Heads(HeadsArgs),
+    /// Show the branch points of the revision graph.
+    Branches(BranchesArgs),
+    /// Show one revision.
+    Show(ShowArgs),
+    /// Set the version table without running any migration.
+    Stamp(StampArgs),
+    /// Exit non-zero when the database has drift, the graph several heads,
+    /// or revisions are pending.
+    Check(CheckArgs),
+    /// Record the current checksums of edited revisions and resolve a
+    /// failed step.
+    Repair(RepairArgs),
+}
+
+/// `retort init`
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to scaffold (default: the current directory).
+    #[arg(value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+    /// Also write `build.rs` (with `cargo:rerun-if-changed=migrations`) if missing.
+    #[arg(long)]
+    pub build_rs: bool,
+}
+
+/// `retort revision`
+#[derive(Debug, Args)]
+pub struct RevisionArgs {
+    /// The message.
+    #[arg(long, short = 'm')]
+    pub message: String,
+    /// The parent(s): a revision, `head` (default) or `label@head`; several
+    /// make a revision on top of each.
+    #[arg(long, value_name = "REV")]
+    pub head: Vec<String>,
+    /// Start a new branch with this label.
+    #[arg(long, value_name = "LABEL")]
+    pub branch_label: Vec<String>,
+    /// Revisions this one depends on.
+    #[arg(long, value_name = "REV")]
+    pub depends_on: Vec<String>,
+    /// Use this revision id instead of a random one.
+    #[arg(long, value_name = "ID")]
+    pub rev_id: Option<String>,
+    /// Allow `--head` to name a revision that is not a head (creates a branch).
+    #[arg(long)]
+    pub splice: bool,
+    /// Mark the revision `Transactional: false`.
+    #[arg(long)]
+    pub no_transaction: bool,
+}
+
+/// `retort merge`
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The message.
+    #[arg(long, short = 'm')]
+    pub message: String,
+    /// The revisions to merge (default: all heads).
+    #[arg(value_name = "REV")]
+    pub revisions: Vec<String>,
+    /// A branch label for the merge revision.
+    #[arg(long, value_name = "LABEL")]
+    pub branch_label: Vec<String>,
+    /// Use this revision id instead of a random one.
+    #[arg(long, value_name = "ID")]
+    pub rev_id: Option<String>,
+}
+
+/// `retort upgrade`
+#[derive(Debug, Args)]
+pub struct UpgradeArgs {
+    /// The target: `head`, `heads`, a revision, `+N`, `label@head`, ...;
+    /// with `--sql`, `START:END` as in Alembic.
+    #[arg(value_name = "TARGET", default_value = "head")]
+    pub target: String,
+    /// Print the SQL script instead of connecting (offline mode).
+    #[arg(long)]
+    pub sql: bool,
+    /// The SQL dialect of `--sql` when no database URL is configured
+    /// (`postgres`, `mysql` or `sqlite`).
+    #[arg(long, value_name = "DIALECT")]
+    pub dialect: Option<String>,
+}
+
+/// `retort downgrade`
+#[derive(Debug, Args)]
+pub struct DowngradeArgs {
+    /// The target: `-1`, `base`, a revision, `label@-1`, ...; with
+    /// `--sql`, `START:END`.
+    #[arg(value_name = "TARGET", allow_hyphen_values = true)]
+    pub target: String,
+    /// Print the SQL script instead of connecting (offline mode).
+    #[arg(long)]
+    pub sql: bool,
+    /// The SQL dialect of `--sql` when no database URL is configured.
+    #[arg(long, value_name = "DIALECT")]
+    pub dialect: Option<String>,
+}
+
+/// `retort current`
+#[derive(Debug, Args)]
+pub struct CurrentArgs {
+    /// Show each current revision's details.
+    #[arg(long, short = 'V')]
+    pub details: bool,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `retort history`
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// A range `START:END` (either side may be empty, e.g. `base:head`, `ae10:`).
+    #[arg(long, short = 'r', value_name = "RANGE", allow_hyphen_values = true)]
+    pub rev_range: Option<String>,
+    /// Mark the database's current revision(s) (needs a database).
+    #[arg(long, short = 'i')]
+    pub indicate_current: bool,
+    /// Show each revision's details.
+    #[arg(long, short = 'V')]
+    pub details: bool,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `retort heads`
+#[derive(Debug, Args)]
+pub struct HeadsArgs {
+    /// Show each head's details.
+    #[arg(long, short = 'V')]
+    pub details: bool,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `retort branches`
+#[derive(Debug, Args)]
+pub struct BranchesArgs {
+    /// Show details.
+    #[arg(long, short = 'V')]
+    pub details: bool,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `retort show`
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The revision (id, prefix, label, `head`, ...).
+    #[arg(value_name = "REV")]
+    pub revision: String,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `retort stamp`
+#[derive(Debug, Args)]
+pub struct StampArgs {
+    /// The revision(s) to record (`head`, `base`, ids, `label@head`).
+    #[arg(value_name = "REV", required = true)]
+    pub revisions: Vec<String>,
+    /// Empty the version table first.
+    #[arg(long)]
+    pub purge: bool,
+    /// Print the SQL script instead of connecting (offline mode).
+    #[arg(long)]
+    pub sql: bool,
+    /// The SQL dialect of `--sql` when no database URL is configured.
+    #[arg(long, value_name = "DIALECT")]
+    pub dialect: Option<String>,
+}
+
+/// `retort check`
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `retort repair`
+#[derive(Debug, Args)]
+pub struct RepairArgs {}
