@@ -57,7 +57,10 @@ pub struct Written {
 /// unordered.
 pub fn revision_id(i: usize) -> String {
     const MASK: u64 = (1 << 48) - 1;
-    let mut x = (i as u64).wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15) & MASK;
+    let mut x = (i as u64)
+        .wrapping_add(1)
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        & MASK;
     x ^= x >> 24;
     x = x.wrapping_mul(0x2545_F491_4F6C_DD1D) & MASK; // odd: a bijection mod 2^48
     x ^= x >> 17;
@@ -207,7 +210,13 @@ mod tests {
         assert_eq!(set.len(), 1_000);
         assert_eq!(set.heads().collect::<Vec<_>>(), [plan[999].id.as_str()]);
         assert_eq!(set.revisions().iter().filter(|r| r.is_merge()).count(), 10);
-        assert_eq!(set.revisions().iter().filter(|r| r.branch_labels().len() == 1).count(), 10);
+        assert_eq!(
+            set.revisions()
+                .iter()
+                .filter(|r| r.branch_labels().len() == 1)
+                .count(),
+            10
+        );
         let rev = set.get(&plan[151].id).unwrap();
         assert_eq!(rev.upgrade_sql(), format!("{}\n", plan[151].upgrade));
         assert_eq!(rev.downgrade_sql(), Some(plan[151].downgrade.as_str()));

@@ -39,21 +39,6 @@ impl Digest256 {
         &self.0
     }
 
-    /// Parses 64 hexadecimal characters in a constant context; used by
-    /// `embed_migrations!`, whose input is always valid. Not public API.
-    #[doc(hidden)]
-    pub const fn __from_hex(hex: &str) -> Self {
-        let bytes = hex.as_bytes();
-        assert!(bytes.len() == 64, "a digest has 64 hexadecimal characters");
-        let mut out = [0u8; 32];
-        let mut i = 0;
-        while i < 32 {
-            out[i] = (const_hex(bytes[2 * i]) << 4) | const_hex(bytes[2 * i + 1]);
-            i += 1;
-        }
-        Self(out)
-    }
-
     /// The digest as 64 lowercase hexadecimal characters.
     pub fn to_hex(&self) -> String {
         const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -101,16 +86,7 @@ impl FromStr for Digest256 {
     }
 }
 
-// Only ever evaluated at compile time, where a panic is a compile error.
-#[allow(clippy::panic)]
-const fn const_hex(c: u8) -> u8 {
-    match hex_value(c) {
-        Some(v) => v,
-        None => panic!("not a hexadecimal digit"),
-    }
-}
-
-const fn hex_value(c: u8) -> Option<u8> {
+fn hex_value(c: u8) -> Option<u8> {
     match c {
         b'0'..=b'9' => Some(c - b'0'),
         b'a'..=b'f' => Some(c - b'a' + 10),
@@ -245,9 +221,5 @@ mod tests {
         assert_eq!(d.to_hex().to_uppercase().parse::<Digest256>(), Ok(d));
         assert!("xyz".parse::<Digest256>().is_err());
         assert!("g".repeat(64).parse::<Digest256>().is_err());
-        const D: Digest256 = Digest256::__from_hex(
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-        );
-        assert_eq!(D, checksum(b""));
     }
 }

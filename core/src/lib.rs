@@ -9,7 +9,8 @@
 //! * [`target`] resolves Alembic's target grammar and [`plan`] orders the
 //!   upgrade and downgrade steps from an applied state to a target;
 //! * [`load`] is the single directory loader shared by the
-//!   `embed_migrations!` macro and the runtime.
+//!   `embed_migrations!` macro and the runtime;
+//! * [`template`] renders the editable template `retort revision` fills in.
 //!
 //! No database, no network, no async: the only I/O is [`load`].
 //!
@@ -41,6 +42,7 @@ pub mod plan;
 mod revision;
 mod set;
 pub mod target;
+pub mod template;
 
 pub use checksum::Digest256;
 pub use revision::{Names, NamesIter, Revision, Text};

@@ -141,7 +141,7 @@ pub enum TargetError {
         others: Vec<String>,
     },
     /// A relative walk reached a branch point (going up) or a merge (going down).
-    #[error("`{target}` is ambiguous: {} has {} ({}); name the branch with `<branch label>@{target}` or give a revision", if *.from == "base" { "base".to_owned() } else { format!("revision `{from}`") }, if *.upward { "several children" } else { "several parents" }, quoted_list(choices))]
+    #[error("`{target}` is ambiguous: {} has {} ({}); {}", if *.from == "base" { "base".to_owned() } else { format!("revision `{from}`") }, if *.upward { "several children" } else { "several parents" }, quoted_list(choices), walk_hint(target, *.upward))]
     AmbiguousWalk {
         /// The target as given.
         target: String,
@@ -189,6 +189,16 @@ pub enum TargetError {
         /// The current heads.
         heads: Vec<String>,
     },
+}
+
+fn walk_hint(target: &str, upward: bool) -> String {
+    if upward && !target.contains('@') {
+        format!("name the branch with `<branch label>@{target}`, or give a revision")
+    } else if upward {
+        "give the revision to go to".to_owned()
+    } else {
+        "a relative walk cannot go down through a merge: give the revision to go to".to_owned()
+    }
 }
 
 /// Parses a target string.

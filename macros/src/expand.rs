@@ -197,8 +197,10 @@ fn revision(rev: &Revision, path: &Path) -> TokenStream {
         }
         None => quote!(::core::option::Option::None),
     };
-    let checksum = rev.checksum().to_hex();
-    let lineage = rev.lineage().to_hex();
+    // Byte-string literals: evaluating a hex decoder for every digest at
+    // compile time dominated large builds (see BENCHMARKS.md).
+    let checksum = proc_macro2::Literal::byte_string(rev.checksum().as_bytes());
+    let lineage = proc_macro2::Literal::byte_string(rev.lineage().as_bytes());
     quote! {
         ::retort::__private::Revision::__new(
             ::retort::__private::Cow::Borrowed(#id),
@@ -212,22 +214,30 @@ fn revision(rev: &Revision, path: &Path) -> TokenStream {
             ::retort::__private::Cow::Borrowed(::retort::__private::checked_source(include_str!(#absolute), #len)),
             #upgrade,
             #downgrade,
-            ::retort::__private::Digest256::__from_hex(#checksum),
-            ::retort::__private::Digest256::__from_hex(#lineage),
+            ::retort::__private::Digest256(*#checksum),
+            ::retort::__private::Digest256(*#lineage),
         )
     }
 }
 
 fn generate(set: &MigrationSet, paths: &HashMap<String, PathBuf>) -> TokenStream {
-    let revisions = set.revisions().iter().map(|rev| {
+    // One `const` per revision: each is evaluated on its own, so no single
+    // constant grows with the number of revisions (rustc caps the work one
+    // constant may take, and large ones cost more than linearly).
+    let names: Vec<proc_macro2::Ident> = (0..set.len())
+        .map(|i| quote::format_ident!("__RETORT_R{}", i))
+        .collect();
+    let revisions = set.revisions().iter().zip(&names).map(|(rev, name)| {
         let path = paths
             .get(rev.path())
             .map_or(Path::new(""), PathBuf::as_path);
-        revision(rev, path)
+        let value = revision(rev, path);
+        quote!(const #name: ::retort::__private::Revision = #value;)
     });
     let heads: Vec<&str> = set.heads().collect();
     quote! {{
-        const __RETORT_REVISIONS: &[::retort::__private::Revision] = &[#(#revisions),*];
+        #(#revisions)*
+        const __RETORT_REVISIONS: &[::retort::__private::Revision] = &[#(#names),*];
         ::retort::Migrations::__embedded(::retort::__private::MigrationSet::__embedded(
             __RETORT_REVISIONS,
             &[#(#heads),*],

@@ -13,7 +13,11 @@ use crate::split::split;
 
 mod step;
 
-use step::{execute, history};
+use step::execute;
+#[cfg(feature = "cli")]
+pub(crate) use step::history;
+#[cfg(not(feature = "cli"))]
+use step::history;
 
 /// Operations that run under the migration lock.
 pub(crate) enum Locked<'t> {

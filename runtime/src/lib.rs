@@ -21,6 +21,8 @@ mod driver;
 mod engine;
 mod error;
 mod migrations;
+#[cfg(feature = "cli")]
+mod offline;
 mod recorded;
 mod report;
 pub mod settings;

@@ -17,7 +17,13 @@
 //!   (one token, no const-fn loop) instead of `__from_hex`;
 //! * `byte-digests-no-check`: both changes;
 //! * `array-digests`: digests as `Digest256([0x..u8, ...])` (32 tokens, what
-//!   sqlx does with its checksums).
+//!   sqlx does with its checksums);
+//! * `split`: as `macro`, but each revision is its own `const __RETORT_R<i>:
+//!   Revision = ...;` item and the slice is `&[__RETORT_R0, __RETORT_R1, ...]`:
+//!   many small bodies to type-check and const-evaluate instead of one huge one;
+//! * `split-byte-digests`: `split` with byte-string digests;
+//! * `split-byte-digests-no-check`: `split` with byte-string digests and no
+//!   `checked_source`.
 //!
 //! The output starts with `#![allow(long_running_const_eval)]` so that large
 //! sets compile at all (see BENCHMARKS.md).
@@ -31,7 +37,16 @@ use retort_core::Digest256;
 use retort_core::format::SectionSpan;
 use retort_core::load::{parse_files, read_dir};
 
-const VARIANTS: [&str; 5] = ["macro", "no-check", "byte-digests", "byte-digests-no-check", "array-digests"];
+const VARIANTS: [&str; 8] = [
+    "macro",
+    "no-check",
+    "byte-digests",
+    "byte-digests-no-check",
+    "array-digests",
+    "split",
+    "split-byte-digests",
+    "split-byte-digests-no-check",
+];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -40,7 +55,10 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     if !VARIANTS.contains(&variant.as_str()) {
-        eprintln!("gen-expanded: unknown variant `{variant}`; expected one of {}", VARIANTS.join(", "));
+        eprintln!(
+            "gen-expanded: unknown variant `{variant}`; expected one of {}",
+            VARIANTS.join(", ")
+        );
         return ExitCode::from(2);
     }
     match generate(Path::new(dir), variant) {
@@ -69,7 +87,10 @@ fn span(s: SectionSpan) -> String {
 
 fn digest(d: Digest256, variant: &str) -> String {
     match variant {
-        "byte-digests" | "byte-digests-no-check" => {
+        "byte-digests"
+        | "byte-digests-no-check"
+        | "split-byte-digests"
+        | "split-byte-digests-no-check" => {
             let mut lit = String::from("::retort::__private::Digest256(*b\"");
             for b in d.0 {
                 let _ = write!(lit, "\\x{b:02x}");
@@ -80,26 +101,42 @@ fn digest(d: Digest256, variant: &str) -> String {
             let bytes: Vec<String> = d.0.iter().map(|b| format!("{b}u8")).collect();
             format!("::retort::__private::Digest256([{}])", bytes.join(", "))
         }
-        _ => format!("::retort::__private::Digest256::__from_hex({:?})", d.to_hex()),
+        _ => format!(
+            "::retort::__private::Digest256::__from_hex({:?})",
+            d.to_hex()
+        ),
     }
 }
 
 fn generate(dir: &Path, variant: &str) -> Result<String, String> {
-    let dir = dir.canonicalize().map_err(|e| format!("{}: {e}", dir.display()))?;
+    let dir = dir
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", dir.display()))?;
     let files = read_dir(&dir, "migrations").map_err(|e| e.to_string())?;
-    let paths: HashMap<String, PathBuf> = files.iter().map(|f| (f.display.clone(), f.path.clone())).collect();
+    let paths: HashMap<String, PathBuf> = files
+        .iter()
+        .map(|f| (f.display.clone(), f.path.clone()))
+        .collect();
     let set = parse_files(files).map_err(|e| e.to_string())?;
     let check = !variant.ends_with("no-check");
+    let split = variant.starts_with("split");
 
     let mut out = String::from(
         "#![allow(long_running_const_eval)]\n\
-         static MIGRATIONS: retort::Migrations = {\n\
-         const __RETORT_REVISIONS: &[::retort::__private::Revision] = &[\n",
+         static MIGRATIONS: retort::Migrations = {\n",
     );
-    for rev in set.revisions() {
-        let absolute = paths.get(rev.path()).map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
+    if !split {
+        out.push_str("const __RETORT_REVISIONS: &[::retort::__private::Revision] = &[\n");
+    }
+    for (i, rev) in set.revisions().iter().enumerate() {
+        let absolute = paths
+            .get(rev.path())
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let create_date = match rev.create_date() {
-            Some(date) => format!("::core::option::Option::Some(::retort::__private::Cow::Borrowed({date:?}))"),
+            Some(date) => format!(
+                "::core::option::Option::Some(::retort::__private::Cow::Borrowed({date:?}))"
+            ),
             None => "::core::option::Option::None".to_owned(),
         };
         let source = if check {
@@ -114,13 +151,21 @@ fn generate(dir: &Path, variant: &str) -> Result<String, String> {
             Some(s) => format!("::core::option::Option::Some({})", span(s)),
             None => "::core::option::Option::None".to_owned(),
         };
+        let (open, close) = if split {
+            (
+                format!("const __RETORT_R{i}: ::retort::__private::Revision = "),
+                ";",
+            )
+        } else {
+            (String::new(), ",")
+        };
         let _ = writeln!(
             out,
-            "::retort::__private::Revision::__new(\
+            "{open}::retort::__private::Revision::__new(\
              ::retort::__private::Cow::Borrowed({id:?}), {parents}, {depends}, {labels}, \
              ::retort::__private::Cow::Borrowed({message:?}), {create_date}, {transactional}, \
              ::retort::__private::Cow::Borrowed({display:?}), \
-             ::retort::__private::Cow::Borrowed({source}), {upgrade}, {downgrade}, {checksum}, {lineage}),",
+             ::retort::__private::Cow::Borrowed({source}), {upgrade}, {downgrade}, {checksum}, {lineage}){close}",
             id = rev.id(),
             parents = names(rev.parents()),
             depends = names(rev.depends_on()),
@@ -131,6 +176,14 @@ fn generate(dir: &Path, variant: &str) -> Result<String, String> {
             upgrade = span(rev.upgrade_span()),
             checksum = digest(rev.checksum(), variant),
             lineage = digest(rev.lineage(), variant),
+        );
+    }
+    if split {
+        let items: Vec<String> = (0..set.len()).map(|i| format!("__RETORT_R{i}")).collect();
+        let _ = write!(
+            out,
+            "const __RETORT_REVISIONS: &[::retort::__private::Revision] = &[{}",
+            items.join(", ")
         );
     }
     let heads: Vec<String> = set.heads().map(|h| format!("{h:?}")).collect();

@@ -30,7 +30,10 @@ fn run() -> Result<(), String> {
         .map_err(|e| format!("N: {e}"))?;
     let (mut retort, mut sqlx) = (None, None);
     while let Some(flag) = args.next() {
-        let dir = args.next().map(PathBuf::from).ok_or(format!("{flag} needs a directory"))?;
+        let dir = args
+            .next()
+            .map(PathBuf::from)
+            .ok_or(format!("{flag} needs a directory"))?;
         match flag.as_str() {
             "--retort" => retort = Some(dir),
             "--sqlx" => sqlx = Some(dir),
@@ -42,12 +45,20 @@ fn run() -> Result<(), String> {
     }
     let plan = retort_bench::plan(n);
     if let Some(dir) = retort {
-        let w = retort_bench::write_retort(&dir, &plan).map_err(|e| format!("{}: {e}", dir.display()))?;
-        println!("retort files={} bytes={} sql_bytes={}", w.files, w.bytes, w.sql_bytes);
+        let w = retort_bench::write_retort(&dir, &plan)
+            .map_err(|e| format!("{}: {e}", dir.display()))?;
+        println!(
+            "retort files={} bytes={} sql_bytes={}",
+            w.files, w.bytes, w.sql_bytes
+        );
     }
     if let Some(dir) = sqlx {
-        let w = retort_bench::write_sqlx(&dir, &plan).map_err(|e| format!("{}: {e}", dir.display()))?;
-        println!("sqlx files={} bytes={} sql_bytes={}", w.files, w.bytes, w.sql_bytes);
+        let w =
+            retort_bench::write_sqlx(&dir, &plan).map_err(|e| format!("{}: {e}", dir.display()))?;
+        println!(
+            "sqlx files={} bytes={} sql_bytes={}",
+            w.files, w.bytes, w.sql_bytes
+        );
     }
     Ok(())
 }

@@ -86,7 +86,10 @@ fn parse_all(files: Vec<SourceFile>) -> Vec<(String, String, retort_core::format
         .collect()
 }
 
-fn graph_nodes(set: &MigrationSet) -> (Vec<Vec<&str>>, Vec<Vec<&str>>, Vec<Vec<&str>>) {
+/// Per revision: parents, dependencies and branch labels.
+type NodeLists<'a> = (Vec<Vec<&'a str>>, Vec<Vec<&'a str>>, Vec<Vec<&'a str>>);
+
+fn graph_nodes(set: &MigrationSet) -> NodeLists<'_> {
     let revs = set.revisions();
     (
         revs.iter().map(|r| r.parents().collect()).collect(),
@@ -100,15 +103,31 @@ fn measure(dir: &Path, size: usize, runs: usize) -> Result<Row, String> {
     retort_bench::write_retort(dir, &plan).map_err(|e| format!("{}: {e}", dir.display()))?;
     let set = load_dir(dir, "migrations").map_err(|e| e.to_string())?;
     if set.len() != size || set.heads().len() != 1 {
-        return Err(format!("generated set has {} revisions and {} heads", set.len(), set.heads().len()));
+        return Err(format!(
+            "generated set has {} revisions and {} heads",
+            set.len(),
+            set.heads().len()
+        ));
     }
 
-    let load = best(runs, || (), |()| load_dir(dir, "migrations").map(|s| s.len()));
-    let read = best(runs, || (), |()| read_dir(dir, "migrations").map(|f| f.len()));
+    let load = best(
+        runs,
+        || (),
+        |()| load_dir(dir, "migrations").map(|s| s.len()),
+    );
+    let read = best(
+        runs,
+        || (),
+        |()| read_dir(dir, "migrations").map(|f| f.len()),
+    );
     let files = read_dir(dir, "migrations").map_err(|e| e.to_string())?;
     let parse_t = best(runs, || files.clone(), parse_all);
     let parsed = parse_all(files);
-    let set_t = best(runs, || parsed.clone(), |p| MigrationSet::from_parsed(p).map(|s| s.len()));
+    let set_t = best(
+        runs,
+        || parsed.clone(),
+        |p| MigrationSet::from_parsed(p).map(|s| s.len()),
+    );
 
     let (parents, depends, labels) = graph_nodes(&set);
     let nodes: Vec<Node<'_>> = set
@@ -133,7 +152,10 @@ fn measure(dir: &Path, size: usize, runs: usize) -> Result<Row, String> {
         .iter()
         .map(|r| r.parents.iter().map(|&p| ids[p]).collect())
         .collect();
-    let chain_labels: Vec<Vec<&str>> = plan.iter().map(|r| r.label.as_deref().into_iter().collect()).collect();
+    let chain_labels: Vec<Vec<&str>> = plan
+        .iter()
+        .map(|r| r.label.as_deref().into_iter().collect())
+        .collect();
     let chain_nodes: Vec<Node<'_>> = plan
         .iter()
         .enumerate()
@@ -146,9 +168,21 @@ fn measure(dir: &Path, size: usize, runs: usize) -> Result<Row, String> {
             lines: HeaderLines::default(),
         })
         .collect();
-    let chain_t = best(runs, || (), |()| Graph::build(&chain_nodes).map(|g| g.len()));
+    let chain_t = best(
+        runs,
+        || (),
+        |()| Graph::build(&chain_nodes).map(|g| g.len()),
+    );
 
-    Ok(Row { size, load_dir: load, read, parse: parse_t, set: set_t, graph: graph_t, chain: chain_t })
+    Ok(Row {
+        size,
+        load_dir: load,
+        read,
+        parse: parse_t,
+        set: set_t,
+        graph: graph_t,
+        chain: chain_t,
+    })
 }
 
 fn cell(total: Duration, size: usize) -> String {
@@ -186,7 +220,9 @@ fn run() -> Result<(), String> {
     }
     let _ = std::fs::remove_dir_all(&root);
 
-    println!("| revisions | `load_dir` (total) | read files | parse | `MigrationSet::from_parsed` (graph + lineage) | `Graph::build` alone | `Graph::build`, nodes in chain order |");
+    println!(
+        "| revisions | `load_dir` (total) | read files | parse | `MigrationSet::from_parsed` (graph + lineage) | `Graph::build` alone | `Graph::build`, nodes in chain order |"
+    );
     println!("|---:|---:|---:|---:|---:|---:|---:|");
     for r in &rows {
         println!(
@@ -200,8 +236,10 @@ fn run() -> Result<(), String> {
             cell(r.chain, r.size)
         );
     }
-    if let (Some(small), Some(large)) = (rows.first(), rows.last()) {
-        if large.size != small.size {
+    if let (Some(small), Some(large)) = (rows.first(), rows.last())
+        && large.size != small.size
+    {
+        {
             let ratio = |a: Duration, b: Duration| {
                 (b.as_secs_f64() / large.size as f64) / (a.as_secs_f64() / small.size as f64)
             };

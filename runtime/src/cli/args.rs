@@ -7,13 +7,29 @@ use clap::{Args, Parser, Subcommand};
 /// Alembic-style schema migrations: revision files in a graph, applied to
 /// PostgreSQL, MySQL/MariaDB and SQLite.
 #[derive(Debug, Parser)]
-#[command(name = "retort", version, about, propagate_version = true)]
+#[command(
+    name = "retort",
+    version,
+    about = "Alembic-style schema migrations: revision files in a graph, applied to PostgreSQL, MySQL/MariaDB and SQLite"
+)]
 pub struct Cli {
     /// The settings file (default: `retort.toml` in the current directory, if present).
-    #[arg(long, short = 'c', global = true, value_name = "FILE", env = "RETORT_CONFIG")]
+    #[arg(
+        long,
+        short = 'c',
+        global = true,
+        value_name = "FILE",
+        env = "RETORT_CONFIG"
+    )]
     pub config: Option<PathBuf>,
     /// A named environment of the settings file (`[env.NAME]`).
-    #[arg(long = "env", short = 'e', global = true, value_name = "NAME", env = "RETORT_ENV")]
+    #[arg(
+        long = "env",
+        short = 'e',
+        global = true,
+        value_name = "NAME",
+        env = "RETORT_ENV"
+    )]
     pub environment: Option<String>,
     /// The database URL; overrides every other source (see `docs/settings.md`).
     #[arg(long, global = true, value_name = "URL", hide_env_values = true)]

@@ -109,12 +109,20 @@ pub fn main() -> ExitCode {
 }
 
 /// Runs the command line on `args` (the first one is the program name).
-pub fn run_from(args: impl IntoIterator<Item = impl Into<OsString> + Clone>, embedded: Option<&Migrations>) -> ExitCode {
+pub fn run_from(
+    args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
+    embedded: Option<&Migrations>,
+) -> ExitCode {
     if tokio::runtime::Handle::try_current().is_ok() {
-        eprintln!("error: retort::cli::run was called inside an async runtime; call retort::cli::run_async(...).await instead");
+        eprintln!(
+            "error: retort::cli::run was called inside an async runtime; call retort::cli::run_async(...).await instead"
+        );
         return ExitCode::from(EXIT_FAILURE);
     }
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -125,7 +133,10 @@ pub fn run_from(args: impl IntoIterator<Item = impl Into<OsString> + Clone>, emb
 }
 
 /// [`run_from`] for callers already inside a tokio runtime.
-pub async fn run_async(args: impl IntoIterator<Item = impl Into<OsString> + Clone>, embedded: Option<&Migrations>) -> ExitCode {
+pub async fn run_async(
+    args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
+    embedded: Option<&Migrations>,
+) -> ExitCode {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {

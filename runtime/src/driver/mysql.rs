@@ -81,6 +81,40 @@ fn statements(config: &Config) -> Statements {
     }
 }
 
+/// The SQL of offline scripts (`--sql`).
+#[cfg(feature = "cli")]
+pub(crate) fn offline(config: &Config) -> crate::offline::OfflineSql {
+    let sql = statements(config);
+    crate::offline::OfflineSql {
+        dialect: Dialect::MySql,
+        transactional_ddl: false,
+        begin: "START TRANSACTION",
+        commit: "COMMIT",
+        statements: sql,
+        literal,
+    }
+}
+
+/// String literal with MySQL's escapes: backslashes doubled (the default
+/// `sql_mode` reads them as escapes), quotes doubled, NUL as `\0` and
+/// Ctrl-Z as `\Z` (as `mysql_real_escape_string` does).
+#[cfg(feature = "cli")]
+pub(crate) fn literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('\'');
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("''"),
+            '\0' => out.push_str("\\0"),
+            '\u{1a}' => out.push_str("\\Z"),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
 /// `GET_LOCK` names are server-wide, not per database, and at most 64
 /// characters: hash the version table's name qualified with its database.
 fn lock_name(database: &str, version_table: &str) -> String {

@@ -81,6 +81,37 @@ fn statements(config: &Config) -> Statements {
     }
 }
 
+/// The SQL of offline scripts (`--sql`).
+#[cfg(feature = "cli")]
+pub(crate) fn offline(config: &Config) -> crate::offline::OfflineSql {
+    let mut sql = statements(config);
+    sql.insert_history = sql
+        .insert_history
+        .trim_end_matches(" RETURNING id")
+        .to_owned();
+    crate::offline::OfflineSql {
+        dialect: Dialect::Postgres,
+        transactional_ddl: true,
+        begin: "BEGIN",
+        commit: "COMMIT",
+        statements: sql,
+        literal,
+    }
+}
+
+/// String literal: `E'...'` with doubled backslashes when the text has a
+/// backslash (so the result does not depend on
+/// `standard_conforming_strings`), else standard quoting.
+#[cfg(feature = "cli")]
+pub(crate) fn literal(text: &str) -> String {
+    let quoted = text.replace('\'', "''");
+    if text.contains('\\') {
+        format!("E'{}'", quoted.replace('\\', "\\\\"))
+    } else {
+        format!("'{quoted}'")
+    }
+}
+
 /// 64-bit FNV-1a: a stable advisory-lock key for a version table.
 fn lock_key(config: &Config) -> i64 {
     let name = format!(

@@ -83,6 +83,32 @@ fn statements(config: &Config) -> Statements {
     }
 }
 
+/// The SQL of offline scripts (`--sql`).
+#[cfg(feature = "cli")]
+pub(crate) fn offline(config: &Config) -> crate::offline::OfflineSql {
+    let sql = statements(config);
+    crate::offline::OfflineSql {
+        dialect: Dialect::Sqlite,
+        transactional_ddl: true,
+        begin: "BEGIN",
+        commit: "COMMIT",
+        statements: sql,
+        literal,
+    }
+}
+
+/// String literal: quotes doubled; text with a NUL character (which a
+/// literal cannot hold) as a cast blob.
+#[cfg(feature = "cli")]
+pub(crate) fn literal(text: &str) -> String {
+    if text.contains('\0') {
+        let hex: String = text.bytes().map(|b| format!("{b:02X}")).collect();
+        format!("CAST(X'{hex}' AS TEXT)")
+    } else {
+        format!("'{}'", text.replace('\'', "''"))
+    }
+}
+
 /// How the lock is held.
 enum Held {
     File(File),

@@ -26,7 +26,7 @@ const UNVERIFIED_LINEAGE: &str = "unverified";
 
 /// A history row; `verified` is false when the applied revisions below
 /// `rev` were found edited and not repaired.
-pub(super) fn history<'a>(
+pub(crate) fn history<'a>(
     rev: &'a Revision,
     operation: &'static str,
     status: &'static str,

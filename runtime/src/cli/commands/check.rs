@@ -1,9 +1,46 @@
-//! `retort check` (SCAFFOLD: to be replaced).
+//! `retort check`: exit 3 on drift, several heads, pending revisions or a
+//! failed step, naming each problem.
 
 use std::process::ExitCode;
 
-use crate::cli::{CheckArgs, Context};
+use serde_json::json;
 
-pub(crate) async fn run(_ctx: &Context<'_>, _args: &CheckArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`retort check` is not built yet")
+use crate::cli::output::{BAD, OK, paint};
+use crate::cli::{CheckArgs, Context, EXIT_CHECK_FAILED};
+
+use super::upgrade::show_heads;
+
+pub(crate) async fn run(ctx: &Context<'_>, args: &CheckArgs) -> anyhow::Result<ExitCode> {
+    let migrations = ctx.migrations()?;
+    let url = ctx.database_url()?;
+    let report = migrations
+        .with_config(ctx.config())
+        .check(url.expose())
+        .await?;
+    let problems = report.problems();
+    if args.json {
+        ctx.out.json(&json!({
+            "ok": problems.is_empty(),
+            "current": report.current,
+            "heads": report.heads,
+            "pending": report.pending,
+            "problems": problems,
+        }));
+    } else if problems.is_empty() {
+        ctx.out.line(format!(
+            "{} the database is at {}: no pending revision, no drift",
+            paint(OK, "ok:"),
+            show_heads(&report.current)
+        ));
+    } else {
+        for problem in &problems {
+            ctx.out
+                .line(format!("{} {problem}", paint(BAD, "problem:")));
+        }
+    }
+    Ok(if problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_CHECK_FAILED)
+    })
 }

@@ -1,9 +1,23 @@
-//! `retort repair` (SCAFFOLD: to be replaced).
+//! `retort repair`: accept intentional edits of applied revisions and
+//! resolve a failed step.
 
 use std::process::ExitCode;
 
-use crate::cli::{RepairArgs, Context};
+use crate::cli::output::{BOLD, paint};
+use crate::cli::{Context, RepairArgs};
 
-pub(crate) async fn run(_ctx: &Context<'_>, _args: &RepairArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`retort repair` is not built yet")
+use super::upgrade::show_heads;
+
+pub(crate) async fn run(ctx: &Context<'_>, _args: &RepairArgs) -> anyhow::Result<ExitCode> {
+    let migrations = ctx.migrations()?;
+    let url = ctx.database_url()?;
+    let report = migrations
+        .with_config(ctx.config())
+        .repair(url.expose())
+        .await?;
+    ctx.out.line(format!(
+        "Repaired: recorded the current checksums of the applied revisions and resolved any failed step; at {}",
+        paint(BOLD, show_heads(&report.heads_after))
+    ));
+    Ok(ExitCode::SUCCESS)
 }

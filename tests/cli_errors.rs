@@ -1,0 +1,607 @@
+//! The `retort` binary on bad input: every path exits with the documented
+//! code (2 for invalid usage, 1 for a failed command), says what is wrong in
+//! plain words (naming the file, line, target or key), never panics and
+//! never prints a password.
+//!
+//! Only SQLite files in temporary directories are touched; the unreachable
+//! database tests point at a closed port on 127.0.0.1.
+
+use std::path::Path;
+use std::time::Duration;
+
+/// Variables that could leak the developer's environment into a test.
+const LEAKY_VARS: [&str; 6] = [
+    "RETORT_DATABASE_URL",
+    "DATABASE_URL",
+    "RETORT_CONFIG",
+    "RETORT_ENV",
+    "RUST_LOG",
+    "CI",
+];
+
+/// What one run printed.
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+
+    /// Asserts the exit code and that nothing panicked.
+    fn expect_code(&self, code: i32, what: &str) -> &Self {
+        assert!(
+            !self.stderr.contains("panicked"),
+            "{what}: the binary panicked:\n{}",
+            self.all()
+        );
+        assert_eq!(
+            self.code,
+            Some(code),
+            "{what}: expected exit code {code}\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    /// Asserts that stderr (or stdout) mentions every one of `needles`
+    /// (case-insensitive).
+    fn expect_mentions(&self, needles: &[&str], what: &str) -> &Self {
+        let all = self.all().to_lowercase();
+        for needle in needles {
+            assert!(
+                all.contains(&needle.to_lowercase()),
+                "{what}: output does not mention `{needle}`:\n--- stdout\n{}\n--- stderr\n{}",
+                self.stdout,
+                self.stderr
+            );
+        }
+        self
+    }
+}
+
+/// Runs `retort args...` in `dir` with a clean environment and a safety
+/// timeout.
+fn retort(dir: &Path, args: &[&str]) -> Run {
+    let mut cmd = assert_cmd::Command::cargo_bin("retort").expect("the retort binary is built");
+    cmd.current_dir(dir).args(args).env("NO_COLOR", "1");
+    for var in LEAKY_VARS {
+        cmd.env_remove(var);
+    }
+    cmd.timeout(Duration::from_secs(60));
+    let output = cmd.output().expect("run retort");
+    Run {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// A temporary project: `migrations/` with the given `(id, parents, up, down)`
+/// revisions.
+fn project(revisions: &[(&str, &str, &str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let migrations = dir.path().join("migrations");
+    std::fs::create_dir(&migrations).expect("create migrations");
+    for (id, parents, up, down) in revisions {
+        let text = format!(
+            "-- revision {id}\n--\n-- Revision ID: {id}\n-- Revises: {parents}\n-- Create Date: 2026-11-20 09:00:00+00:00\n\n-- migrate:upgrade\n{up}\n\n-- migrate:downgrade\n{down}\n"
+        );
+        std::fs::write(migrations.join(format!("{id}_rev.sql")), text).expect("write revision");
+    }
+    dir
+}
+
+fn simple_project() -> tempfile::TempDir {
+    project(&[
+        (
+            "1a2b3c4d5e6f",
+            "",
+            "CREATE TABLE users (id INTEGER PRIMARY KEY);",
+            "DROP TABLE users;",
+        ),
+        (
+            "7f8e9d0c1b2a",
+            "1a2b3c4d5e6f",
+            "CREATE TABLE posts (id INTEGER PRIMARY KEY);",
+            "DROP TABLE posts;",
+        ),
+    ])
+}
+
+fn sqlite_url(dir: &Path) -> String {
+    format!("sqlite://{}", dir.join("app.db").display())
+}
+
+#[test]
+fn unknown_verb_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    retort(dir.path(), &["frobnicate"])
+        .expect_code(2, "unknown verb")
+        .expect_mentions(&["frobnicate"], "unknown verb");
+}
+
+#[test]
+fn unknown_flag_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    retort(dir.path(), &["upgrade", "--frobnicate"])
+        .expect_code(2, "unknown flag")
+        .expect_mentions(&["--frobnicate"], "unknown flag");
+    retort(dir.path(), &["--frobnicate", "current"]).expect_code(2, "unknown global flag");
+}
+
+#[test]
+fn missing_argument_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    retort(dir.path(), &["downgrade"]).expect_code(2, "downgrade without a target");
+    retort(dir.path(), &["revision"]).expect_code(2, "revision without -m");
+    retort(dir.path(), &["stamp"]).expect_code(2, "stamp without a revision");
+    retort(dir.path(), &["-v", "-q", "current"]).expect_code(2, "-v with -q");
+}
+
+#[test]
+fn help_and_version_exit_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = retort(dir.path(), &["--help"]);
+    help.expect_code(0, "--help");
+    for verb in [
+        "init",
+        "revision",
+        "merge",
+        "upgrade",
+        "downgrade",
+        "current",
+        "history",
+        "heads",
+        "branches",
+        "show",
+        "stamp",
+        "check",
+        "repair",
+    ] {
+        assert!(
+            help.stdout.contains(verb),
+            "--help does not list `{verb}`:\n{}",
+            help.stdout
+        );
+    }
+    retort(dir.path(), &["--version"])
+        .expect_code(0, "--version")
+        .expect_mentions(&["retort"], "--version");
+    retort(dir.path(), &["upgrade", "--help"]).expect_code(0, "upgrade --help");
+}
+
+/// Every verb's `--help`, and `-V` where a verb has it, parse without
+/// panicking: clap checks a subcommand's definition only when it is used,
+/// so a clash (e.g. a verb's `-V` against a propagated `--version`) panics
+/// at run time in debug builds.
+#[test]
+fn every_verb_parses_its_help_and_short_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    for verb in [
+        "init",
+        "revision",
+        "merge",
+        "upgrade",
+        "downgrade",
+        "current",
+        "history",
+        "heads",
+        "branches",
+        "show",
+        "stamp",
+        "check",
+        "repair",
+    ] {
+        retort(dir.path(), &[verb, "--help"])
+            .expect_code(0, &format!("{verb} --help"))
+            .expect_mentions(&["Usage"], &format!("{verb} --help"));
+    }
+    for verb in ["current", "history", "heads", "branches"] {
+        let run = retort(dir.path(), &[verb, "-V"]);
+        assert!(
+            !run.stderr.contains("panicked"),
+            "{verb} -V panicked:\n{}",
+            run.stderr
+        );
+        assert_ne!(
+            run.code,
+            Some(2),
+            "{verb} -V is not accepted:\n{}",
+            run.all()
+        );
+    }
+}
+
+#[test]
+fn bad_target_names_the_target() {
+    let dir = simple_project();
+    let url = sqlite_url(dir.path());
+    retort(dir.path(), &["--database-url", &url, "upgrade", "zzzz"])
+        .expect_code(1, "upgrade zzzz")
+        .expect_mentions(&["zzzz"], "upgrade zzzz");
+    retort(dir.path(), &["--database-url", &url, "downgrade", "zzzz"])
+        .expect_code(1, "downgrade zzzz")
+        .expect_mentions(&["zzzz"], "downgrade zzzz");
+    retort(dir.path(), &["show", "zzzz"])
+        .expect_code(1, "show zzzz")
+        .expect_mentions(&["zzzz"], "show zzzz");
+}
+
+#[test]
+fn walking_past_base_is_an_error() {
+    let dir = simple_project();
+    let url = sqlite_url(dir.path());
+    // Nothing is applied: `downgrade -1` has nowhere to go.
+    retort(dir.path(), &["--database-url", &url, "downgrade", "-1"])
+        .expect_code(1, "downgrade -1 at base");
+}
+
+#[test]
+fn ambiguous_prefix_lists_the_candidates() {
+    let dir = project(&[
+        (
+            "abcd11112222",
+            "",
+            "CREATE TABLE a (id INTEGER PRIMARY KEY);",
+            "DROP TABLE a;",
+        ),
+        (
+            "abcd33334444",
+            "abcd11112222",
+            "CREATE TABLE b (id INTEGER PRIMARY KEY);",
+            "DROP TABLE b;",
+        ),
+    ]);
+    let url = sqlite_url(dir.path());
+    retort(dir.path(), &["--database-url", &url, "upgrade", "abcd"])
+        .expect_code(1, "upgrade abcd")
+        .expect_mentions(&["abcd", "abcd11112222", "abcd33334444"], "upgrade abcd");
+    retort(dir.path(), &["show", "abcd"])
+        .expect_code(1, "show abcd")
+        .expect_mentions(&["abcd11112222", "abcd33334444"], "show abcd");
+    // Nothing was applied.
+    let current = retort(dir.path(), &["--database-url", &url, "current"]);
+    assert!(
+        !current.stdout.contains("abcd11112222"),
+        "an ambiguous target applied something:\n{}",
+        current.all()
+    );
+}
+
+fn assert_unreachable(url: &str, extra: &[&str]) {
+    let dir = simple_project();
+    let mut args = vec!["--database-url", url];
+    args.extend_from_slice(extra);
+    args.push("upgrade");
+    let run = retort(dir.path(), &args);
+    run.expect_code(1, url)
+        .expect_mentions(&["connect"], "unreachable database");
+    assert!(
+        !run.all().contains("hunter2"),
+        "the password leaked:\n--- stdout\n{}\n--- stderr\n{}",
+        run.stdout,
+        run.stderr
+    );
+}
+
+#[test]
+fn unreachable_postgres_fails_fast_without_leaking_the_password() {
+    assert_unreachable("postgres://u:hunter2@127.0.0.1:1/db", &[]);
+}
+
+#[test]
+fn unreachable_mysql_fails_fast_without_leaking_the_password() {
+    assert_unreachable("mysql://u:hunter2@127.0.0.1:1/db", &[]);
+}
+
+#[test]
+fn unreachable_database_leaks_no_password_even_in_trace_logs() {
+    assert_unreachable("postgres://u:hunter2@127.0.0.1:1/db", &["-vvv"]);
+}
+
+#[test]
+fn password_from_the_environment_never_printed() {
+    let dir = simple_project();
+    let mut cmd = assert_cmd::Command::cargo_bin("retort").unwrap();
+    cmd.current_dir(dir.path()).env("NO_COLOR", "1");
+    for var in LEAKY_VARS {
+        cmd.env_remove(var);
+    }
+    cmd.env("DATABASE_URL", "postgres://u:hunter2@127.0.0.1:1/db")
+        .args(["check"])
+        .timeout(Duration::from_secs(60));
+    let output = cmd.output().unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(output.status.code(), Some(1), "{all}");
+    assert!(!all.contains("panicked"), "{all}");
+    assert!(!all.contains("hunter2"), "the password leaked:\n{all}");
+}
+
+#[test]
+fn unsupported_url_scheme_is_named() {
+    let dir = simple_project();
+    retort(
+        dir.path(),
+        &["--database-url", "oracle://u:hunter2@db/x", "current"],
+    )
+    .expect_code(1, "oracle URL")
+    .expect_mentions(&["oracle"], "oracle URL");
+}
+
+#[test]
+fn no_database_url_lists_the_sources() {
+    let dir = simple_project();
+    retort(dir.path(), &["current"])
+        .expect_code(1, "no database URL")
+        .expect_mentions(
+            &["--database-url", "DATABASE_URL", "retort.toml"],
+            "no database URL",
+        );
+}
+
+#[test]
+fn malformed_settings_file_names_file_and_line() {
+    let dir = simple_project();
+    std::fs::write(
+        dir.path().join("retort.toml"),
+        "version_table = \"v\"\n\n[database]\nurl = \"sqlite://x.db\n",
+    )
+    .unwrap();
+    retort(dir.path(), &["heads"])
+        .expect_code(1, "malformed retort.toml")
+        .expect_mentions(&["retort.toml:4"], "malformed retort.toml");
+}
+
+#[test]
+fn malformed_explicit_config_names_that_file() {
+    let dir = simple_project();
+    std::fs::create_dir(dir.path().join("conf")).unwrap();
+    std::fs::write(
+        dir.path().join("conf/other.toml"),
+        "lock_timeout = \"5 minutes\"\n",
+    )
+    .unwrap();
+    retort(dir.path(), &["-c", "conf/other.toml", "heads"])
+        .expect_code(1, "bad lock_timeout")
+        .expect_mentions(&["other.toml:1", "lock_timeout"], "bad lock_timeout");
+    // A --config file that does not exist is named.
+    retort(dir.path(), &["--config", "conf/missing.toml", "heads"])
+        .expect_code(1, "missing --config file")
+        .expect_mentions(&["missing.toml"], "missing --config file");
+}
+
+#[test]
+fn unknown_settings_key_is_named() {
+    let dir = simple_project();
+    std::fs::write(
+        dir.path().join("retort.toml"),
+        "[database]\ndriver = \"sqlite\"\ndatabase = \"app.db\"\npasword = \"x\"\n",
+    )
+    .unwrap();
+    retort(dir.path(), &["heads"])
+        .expect_code(1, "unknown key")
+        .expect_mentions(&["retort.toml:4", "pasword"], "unknown key");
+    std::fs::write(
+        dir.path().join("retort.toml"),
+        "migratons = \"migrations\"\n",
+    )
+    .unwrap();
+    retort(dir.path(), &["heads"])
+        .expect_code(1, "unknown top-level key")
+        .expect_mentions(&["retort.toml:1", "migratons"], "unknown top-level key");
+}
+
+#[test]
+fn url_and_connection_settings_together_are_an_error() {
+    let dir = simple_project();
+    std::fs::write(
+        dir.path().join("retort.toml"),
+        "[database]\nurl = \"sqlite://a.db\"\ndriver = \"sqlite\"\ndatabase = \"b.db\"\n",
+    )
+    .unwrap();
+    retort(dir.path(), &["current"])
+        .expect_code(1, "url and driver")
+        .expect_mentions(&["retort.toml:2", "url", "driver"], "url and driver");
+}
+
+#[test]
+fn malformed_dotenv_names_file_and_line_without_the_password() {
+    let dir = simple_project();
+    std::fs::write(
+        dir.path().join(".env"),
+        "DATABASE_URL=postgres://u:hunter2@127.0.0.1:1/x\nBROKEN LINE\n",
+    )
+    .unwrap();
+    let run = retort(dir.path(), &["current"]);
+    run.expect_code(1, "malformed .env")
+        .expect_mentions(&[".env:2"], "malformed .env");
+    assert!(!run.all().contains("hunter2"), "{}", run.all());
+}
+
+#[test]
+fn missing_migrations_directory_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("retort.toml"),
+        "migrations = \"db/revisions\"\n",
+    )
+    .unwrap();
+    retort(dir.path(), &["heads"])
+        .expect_code(1, "missing migrations dir from retort.toml")
+        .expect_mentions(&["db/revisions"], "missing migrations dir from retort.toml");
+    let url = sqlite_url(dir.path());
+    retort(dir.path(), &["--database-url", &url, "upgrade"])
+        .expect_code(1, "upgrade without migrations dir")
+        .expect_mentions(&["db/revisions"], "upgrade without migrations dir");
+    retort(dir.path(), &["--migrations", "elsewhere", "history"])
+        .expect_code(1, "missing --migrations dir")
+        .expect_mentions(&["elsewhere"], "missing --migrations dir");
+}
+
+#[test]
+fn bad_revision_file_is_named() {
+    let dir = simple_project();
+    std::fs::write(
+        dir.path().join("migrations/bad.sql"),
+        "-- Revision ID: 9999aaaabbbb\n-- Revises: 000000000000\n\n-- migrate:upgrade\nSELECT 1;\n",
+    )
+    .unwrap();
+    retort(dir.path(), &["heads"])
+        .expect_code(1, "revision revising a missing parent")
+        .expect_mentions(
+            &["bad.sql:2", "000000000000"],
+            "revision revising a missing parent",
+        );
+}
+
+#[test]
+fn unknown_env_lists_the_available_ones() {
+    let dir = simple_project();
+    std::fs::write(
+        dir.path().join("retort.toml"),
+        "[env.staging]\nlock_timeout = 60\n\n[env.ci]\nlock_timeout = 5\n",
+    )
+    .unwrap();
+    retort(dir.path(), &["--env", "prod", "heads"])
+        .expect_code(1, "unknown env")
+        .expect_mentions(&["prod", "staging", "ci"], "unknown env");
+    // The same through RETORT_ENV.
+    let mut cmd = assert_cmd::Command::cargo_bin("retort").unwrap();
+    cmd.current_dir(dir.path());
+    for var in LEAKY_VARS {
+        cmd.env_remove(var);
+    }
+    let output = cmd
+        .env("RETORT_ENV", "prod")
+        .arg("heads")
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("staging") && stderr.contains("prod"),
+        "{stderr}"
+    );
+}
+
+/// Finds the revision template `init` wrote: the `template` key of
+/// retort.toml if set, else a `*.tmpl` file somewhere in the project.
+fn find_template(dir: &Path) -> Option<std::path::PathBuf> {
+    let toml = std::fs::read_to_string(dir.join("retort.toml")).unwrap_or_default();
+    for line in toml.lines() {
+        let line = line.trim();
+        if let Some(rest) = line.strip_prefix("template") {
+            let rest = rest.trim_start();
+            if let Some(value) = rest.strip_prefix('=') {
+                let value = value.trim().trim_matches('"');
+                let path = dir.join(value);
+                if path.is_file() {
+                    return Some(path);
+                }
+            }
+        }
+    }
+    fn walk(dir: &Path) -> Option<std::path::PathBuf> {
+        for entry in std::fs::read_dir(dir).ok()?.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                if let Some(found) = walk(&path) {
+                    return Some(found);
+                }
+            } else if path.to_string_lossy().contains("tmpl")
+                || path.to_string_lossy().contains("template")
+            {
+                return Some(path);
+            }
+        }
+        None
+    }
+    walk(dir)
+}
+
+#[test]
+fn bad_template_placeholder_names_template_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    retort(dir.path(), &["init"]).expect_code(0, "init");
+    let template = find_template(dir.path()).expect("init wrote a revision template");
+    let text = std::fs::read_to_string(&template).unwrap();
+    // Copy the syntax of the placeholder for the message (whatever its
+    // delimiters), with a name no template knows.
+    let at = text
+        .find("message")
+        .expect("the template has a placeholder for the message");
+    let line_of_message = text[..at].lines().count().max(1);
+    let line_text = text.lines().nth(line_of_message - 1).unwrap_or_default();
+    let bad_line = line_text.replacen("message", "no_such_placeholder", 1);
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.insert(0, &bad_line);
+    std::fs::write(&template, lines.join("\n") + "\n").unwrap();
+    let name = template.file_name().unwrap().to_string_lossy().into_owned();
+    let run = retort(dir.path(), &["revision", "-m", "x"]);
+    run.expect_code(1, "bad template placeholder")
+        .expect_mentions(
+            &[&format!("{name}:1"), "no_such_placeholder"],
+            "bad template placeholder",
+        );
+    // No revision file was written.
+    let written = std::fs::read_dir(dir.path().join("migrations"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "sql"))
+        .count();
+    assert_eq!(written, 0, "a revision was written from a bad template");
+}
+
+#[test]
+fn revision_in_a_missing_migrations_directory_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    retort(dir.path(), &["revision", "-m", "first"])
+        .expect_code(1, "revision without a migrations dir")
+        .expect_mentions(&["migrations"], "revision without a migrations dir");
+}
+
+#[test]
+fn odd_inputs_never_panic() {
+    let dir = simple_project();
+    let url = sqlite_url(dir.path());
+    for args in [
+        vec!["--database-url", &url, "upgrade", "+999"],
+        vec!["--database-url", &url, "upgrade", ""],
+        vec!["--database-url", &url, "upgrade", "head-99"],
+        vec!["--database-url", &url, "downgrade", "-99"],
+        vec!["--database-url", &url, "downgrade", "nolabel@-1"],
+        vec!["--database-url", &url, "stamp", "zzzz"],
+        vec!["--database-url", &url, "history", "-r", "zzzz:"],
+        vec!["--database-url", &url, "history", "-r", "::"],
+        vec!["--database-url", "", "current"],
+        vec!["--database-url", "postgres://", "current"],
+        vec!["--database-url", "not a url", "current"],
+        vec!["show", "héad✓"],
+        vec!["merge", "-m", "m", "zzzz"],
+        vec!["revision", "-m", "x", "--head", "zzzz"],
+        vec!["revision", "-m", "x", "--rev-id", "not valid!"],
+    ] {
+        let run = retort(dir.path(), &args);
+        assert!(
+            !run.stderr.contains("panicked"),
+            "{args:?} panicked:\n{}",
+            run.stderr
+        );
+        assert_eq!(
+            run.code,
+            Some(1),
+            "{args:?}: expected exit 1\n{}",
+            run.all()
+        );
+    }
+}
