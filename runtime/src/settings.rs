@@ -49,6 +49,11 @@
 //!
 //! When none gives one, [`SettingsError::NoDatabaseUrl`] lists every source
 //! looked at. The file format is documented in `docs/settings.md`.
+//!
+//! With a `[vault.secret]` table, sources 5 and 6 come from Vault/OpenBao
+//! (a whole URL, or the user and password for the connection settings):
+//! use the async [`Settings::resolve_database`], which also hands back the
+//! [`Lease`] of dynamic credentials (`docs/vault.md`).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -61,12 +66,14 @@ mod error;
 mod file;
 mod file_template;
 mod secret;
+mod vault;
 
 pub use database_url::{DatabaseUrl, URL_VARS, UrlSource};
 pub use env::{Env, ProcessEnv};
 pub use error::{Position, SettingsError};
 pub use file_template::{FileTemplate, PLACEHOLDERS};
 pub use secret::{Secret, SecretSource};
+pub use vault::{KUBERNETES_JWT_FILE, Lease, ResolvedDatabase, VaultError, VaultErrorKind};
 
 use crate::config::Config;
 use error::Result;
@@ -322,6 +329,122 @@ impl Settings {
     /// [module docs](self) for the order).
     pub fn database_url(&self) -> Result<DatabaseUrl> {
         database_url::resolve(self)
+    }
+
+    /// The database URL, asking Vault/OpenBao when `[vault.secret]` is
+    /// set (and no source 1 to 4 of the precedence gives a URL), plus the
+    /// lease of dynamic credentials, which the caller revokes when done
+    /// ([`Lease::revoke`]). Without `[vault.secret]`, the same as
+    /// [`database_url`](Self::database_url) with no lease.
+    ///
+    /// With Vault, a KV secret's `url_field` gives the whole URL (instead
+    /// of `database.url`); otherwise the connection settings are used with
+    /// the user and password from Vault.
+    pub async fn resolve_database(&self) -> Result<ResolvedDatabase> {
+        let mut looked_at = Vec::new();
+        if let Some(url) = database_url::resolve_external(self, &mut looked_at)? {
+            return Ok(ResolvedDatabase { url, lease: None });
+        }
+        let (Some(settings), Some(location)) = (self.active.vault.as_ref(), self.vault_secret())
+        else {
+            return Ok(ResolvedDatabase {
+                url: self.database_url()?,
+                lease: None,
+            });
+        };
+        let key = |name: &str| format!("{}secret.{name}", settings.prefix);
+        let invalid = |key: String, message: &str| SettingsError::Invalid {
+            origin: self.origin.clone(),
+            key,
+            position: None,
+            message: message.to_owned(),
+        };
+        let database = &self.active.database;
+        let wants_url = matches!(
+            location,
+            vault::SecretLocation::Kv2 {
+                fields: vault::Fields::Url(_),
+                ..
+            } | vault::SecretLocation::Kv1 {
+                fields: vault::Fields::Url(_),
+                ..
+            }
+        );
+        if wants_url {
+            if let Some(url) = &database.url {
+                return Err(invalid(
+                    url.key.clone(),
+                    "is set, but `vault.secret.url_field` also gives the URL; remove one",
+                ));
+            }
+        } else {
+            if let Some(url) = &database.url {
+                return Err(invalid(
+                    url.key.clone(),
+                    "is set, but the user and password from Vault need the connection settings (`driver`, `host`, `database`, ...) instead of a URL",
+                ));
+            }
+            if !database.components.any() {
+                return Err(invalid(
+                    format!("{}driver", self.database_prefix()),
+                    "is not set; the user and password from Vault need the connection settings (`driver`, `host`, `database`, ...), or use `vault.secret.url_field`",
+                ));
+            }
+            if let Some(password) = &database.password {
+                return Err(invalid(
+                    password.key.clone(),
+                    "is set, but the password comes from Vault; remove one",
+                ));
+            }
+            if database.components.driver.as_ref().map(|d| d.value)
+                == Some(crate::url::Backend::Sqlite)
+            {
+                return Err(invalid(
+                    key("engine"),
+                    "does not apply to sqlite, which has no user or password",
+                ));
+            }
+        }
+        let fetched = vault::fetch(self, settings, location).await?;
+        let source = UrlSource::Vault {
+            address: fetched.address.clone(),
+            path: fetched.path.clone(),
+        };
+        let url = match fetched.credentials {
+            vault::Credentials::Url(url) => database_url::checked(url.expose().to_owned(), source),
+            vault::Credentials::UserPassword { user, password } => database_url::from_components(
+                self,
+                &database.components,
+                Some((user, password, source)),
+            ),
+        };
+        match url {
+            Ok(url) => Ok(ResolvedDatabase {
+                url,
+                lease: fetched.lease,
+            }),
+            Err(e) => {
+                // Do not leave dynamic credentials behind.
+                if let Some(lease) = fetched.lease {
+                    let _ = lease.revoke().await;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// `[vault.secret]` of the selected settings, if set.
+    fn vault_secret(&self) -> Option<&vault::SecretLocation> {
+        self.active.vault.as_ref()?.secret.as_ref()
+    }
+
+    /// A variable from the environment, else from the `.env` file.
+    #[cfg_attr(not(feature = "vault"), allow(dead_code))]
+    fn var_or_dotenv(&self, var: &str) -> Option<String> {
+        self.vars.var(var).or_else(|| {
+            let path = self.dotenv.as_ref()?;
+            database_url::read_dotenv(path).ok()?.remove(var)
+        })
     }
 
     /// The password used when the URL is built from the connection

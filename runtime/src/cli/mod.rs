@@ -31,7 +31,7 @@ use clap::Parser;
 
 use crate::config::Config;
 use crate::migrations::Migrations;
-use crate::settings::{DatabaseUrl, Settings};
+use crate::settings::{DatabaseUrl, Lease, Settings};
 
 mod args;
 mod commands;
@@ -55,6 +55,10 @@ pub struct Context<'m> {
     pub out: Output,
     embedded: Option<&'m Migrations>,
     migrations_override: Option<PathBuf>,
+    /// The URL once resolved (Vault is asked at most once per command).
+    resolved: std::sync::OnceLock<DatabaseUrl>,
+    /// The lease of dynamic credentials from Vault, revoked at the end.
+    lease: std::sync::Mutex<Option<Lease>>,
 }
 
 impl<'m> Context<'m> {
@@ -84,9 +88,43 @@ impl<'m> Context<'m> {
         self.embedded.is_some()
     }
 
-    /// The database URL (password redacted in every display of it).
+    /// The database URL (password redacted in every display of it),
+    /// without asking Vault (see [`connect_url`](Self::connect_url)).
     pub fn database_url(&self) -> anyhow::Result<DatabaseUrl> {
         Ok(self.settings.database_url()?)
+    }
+
+    /// The database URL to connect to, asking Vault/OpenBao when the
+    /// settings say so ([`Settings::resolve_database`]). A lease on dynamic
+    /// credentials is kept and revoked when the command finishes (unless
+    /// `revoke_on_exit = false`).
+    pub async fn connect_url(&self) -> anyhow::Result<DatabaseUrl> {
+        if let Some(url) = self.resolved.get() {
+            return Ok(url.clone());
+        }
+        let resolved = self.settings.resolve_database().await?;
+        if let Some(lease) = resolved.lease {
+            tracing::info!(lease_id = lease.id(), duration = ?lease.duration(), "dynamic database credentials from Vault");
+            if let Ok(mut slot) = self.lease.lock() {
+                *slot = Some(lease);
+            }
+        }
+        Ok(self.resolved.get_or_init(|| resolved.url).clone())
+    }
+
+    /// Revokes the lease of dynamic credentials, if any and if
+    /// `revoke_on_exit`; a failure is reported, not fatal.
+    async fn finish(&self) {
+        let lease = self.lease.lock().ok().and_then(|mut slot| slot.take());
+        if let Some(lease) = lease.filter(Lease::revoke_on_exit) {
+            let id = lease.id().to_owned();
+            match lease.revoke().await {
+                Ok(()) => tracing::info!(lease_id = %id, "Vault lease revoked"),
+                Err(e) => self.out.note(format!(
+                    "warning: cannot revoke the Vault lease {id} (it expires on its own): {e}"
+                )),
+            }
+        }
     }
 
     /// The runtime settings (version table, lock timeout, ...).
@@ -177,21 +215,29 @@ async fn execute(cli: Cli, embedded: Option<&Migrations>, out: Output) -> anyhow
         out,
         embedded,
         migrations_override: cli.migrations.clone(),
+        resolved: std::sync::OnceLock::new(),
+        lease: std::sync::Mutex::new(None),
     };
+    let result = dispatch(&ctx, &cli).await;
+    ctx.finish().await;
+    result
+}
+
+async fn dispatch(ctx: &Context<'_>, cli: &Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
-        Command::Init(args) => commands::init::run(&ctx, args),
-        Command::Revision(args) => commands::revision::run(&ctx, args),
-        Command::Merge(args) => commands::merge::run(&ctx, args),
-        Command::Upgrade(args) => commands::upgrade::run(&ctx, args).await,
-        Command::Downgrade(args) => commands::downgrade::run(&ctx, args).await,
-        Command::Current(args) => commands::current::run(&ctx, args).await,
-        Command::History(args) => commands::history::run(&ctx, args).await,
-        Command::Heads(args) => commands::heads::run(&ctx, args),
-        Command::Branches(args) => commands::branches::run(&ctx, args),
-        Command::Show(args) => commands::show::run(&ctx, args),
-        Command::Stamp(args) => commands::stamp::run(&ctx, args).await,
-        Command::Check(args) => commands::check::run(&ctx, args).await,
-        Command::Repair(args) => commands::repair::run(&ctx, args).await,
+        Command::Init(args) => commands::init::run(ctx, args),
+        Command::Revision(args) => commands::revision::run(ctx, args),
+        Command::Merge(args) => commands::merge::run(ctx, args),
+        Command::Upgrade(args) => commands::upgrade::run(ctx, args).await,
+        Command::Downgrade(args) => commands::downgrade::run(ctx, args).await,
+        Command::Current(args) => commands::current::run(ctx, args).await,
+        Command::History(args) => commands::history::run(ctx, args).await,
+        Command::Heads(args) => commands::heads::run(ctx, args),
+        Command::Branches(args) => commands::branches::run(ctx, args),
+        Command::Show(args) => commands::show::run(ctx, args),
+        Command::Stamp(args) => commands::stamp::run(ctx, args).await,
+        Command::Check(args) => commands::check::run(ctx, args).await,
+        Command::Repair(args) => commands::repair::run(ctx, args).await,
     }
 }
 

@@ -46,10 +46,17 @@ fn statements(config: &Config) -> Statements {
              checksum_scheme BIGINT NOT NULL)"
         ),
         create_history_index: format!("CREATE INDEX IF NOT EXISTS {ix} ON {h} (revision, id)"),
+        // The rows go through `unnest(ARRAY(...))` so the planner estimates
+        // 10 of them: a never-analyzed version table (any fresh database)
+        // is estimated at ~4,000 rows, each running the history subquery,
+        // which put the plan's cost past `jit_above_cost` once the history
+        // had ~10,000 rows, and JIT compilation on every call made the
+        // "already at head" check take 4 ms (10,000 rows) to 190 ms
+        // (300,000) instead of ~0.1 ms (bench/runtime.sh, BENCHMARKS.md).
         read_rows: format!(
             "SELECT v.version_num::text, (SELECT h.lineage::text FROM {h} h WHERE h.revision = v.version_num \
              AND h.status = 'applied' AND h.operation IN ('upgrade', 'stamp', 'repair') \
-             ORDER BY h.id DESC LIMIT 1) FROM {v} v"
+             ORDER BY h.id DESC LIMIT 1) FROM unnest(ARRAY(SELECT version_num FROM {v})) AS v(version_num)"
         ),
         read_rows_plain: format!("SELECT version_num::text, NULL::text FROM {v}"),
         read_last: format!(

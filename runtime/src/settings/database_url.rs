@@ -43,6 +43,14 @@ pub enum UrlSource {
         /// The settings file (or `<string>`).
         origin: String,
     },
+    /// From Vault/OpenBao: a whole URL, or the connection settings with
+    /// the user and password Vault gave.
+    Vault {
+        /// The server.
+        address: String,
+        /// The secret's API path.
+        path: String,
+    },
 }
 
 impl fmt::Display for UrlSource {
@@ -55,6 +63,7 @@ impl fmt::Display for UrlSource {
             Self::Components { origin } => {
                 write!(f, "the connection settings of [database] in {origin}")
             }
+            Self::Vault { address, path } => write!(f, "Vault at {address} ({path})"),
         }
     }
 }
@@ -130,7 +139,7 @@ fn encode(text: &str) -> String {
 }
 
 /// Checks a URL's scheme, without ever quoting the URL.
-fn checked(url: String, source: UrlSource) -> Result<DatabaseUrl> {
+pub(crate) fn checked(url: String, source: UrlSource) -> Result<DatabaseUrl> {
     match backend(&url) {
         Some(backend) => Ok(DatabaseUrl {
             url: Secret::new(url),
@@ -212,19 +221,34 @@ pub(crate) fn read_dotenv(path: &Path) -> Result<HashMap<String, String>> {
 /// Resolves the database URL (see the module docs for the precedence).
 pub(crate) fn resolve(settings: &Settings) -> Result<DatabaseUrl> {
     let mut looked_at = Vec::new();
+    if let Some(url) = resolve_external(settings, &mut looked_at)? {
+        return Ok(url);
+    }
+    if settings.vault_secret().is_some() {
+        return Err(SettingsError::VaultNeedsAsync {
+            origin: settings.origin.clone(),
+        });
+    }
+    resolve_file(settings, looked_at)
+}
 
+/// Sources 1 to 4: `--database-url`, the environment, the `.env` file.
+pub(crate) fn resolve_external(
+    settings: &Settings,
+    looked_at: &mut Vec<String>,
+) -> Result<Option<DatabaseUrl>> {
     let url = settings
         .database_url_override
         .as_ref()
         .map(|s| s.expose().to_owned());
     if let Some(url) = non_empty(url) {
-        return checked(url, UrlSource::Override);
+        return checked(url, UrlSource::Override).map(Some);
     }
     looked_at.push(UrlSource::Override.to_string());
 
     for var in URL_VARS {
         if let Some(url) = non_empty(settings.vars.var(var)) {
-            return checked(url, UrlSource::EnvVar(var));
+            return checked(url, UrlSource::EnvVar(var)).map(Some);
         }
         looked_at.push(UrlSource::EnvVar(var).to_string());
     }
@@ -239,7 +263,8 @@ pub(crate) fn resolve(settings: &Settings) -> Result<DatabaseUrl> {
                         path: path.clone(),
                         var,
                     },
-                );
+                )
+                .map(Some);
             }
         }
         looked_at.push(format!(
@@ -250,6 +275,11 @@ pub(crate) fn resolve(settings: &Settings) -> Result<DatabaseUrl> {
         ));
     }
 
+    Ok(None)
+}
+
+/// Sources 5 and 6: the settings file.
+fn resolve_file(settings: &Settings, mut looked_at: Vec<String>) -> Result<DatabaseUrl> {
     let database = &settings.active.database;
     if let Some(url) = &database.url {
         let source = UrlSource::File {
@@ -267,7 +297,7 @@ pub(crate) fn resolve(settings: &Settings) -> Result<DatabaseUrl> {
         };
     }
     if database.components.any() {
-        return from_components(settings, &database.components);
+        return from_components(settings, &database.components, None);
     }
     looked_at.push(format!(
         "`database.url` and the connection settings in {}",
@@ -278,7 +308,14 @@ pub(crate) fn resolve(settings: &Settings) -> Result<DatabaseUrl> {
 
 /// Builds a URL from the connection settings, percent-encoding user,
 /// password, database name and parameters.
-fn from_components(settings: &Settings, c: &Components) -> Result<DatabaseUrl> {
+///
+/// `vault`: the user (if any) and password Vault gave, replacing the file's,
+/// and the URL's source.
+pub(crate) fn from_components(
+    settings: &Settings,
+    c: &Components,
+    vault: Option<(Option<String>, Secret, UrlSource)>,
+) -> Result<DatabaseUrl> {
     let origin = &settings.origin;
     let invalid = |key: String, position, message: String| SettingsError::Invalid {
         origin: origin.clone(),
@@ -307,8 +344,15 @@ fn from_components(settings: &Settings, c: &Components) -> Result<DatabaseUrl> {
             format!("?{}", pairs.join("&"))
         });
     let query = query.unwrap_or_default();
-    let source = UrlSource::Components {
-        origin: origin.clone(),
+    let (vault_user, vault_password, source) = match vault {
+        Some((user, password, source)) => (user, Some(password), source),
+        None => (
+            None,
+            None,
+            UrlSource::Components {
+                origin: origin.clone(),
+            },
+        ),
     };
 
     if driver.value == Backend::Sqlite {
@@ -345,12 +389,18 @@ fn from_components(settings: &Settings, c: &Components) -> Result<DatabaseUrl> {
         _ => "mysql",
     };
     let mut url = format!("{scheme}://");
-    let password = settings.password()?;
-    let user = c
-        .user
-        .as_ref()
-        .map(|u| u.value.as_str())
-        .unwrap_or_default();
+    let password = match vault_password {
+        Some(password) => Some(password),
+        None => settings.password()?,
+    };
+    let user = match &vault_user {
+        Some(user) => user.as_str(),
+        None => c
+            .user
+            .as_ref()
+            .map(|u| u.value.as_str())
+            .unwrap_or_default(),
+    };
     if !user.is_empty() || password.is_some() {
         url.push_str(&encode(user));
         if let Some(password) = &password {

@@ -173,6 +173,18 @@ pub enum SettingsError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// The credentials come from Vault (`[vault.secret]`), which only the
+    /// async [`Settings::resolve_database`](super::Settings::resolve_database) asks.
+    #[error(
+        "{origin}: the database credentials come from Vault (`[vault.secret]`); resolve the URL with `Settings::resolve_database().await`"
+    )]
+    VaultNeedsAsync {
+        /// The settings file (or `<string>`).
+        origin: String,
+    },
+    /// Vault/OpenBao could not give the credentials.
+    #[error(transparent)]
+    Vault(#[from] super::vault::VaultError),
 }
 
 pub(crate) type Result<T, E = SettingsError> = std::result::Result<T, E>;

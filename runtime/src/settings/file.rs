@@ -11,6 +11,7 @@ use toml::Spanned;
 use super::error::{Position, Result, SettingsError};
 use super::file_template::FileTemplate;
 use super::secret::Secret;
+use super::vault::{RawVault, VaultSettings};
 use crate::config::TransactionMode;
 use crate::url::Backend;
 
@@ -29,6 +30,7 @@ struct RawLevel {
     transaction_mode: Option<Spanned<String>>,
     lock_timeout: Option<Spanned<toml::Value>>,
     database: Option<RawDatabase>,
+    vault: Option<Spanned<RawVault>>,
     env: Option<RawEnvs>,
 }
 
@@ -144,6 +146,8 @@ pub(crate) struct Level {
     pub(crate) transaction_mode: Option<Val<TransactionMode>>,
     pub(crate) lock_timeout: Option<Val<Duration>>,
     pub(crate) database: Database,
+    /// `[vault]`: database credentials from Vault/OpenBao.
+    pub(crate) vault: Option<VaultSettings>,
 }
 
 impl Level {
@@ -190,6 +194,10 @@ impl Level {
                 .clone()
                 .or_else(|| self.lock_timeout.clone()),
             database,
+            vault: match (&self.vault, &env.vault) {
+                (Some(top), Some(over)) => Some(top.overlaid(over)),
+                (top, over) => over.clone().or_else(|| top.clone()),
+            },
         }
     }
 }
@@ -305,6 +313,12 @@ impl Ctx<'_> {
                 &format!("{prefix}database."),
                 raw.database.unwrap_or_default(),
             )?,
+            vault: raw
+                .vault
+                .map(|raw| {
+                    super::vault::check(raw, &format!("{prefix}vault."), self.text, self.origin)
+                })
+                .transpose()?,
         };
         Ok((level, raw.env))
     }

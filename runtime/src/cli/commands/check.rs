@@ -12,7 +12,7 @@ use super::upgrade::show_heads;
 
 pub(crate) async fn run(ctx: &Context<'_>, args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let migrations = ctx.migrations()?;
-    let url = ctx.database_url()?;
+    let url = ctx.connect_url().await?;
     let report = migrations
         .with_config(ctx.config())
         .check(url.expose())

@@ -12,7 +12,7 @@ use super::history::{Marks, graph_of, revision_details, revision_json};
 pub(crate) async fn run(ctx: &Context<'_>, args: &CurrentArgs) -> anyhow::Result<ExitCode> {
     let migrations = ctx.migrations()?;
     let graph = graph_of(&migrations)?;
-    let url = ctx.database_url()?;
+    let url = ctx.connect_url().await?;
     let current = migrations
         .with_config(ctx.config())
         .current(url.expose())

@@ -26,7 +26,7 @@ pub(crate) async fn run(ctx: &Context<'_>, args: &DowngradeArgs) -> anyhow::Resu
         return Ok(ExitCode::SUCCESS);
     }
     no_dialect_without_sql(args.dialect.as_deref())?;
-    let url = ctx.database_url()?;
+    let url = ctx.connect_url().await?;
     let spinner = Progress::start(format!("downgrading {} to {}", url, args.target));
     let report = migrations
         .with_config(ctx.config())

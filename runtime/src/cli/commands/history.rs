@@ -25,7 +25,7 @@ pub(crate) async fn run(ctx: &Context<'_>, args: &HistoryArgs) -> anyhow::Result
             .iter()
             .any(|side| *side == "current" || is_relative_to_current(side));
     let current = if needs_db {
-        let url = ctx.database_url()?;
+        let url = ctx.connect_url().await?;
         migrations
             .with_config(ctx.config())
             .current(url.expose())

@@ -10,7 +10,7 @@ use super::upgrade::show_heads;
 
 pub(crate) async fn run(ctx: &Context<'_>, _args: &RepairArgs) -> anyhow::Result<ExitCode> {
     let migrations = ctx.migrations()?;
-    let url = ctx.database_url()?;
+    let url = ctx.connect_url().await?;
     let report = migrations
         .with_config(ctx.config())
         .repair(url.expose())

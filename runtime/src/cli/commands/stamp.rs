@@ -38,7 +38,7 @@ pub(crate) async fn run(ctx: &Context<'_>, args: &StampArgs) -> anyhow::Result<E
         return Ok(ExitCode::SUCCESS);
     }
     no_dialect_without_sql(args.dialect.as_deref())?;
-    let url = ctx.database_url()?;
+    let url = ctx.connect_url().await?;
     let targets: Vec<&str> = args.revisions.iter().map(String::as_str).collect();
     let report = migrations
         .with_config(ctx.config())

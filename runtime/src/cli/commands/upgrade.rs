@@ -24,7 +24,7 @@ pub(crate) async fn run(ctx: &Context<'_>, args: &UpgradeArgs) -> anyhow::Result
         return Ok(ExitCode::SUCCESS);
     }
     no_dialect_without_sql(args.dialect.as_deref())?;
-    let url = ctx.database_url()?;
+    let url = ctx.connect_url().await?;
     let spinner = Progress::start(format!("upgrading {} to {}", url, args.target));
     let report = migrations
         .with_config(ctx.config())
