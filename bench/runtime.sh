@@ -8,18 +8,21 @@
 #
 # Prints a markdown report on stdout (progress on stderr); every sample is
 # appended as CSV to bench/target/runtime-samples.csv (or FILE.csv with --out
-# FILE, which also gets the report). About 25 minutes on 2 cores
+# FILE, which also gets the report). About 15 minutes on 2 cores
 # (--quick: ~1 minute, small sizes, to check that everything runs).
+# SQLite runs are pinned to one CPU with taskset (see PIN below); PostgreSQL
+# runs are not pinned.
 #
 # Runs, in order:
 # 1. SQLite, database files on the real disk (/var/tmp): apply 1,000
-#    revisions (APPLY_REPS_DISK runs, default 3: fsync-bound, ~20 s a run), and
-#    the no-op check at 10 and 10,000 revisions (NOOP_REPS calls, default 30);
+#    revisions (APPLY_REPS_DISK runs, default 5: fsync-bound, 1-20 s a run), and
+#    the no-op check at 10 and 10,000 revisions (NOOP_REPS calls, default 50,
+#    after 20 warm-up calls);
 # 2. SQLite, database files in tmpfs (/dev/shm: fsync costs nothing, so the
 #    tools' own overhead shows): apply 1,000 (APPLY_REPS, default 9);
 # 3. PostgreSQL 15 (scripts/with-services.sh, fsync=off, data directory in
-#    tmpfs via TMPDIR=/dev/shm): apply 1,000 (APPLY_REPS) and the no-op check
-#    (NOOP_REPS);
+#    tmpfs via TMPDIR=/dev/shm, autovacuum turned off on that throwaway
+#    server): apply 1,000 (APPLY_REPS) and the no-op check (NOOP_REPS);
 # 4. the no-op check again with a bare connection instead of a pool, for
 #    retort and sqlx on both backends (attributes the pool's ping).
 # With --pg-disk, also PostgreSQL with its data directory on the disk
@@ -49,7 +52,7 @@ if ((QUICK)); then
   : "${APPLY_REPS:=1}" "${APPLY_REPS_DISK:=1}" "${NOOP_REPS:=5}"
 else
   APPLY_N=1000 NOOP_SIZES=10,10000
-  : "${APPLY_REPS:=9}" "${APPLY_REPS_DISK:=3}" "${NOOP_REPS:=30}"
+  : "${APPLY_REPS:=9}" "${APPLY_REPS_DISK:=5}" "${NOOP_REPS:=50}"
 fi
 SAMPLES=${OUT:+$OUT.csv}
 SAMPLES=${SAMPLES:-$BENCH_DIR/target/runtime-samples.csv}
@@ -59,6 +62,12 @@ mkdir -p "$(dirname "$SAMPLES")"
 echo "runtime.sh: building bench/target/release/apply" >&2
 cargo build --release --quiet --manifest-path "$BENCH_DIR/Cargo.toml" --features runtime --bin apply
 APPLY=$BENCH_DIR/target/release/apply
+# SQLite runs are pinned to one CPU: sqlx's SQLite driver runs each
+# connection on a worker thread, and on this 2-vCPU VM a wake-up across CPUs
+# sometimes costs 50-100 µs more than on the same CPU, which made the no-op
+# timings of sqlx-based tools bimodal from one run to the next.
+PIN=()
+command -v taskset >/dev/null && PIN=(taskset -c 1)
 COMMON=(--apply-n "$APPLY_N" --noop-sizes "$NOOP_SIZES" --noop-reps "$NOOP_REPS" --samples "$SAMPLES")
 
 report() {
@@ -71,28 +80,28 @@ report() {
 
   echo "### SQLite, database files on disk (/var/tmp)"
   echo
-  "$APPLY" --backend sqlite --db-dir /var/tmp --apply-reps "$APPLY_REPS_DISK" "${COMMON[@]}"
+  "${PIN[@]}" "$APPLY" --backend sqlite --db-dir /var/tmp --apply-reps "$APPLY_REPS_DISK" "${COMMON[@]}"
 
   echo "### SQLite, database files in tmpfs (/dev/shm)"
   echo
-  "$APPLY" --backend sqlite --db-dir /dev/shm --only apply --apply-reps "$APPLY_REPS" "${COMMON[@]}"
+  "${PIN[@]}" "$APPLY" --backend sqlite --db-dir /dev/shm --only apply --apply-reps "$APPLY_REPS" "${COMMON[@]}"
 
   echo "### PostgreSQL, data directory in tmpfs"
   echo
   TMPDIR=/dev/shm "$RETORT_DIR/scripts/with-services.sh" --no-mysql -- \
-    "$APPLY" --backend postgres --apply-reps "$APPLY_REPS" "${COMMON[@]}"
+    "$APPLY" --backend postgres --no-autovacuum --apply-reps "$APPLY_REPS" "${COMMON[@]}"
 
   echo "### No-op check with a bare connection instead of a pool (retort, sqlx)"
   echo
-  "$APPLY" --backend sqlite --db-dir /var/tmp --only noop --handle conn --tools retort,sqlx "${COMMON[@]}"
+  "${PIN[@]}" "$APPLY" --backend sqlite --db-dir /var/tmp --only noop --handle conn --tools retort,sqlx "${COMMON[@]}"
   TMPDIR=/dev/shm "$RETORT_DIR/scripts/with-services.sh" --no-mysql -- \
-    "$APPLY" --backend postgres --only noop --handle conn --tools retort,sqlx "${COMMON[@]}"
+    "$APPLY" --backend postgres --no-autovacuum --only noop --handle conn --tools retort,sqlx "${COMMON[@]}"
 
   if ((PG_DISK)); then
     echo "### PostgreSQL, data directory on disk"
     echo
     TMPDIR=/var/tmp "$RETORT_DIR/scripts/with-services.sh" --no-mysql -- \
-      "$APPLY" --backend postgres --only apply --apply-reps "$APPLY_REPS" "${COMMON[@]}"
+      "$APPLY" --backend postgres --no-autovacuum --only apply --apply-reps "$APPLY_REPS" "${COMMON[@]}"
   fi
 }
 
