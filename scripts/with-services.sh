@@ -6,7 +6,7 @@
 #   scripts/with-services.sh [--no-mysql] [--no-postgres] [--with-openbao] -- COMMAND [ARGS...]
 #
 # Exports (for the servers that were started):
-#   RETORT_TEST_POSTGRES_URL  postgres://postgres@127.0.0.1:PORT/postgres  (PostgreSQL 15, trust auth)
+#   RETORT_TEST_POSTGRES_URL  postgres://postgres@127.0.0.1:PORT/postgres  (PostgreSQL 15; trust for `postgres`, passwords for other users)
 #   RETORT_TEST_MYSQL_URL     mysql://root@127.0.0.1:PORT/mysql            (MariaDB 10.11, root, no password)
 #   RETORT_TEST_VAULT_ADDR    http://127.0.0.1:PORT   (OpenBao dev server; `bao` is put on PATH)
 #   RETORT_TEST_VAULT_TOKEN   its random root token
@@ -135,6 +135,11 @@ start_postgres() {
   ((EUID != 0)) || chown postgres: "$dir"
   as_pg initdb -D "$dir/data" -A trust -U postgres -E UTF8 --locale=C --no-sync >"$dir/initdb.log" 2>&1 ||
     fail "$dir/initdb.log" "initdb failed"
+  # The `postgres` superuser needs no password; every other user must give
+  # its real one (tests/secrets.rs checks that a wrong password is refused).
+  printf '%s\n' 'local all all trust' \
+    'host all postgres 127.0.0.1/32 trust' \
+    'host all all 127.0.0.1/32 scram-sha-256' >"$dir/data/pg_hba.conf"
   for _ in 1 2 3; do # retry on a fresh port if another process grabbed ours
     port=$(free_ports 1)
     if as_pg pg_ctl -D "$dir/data" -l "$dir/log" -w -t "$TIMEOUT" start -o "-p $port -k $dir \
