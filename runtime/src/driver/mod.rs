@@ -402,6 +402,14 @@ pub(crate) trait Driver: Send {
     /// Releases the migration lock.
     fn unlock(&mut self) -> impl Future<Output = Result<(), Error>> + Send;
 
+    /// Fails unless the migration lock is still held. A server-side lock
+    /// lives on a session the server may end (an administrator's kill, an
+    /// idle timeout such as `wait_timeout` on the dedicated lock
+    /// connection, which stays idle while revisions run): the server then
+    /// releases the lock silently, and another process could start
+    /// migrating the same database. Checked before each step.
+    fn check_lock(&mut self) -> impl Future<Output = Result<(), Error>> + Send;
+
     /// Creates the version and history tables if missing.
     fn ensure_tables(&mut self) -> impl Future<Output = Result<(), Error>> + Send;
 
@@ -472,6 +480,18 @@ impl LockWait {
             tracing::info!(lock = %self.what, "acquired the migration lock");
         }
     }
+}
+
+/// The error of [`Driver::check_lock`] when the lock is gone.
+pub(crate) fn lock_lost(what: &str, source: Option<sqlx::Error>) -> Error {
+    Error::database(
+        format!(
+            "checking the migration lock ({what}) before the next step (stopped: the server ended the lock's session, which released it, and another process could now migrate the same database)"
+        ),
+        source.unwrap_or_else(|| {
+            sqlx::Error::Protocol("the migration lock is no longer held".to_owned())
+        }),
+    )
 }
 
 /// Quotes an identifier with `quote` (`"` or `` ` ``); names are validated

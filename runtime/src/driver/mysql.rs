@@ -234,6 +234,21 @@ where
         Ok(())
     }
 
+    async fn check_lock(&mut self) -> Result<(), Error> {
+        let name = self.lock_name().await?;
+        let what = format!("MySQL named lock `{name}`");
+        let held: Option<i64> = sqlx::query_scalar("SELECT IS_USED_LOCK(?) = CONNECTION_ID()")
+            .bind(&name)
+            .fetch_one(self.lock_conn.get(&mut self.conn))
+            .await
+            .map_err(|e| super::lock_lost(&what, Some(e)))?;
+        if held == Some(1) {
+            Ok(())
+        } else {
+            Err(super::lock_lost(&what, None))
+        }
+    }
+
     super::common_methods!();
 }
 

@@ -217,6 +217,27 @@ where
         Ok(())
     }
 
+    async fn check_lock(&mut self) -> Result<(), Error> {
+        let key = self.key;
+        let what = format!("PostgreSQL advisory lock {key}");
+        // The key's two halves, as `pg_locks` shows a bigint advisory lock.
+        let held: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted \
+             AND pid = pg_backend_pid() AND objsubid = 1 \
+             AND classid::bigint = (($1::bigint >> 32) & 4294967295) \
+             AND objid::bigint = ($1::bigint & 4294967295))",
+        )
+        .bind(key)
+        .fetch_one(self.lock_conn.get(&mut self.conn))
+        .await
+        .map_err(|e| super::lock_lost(&what, Some(e)))?;
+        if held {
+            Ok(())
+        } else {
+            Err(super::lock_lost(&what, None))
+        }
+    }
+
     super::common_methods!();
 }
 

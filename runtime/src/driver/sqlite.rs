@@ -237,6 +237,12 @@ where
         Ok(())
     }
 
+    async fn check_lock(&mut self) -> Result<(), Error> {
+        // A file lock (or the in-process mutex) lasts as long as this
+        // process holds it: nothing outside can end it.
+        Ok(())
+    }
+
     super::common_methods!();
 }
 

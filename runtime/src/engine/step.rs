@@ -105,6 +105,7 @@ pub(super) async fn execute<D: Driver>(
     }
     let total = plan.steps.len();
     for (n, step) in plan.steps.iter().enumerate() {
+        d.check_lock().await?;
         let started = Instant::now();
         run_step(d, step, verified).await?;
         let duration = started.elapsed();
@@ -279,6 +280,7 @@ async fn execute_single<D: Driver>(
         owner.push((n, None));
         owner.push((n, None));
     }
+    d.check_lock().await?;
     let started = Instant::now();
     d.transaction(&ops)
         .await

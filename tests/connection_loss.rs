@@ -1,0 +1,326 @@
+//! Connection loss: the server terminates the migrating session in the
+//! middle of a revision (PostgreSQL `pg_terminate_backend`, MariaDB
+//! `KILL <id>`). The migration must fail cleanly (an error, no panic, no
+//! hang), leave a state whose recorded version matches the schema, and a
+//! re-run must complete (on MariaDB, and for `Transactional: false`
+//! revisions on PostgreSQL, after the user resolves the interrupted
+//! revision with `repair`).
+//!
+//! The session is held mid-revision with the gate trick of
+//! `tests/concurrency.rs`: the revision's second statement updates a row
+//! the test keeps locked, so the session is found waiting on it (by its
+//! query text in `pg_stat_activity` / the processlist) and killed there.
+//! No sleeps; the timeouts are safety nets.
+
+mod common;
+mod reliability;
+
+use common::{Backend, TestDb, write_revisions};
+use reliability::{
+    Conn, Gate, applied, assert_lock_free, bounded, gate_waiters, short, wait_sessions_gone,
+    wait_until,
+};
+use retort::{Error, Migrations};
+
+const R1: &str = "c0ffee000001";
+const R2: &str = "c0ffee000002";
+const R3: &str = "c0ffee000003";
+
+fn log(id: &str) -> String {
+    format!("INSERT INTO applied_log (rev) VALUES ('{id}');")
+}
+
+/// R2 creates `part_a`, then updates the gate row (where it waits), then
+/// creates `part_b`.
+fn revisions(transactional: bool) -> tempfile::TempDir {
+    let up1 = format!(
+        "CREATE TABLE applied_log (rev VARCHAR(32) NOT NULL);\n\
+         CREATE TABLE gate (id INT PRIMARY KEY, n INT NOT NULL);\n\
+         INSERT INTO gate (id, n) VALUES (1, 0);\n{}",
+        log(R1)
+    );
+    let up2 = format!(
+        "CREATE TABLE part_a (id INT PRIMARY KEY);\n\
+         UPDATE gate SET n = n + 1 WHERE id = 1;\n\
+         CREATE TABLE part_b (id INT PRIMARY KEY);\n{}",
+        log(R2)
+    );
+    let up3 = format!("CREATE TABLE t3 (id INT PRIMARY KEY);\n{}", log(R3));
+    let extra = if transactional {
+        ""
+    } else {
+        "-- Transactional: false"
+    };
+    write_revisions(&[
+        (R1, "", "", &up1, "SELECT 1;"),
+        (R2, R1, extra, &up2, "SELECT 1;"),
+        (R3, R2, "", &up3, "SELECT 1;"),
+    ])
+}
+
+async fn terminate(db: &TestDb, id: &str) {
+    let mut c = Conn::open(db).await;
+    match db.backend {
+        Backend::Postgres => {
+            let done = c
+                .strings(&format!("SELECT pg_terminate_backend({id})::text"))
+                .await;
+            assert_eq!(done, ["true"], "pg_terminate_backend({id})");
+        }
+        Backend::MySql => c.execute(&format!("KILL {id}")).await,
+        Backend::Sqlite => unreachable!("SQLite has no server sessions"),
+    }
+    c.close().await;
+}
+
+async fn session_killed_mid_revision(db: &TestDb, transactional: bool) {
+    let dir = revisions(transactional);
+    let migrations = std::sync::Arc::new(Migrations::from_dir(dir.path()).expect("load"));
+    bounded("upgrade to R1", migrations.upgrade(db.url.as_str(), R1))
+        .await
+        .expect("upgrade to R1");
+    let gate = Gate::close(db).await;
+    let (m, url) = (std::sync::Arc::clone(&migrations), db.url.clone());
+    let task =
+        tokio::spawn(async move { m.with_config(short()).upgrade(url.as_str(), "head").await });
+    wait_until("the migration waits at the gate", || async {
+        !gate_waiters(db).await.is_empty()
+    })
+    .await;
+    let waiters = gate_waiters(db).await;
+    let [session] = waiters.as_slice() else {
+        panic!("expected one session at the gate, got {waiters:?}");
+    };
+    terminate(db, session).await;
+
+    let joined = bounded("the migration after its session was killed", task).await;
+    let err = match joined {
+        Ok(Ok(report)) => panic!("the migration succeeded without its session: {report:?}"),
+        Ok(Err(err)) => err,
+        Err(join) => panic!("the migration panicked or was cancelled: {join}"),
+    };
+    match &err {
+        Error::Statement {
+            revision,
+            statement,
+            ..
+        } => {
+            assert_eq!(revision, R2, "{err}");
+            assert_eq!(*statement, 2, "{err}");
+        }
+        Error::Database { .. } => {}
+        other => panic!("expected a Statement or Database error, got {other:?}"),
+    }
+    eprintln!("{:?} (transactional: {transactional}): {err}", db.backend);
+    gate.open().await;
+    wait_sessions_gone(db).await;
+    assert_lock_free(db, "after the session was killed").await;
+
+    // Consistent state: R1 recorded; R2's first statement took effect only
+    // where it committed on its own.
+    assert_eq!(
+        migrations.current(db.url.as_str()).await.expect("current"),
+        [R1]
+    );
+    let mut c = Conn::open(db).await;
+    let tables = c.tables().await;
+    let autocommitted = db.backend == Backend::MySql || !transactional;
+    assert_eq!(
+        tables.contains(&"part_a".to_owned()),
+        autocommitted,
+        "{tables:?}"
+    );
+    assert!(!tables.contains(&"part_b".to_owned()), "{tables:?}");
+    assert_eq!(c.count("FROM gate WHERE n = 0").await, 1, "the UPDATE ran");
+    assert_eq!(c.count("FROM applied_log").await, 1);
+    let history = migrations.history(db.url.as_str()).await.expect("history");
+    let unfinished: Vec<_> = history
+        .iter()
+        .filter(|h| h.status == "running" || h.status == "failed")
+        .collect();
+
+    let rerun = bounded(
+        "the re-run",
+        migrations
+            .with_config(short())
+            .upgrade(db.url.as_str(), "head"),
+    )
+    .await;
+    let report = if autocommitted {
+        assert_eq!(unfinished.len(), 1, "{history:#?}");
+        assert_eq!(unfinished[0].revision, R2);
+        assert_eq!(unfinished[0].statements_done, 1, "{history:#?}");
+        let err = rerun.expect_err("an interrupted revision blocks the re-run");
+        let Error::FailedState { revision, .. } = &err else {
+            panic!("expected FailedState, got {err:?}");
+        };
+        assert_eq!(revision, R2);
+        let message = err.to_string();
+        assert!(message.contains("retort repair"), "{message}");
+        assert!(message.contains(&format!("retort stamp {R2}")), "{message}");
+        // The user undoes the partial revision, then repairs.
+        c.execute("DROP TABLE part_a").await;
+        bounded("repair", migrations.repair(db.url.as_str()))
+            .await
+            .expect("repair");
+        bounded(
+            "the upgrade after repair",
+            migrations
+                .with_config(short())
+                .upgrade(db.url.as_str(), "head"),
+        )
+        .await
+        .expect("the upgrade completes after repair")
+    } else {
+        assert!(unfinished.is_empty(), "{history:#?}");
+        rerun.expect("the re-run completes")
+    };
+    assert_eq!(applied(&report), [R2, R3]);
+    assert_eq!(c.count("FROM gate WHERE n = 1").await, 1);
+    let mut logged = c.strings("SELECT rev FROM applied_log ORDER BY rev").await;
+    logged.dedup();
+    assert_eq!(logged, [R1, R2, R3], "each revision ran exactly once");
+    assert_eq!(c.count("FROM applied_log").await, 3);
+    c.close().await;
+    let history = migrations.history(db.url.as_str()).await.expect("history");
+    let mut upgrades: Vec<&str> = history
+        .iter()
+        .filter(|h| h.status == "applied" && h.operation == "upgrade")
+        .map(|h| h.revision.as_str())
+        .collect();
+    upgrades.sort_unstable();
+    assert_eq!(upgrades, [R1, R2, R3], "{history:#?}");
+    assert_eq!(
+        migrations.current(db.url.as_str()).await.expect("current"),
+        [R3]
+    );
+    assert_lock_free(db, "at the end").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_session_terminated_mid_revision() {
+    if let Some(db) = TestDb::new(Backend::Postgres).await {
+        session_killed_mid_revision(&db, true).await;
+        db.drop_db().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_session_terminated_mid_non_transactional_revision() {
+    if let Some(db) = TestDb::new(Backend::Postgres).await {
+        session_killed_mid_revision(&db, false).await;
+        db.drop_db().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_session_killed_mid_revision() {
+    if let Some(db) = TestDb::new(Backend::MySql).await {
+        session_killed_mid_revision(&db, true).await;
+        db.drop_db().await;
+    }
+}
+
+/// The server ends the migrator's *lock* session (an administrator's kill,
+/// an idle timeout: the dedicated lock connection stays idle while
+/// revisions run) while a revision waits at the gate: the server releases
+/// the lock, so the migration must stop with a clear error before its
+/// next step instead of migrating on without it (another process could
+/// take the lock and migrate the same database at the same time).
+async fn lock_session_killed_mid_migration(db: &TestDb) {
+    let dir = revisions(true);
+    let migrations = std::sync::Arc::new(Migrations::from_dir(dir.path()).expect("load"));
+    bounded("upgrade to R1", migrations.upgrade(db.url.as_str(), R1))
+        .await
+        .expect("upgrade to R1");
+    let mut gate = Gate::close(db).await;
+    let gate_session = gate.session_id().await;
+    let (m, url) = (std::sync::Arc::clone(&migrations), db.url.clone());
+    let task =
+        tokio::spawn(async move { m.with_config(short()).upgrade(url.as_str(), "head").await });
+    wait_until("the migration waits at the gate", || async {
+        !gate_waiters(db).await.is_empty()
+    })
+    .await;
+    let waiters = gate_waiters(db).await;
+    let [work] = waiters.as_slice() else {
+        panic!("expected one session at the gate, got {waiters:?}");
+    };
+    let others = match db.backend {
+        Backend::Postgres => {
+            db.query_strings(&format!(
+                "SELECT pid::text FROM pg_stat_activity WHERE datname = current_database() \
+                 AND pid <> pg_backend_pid() AND pid NOT IN ({gate_session}, {work})"
+            ))
+            .await
+        }
+        _ => {
+            db.query_strings(&format!(
+                "SELECT CAST(id AS CHAR) FROM information_schema.processlist \
+                 WHERE db = DATABASE() AND id <> CONNECTION_ID() AND id NOT IN ({gate_session}, {work})"
+            ))
+            .await
+        }
+    };
+    let [lock_session] = others.as_slice() else {
+        panic!("expected the migrator's lock session, got {others:?}");
+    };
+    terminate(db, lock_session).await;
+    gate.open().await;
+
+    let joined = bounded("the migration after its lock session was killed", task).await;
+    let err = match joined {
+        Ok(Ok(report)) => panic!(
+            "the migration went on after losing its lock: applied {:?}",
+            applied(&report)
+        ),
+        Ok(Err(err)) => err,
+        Err(join) => panic!("the migration panicked or was cancelled: {join}"),
+    };
+    let message = err.to_string();
+    assert!(
+        matches!(err, Error::Database { .. }) && message.contains("migration lock"),
+        "{err:?}"
+    );
+    eprintln!("{:?}: {message}", db.backend);
+    wait_sessions_gone(db).await;
+    // R2 (under way when the lock went) completed; R3 did not start.
+    assert_eq!(
+        migrations.current(db.url.as_str()).await.expect("current"),
+        [R2]
+    );
+    let mut c = Conn::open(db).await;
+    assert!(!c.tables().await.contains(&"t3".to_owned()));
+    c.close().await;
+    let report = bounded(
+        "the re-run",
+        migrations
+            .with_config(short())
+            .upgrade(db.url.as_str(), "head"),
+    )
+    .await
+    .expect("the re-run completes");
+    assert_eq!(applied(&report), [R3]);
+    assert_eq!(
+        db.query_strings("SELECT rev FROM applied_log ORDER BY rev")
+            .await,
+        [R1, R2, R3]
+    );
+    assert_lock_free(db, "at the end").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_lock_session_terminated_mid_migration() {
+    if let Some(db) = TestDb::new(Backend::Postgres).await {
+        lock_session_killed_mid_migration(&db).await;
+        db.drop_db().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_lock_session_killed_mid_migration() {
+    if let Some(db) = TestDb::new(Backend::MySql).await {
+        lock_session_killed_mid_migration(&db).await;
+        db.drop_db().await;
+    }
+}

@@ -1,0 +1,463 @@
+//! Shared by `tests/crash.rs`, `tests/connection_loss.rs` and
+//! `tests/races.rs`: a connection the test holds, child processes that
+//! re-run the test binary, waiting for a killed client's sessions to end,
+//! lock checks, and a tiny seeded RNG.
+//!
+//! As in `tests/concurrency.rs`, nothing asserts on elapsed time: the
+//! timeouts here are safety nets that turn a hang into a failure.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use retort::{Config, Error, Migrations, Report};
+use sqlx::Connection;
+
+use crate::common::{Backend, TestDb};
+
+/// How long anything may take before the test gives up.
+pub const SAFETY: Duration = Duration::from_secs(120);
+
+/// The lock timeout of runs that must *not* have to wait.
+pub const SHORT: Duration = Duration::from_secs(5);
+
+/// Awaits `fut`, failing the test instead of hanging.
+pub async fn bounded<T>(what: &str, fut: impl Future<Output = T>) -> T {
+    tokio::time::timeout(SAFETY, fut)
+        .await
+        .unwrap_or_else(|_| panic!("safety timeout ({SAFETY:?}) waiting for {what}"))
+}
+
+/// Polls `cond` until it holds, failing the test after [`SAFETY`].
+pub async fn wait_until<F, Fut>(what: &str, mut cond: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = Instant::now() + SAFETY;
+    while !cond().await {
+        assert!(
+            Instant::now() < deadline,
+            "safety timeout ({SAFETY:?}) waiting until {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+pub fn short() -> Config {
+    Config::default().lock_timeout(SHORT)
+}
+
+/// xorshift64*: enough randomness to spread kill moments, replayable
+/// from a printed seed, and no dependency.
+pub struct XorShift(u64);
+
+impl XorShift {
+    pub fn new(seed: u64) -> Self {
+        Self(seed.max(1))
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// Uniform in `[0, 1)`.
+    pub fn unit(&mut self) -> f64 {
+        // 53 random bits: exact in an f64.
+        #[allow(clippy::cast_precision_loss)]
+        let bits = (self.next_u64() >> 11) as f64;
+        bits / (1u64 << 53) as f64
+    }
+}
+
+/// A connection the test holds open.
+pub enum Conn {
+    Postgres(sqlx::PgConnection),
+    MySql(sqlx::MySqlConnection),
+    Sqlite(sqlx::SqliteConnection),
+}
+
+impl Conn {
+    pub async fn open(db: &TestDb) -> Self {
+        match db.backend {
+            Backend::Postgres => {
+                Self::Postgres(sqlx::PgConnection::connect(&db.url).await.expect("connect"))
+            }
+            Backend::MySql => Self::MySql(
+                sqlx::MySqlConnection::connect(&db.url)
+                    .await
+                    .expect("connect"),
+            ),
+            Backend::Sqlite => {
+                let options = sqlx::sqlite::SqliteConnectOptions::from_str(&db.url)
+                    .expect("SQLite URL")
+                    .create_if_missing(true);
+                Self::Sqlite(
+                    sqlx::SqliteConnection::connect_with(&options)
+                        .await
+                        .expect("connect"),
+                )
+            }
+        }
+    }
+
+    pub async fn execute(&mut self, sql: &str) {
+        let text = sqlx::AssertSqlSafe(sql.to_owned());
+        let result = match self {
+            Self::Postgres(c) => sqlx::raw_sql(text).execute(c).await.map(drop),
+            Self::MySql(c) => sqlx::raw_sql(text).execute(c).await.map(drop),
+            Self::Sqlite(c) => sqlx::raw_sql(text).execute(c).await.map(drop),
+        };
+        result.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    /// A query returning one text column.
+    pub async fn strings(&mut self, sql: &str) -> Vec<String> {
+        let text = sqlx::AssertSqlSafe(sql.to_owned());
+        let result = match self {
+            Self::Postgres(c) => sqlx::query_scalar(text).fetch_all(c).await,
+            Self::MySql(c) => sqlx::query_scalar(text).fetch_all(c).await,
+            Self::Sqlite(c) => sqlx::query_scalar(text).fetch_all(c).await,
+        };
+        result.unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// `SELECT COUNT(*) <rest>`.
+    pub async fn count(&mut self, rest: &str) -> u64 {
+        let cast = match self {
+            Self::Postgres(_) => format!("SELECT COUNT(*)::text {rest}"),
+            Self::MySql(_) => format!("SELECT CAST(COUNT(*) AS CHAR) {rest}"),
+            Self::Sqlite(_) => format!("SELECT CAST(COUNT(*) AS TEXT) {rest}"),
+        };
+        self.strings(&cast).await[0].parse().expect("a count")
+    }
+
+    /// The user tables (retort's own included).
+    pub async fn tables(&mut self) -> Vec<String> {
+        let sql = match self {
+            Self::Sqlite(_) => {
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            }
+            Self::Postgres(_) => {
+                "SELECT tablename::text FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
+            }
+            Self::MySql(_) => {
+                "SELECT CAST(table_name AS CHAR) FROM information_schema.tables WHERE table_schema = DATABASE() ORDER BY table_name"
+            }
+        };
+        self.strings(sql).await
+    }
+
+    /// The columns of `table` (empty when it does not exist).
+    pub async fn columns(&mut self, table: &str) -> Vec<String> {
+        let sql = match self {
+            Self::Sqlite(_) => format!("SELECT name FROM pragma_table_info('{table}')"),
+            Self::Postgres(_) => format!(
+                "SELECT column_name::text FROM information_schema.columns WHERE table_schema = 'public' AND table_name = '{table}'"
+            ),
+            Self::MySql(_) => format!(
+                "SELECT CAST(column_name AS CHAR) FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = '{table}'"
+            ),
+        };
+        self.strings(&sql).await
+    }
+
+    pub async fn close(self) {
+        let _ = match self {
+            Self::Postgres(c) => c.close().await,
+            Self::MySql(c) => c.close().await,
+            Self::Sqlite(c) => c.close().await,
+        };
+    }
+}
+
+/// Other sessions on the test database (PostgreSQL, MariaDB; SQLite has
+/// none). A SIGKILLed client's sessions end when the server reads the
+/// closed socket, which may be after the statement in flight completed:
+/// the state is only final once they are gone.
+pub async fn other_sessions(db: &TestDb) -> u64 {
+    let mut c = Conn::open(db).await;
+    let n = match db.backend {
+        Backend::Postgres => {
+            c.count(
+                "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            )
+            .await
+        }
+        Backend::MySql => {
+            c.count(
+                "FROM information_schema.processlist WHERE db = DATABASE() AND id <> CONNECTION_ID()",
+            )
+            .await
+        }
+        Backend::Sqlite => 0,
+    };
+    c.close().await;
+    n
+}
+
+pub async fn wait_sessions_gone(db: &TestDb) {
+    wait_until("the killed client's sessions end", || async {
+        other_sessions(db).await == 0
+    })
+    .await;
+}
+
+/// The SQLite lock file of a test database.
+pub fn lock_file(db: &TestDb) -> PathBuf {
+    let path = db
+        .url
+        .strip_prefix("sqlite://")
+        .expect("SQLite test URLs start with sqlite://");
+    PathBuf::from(format!("{path}.retort-lock"))
+}
+
+fn lock_file_held(path: &Path) -> bool {
+    let file: File = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .expect("open the lock file");
+    match file.try_lock() {
+        Ok(()) => false,
+        Err(TryLockError::WouldBlock) => true,
+        Err(TryLockError::Error(e)) => panic!("try_lock {}: {e}", path.display()),
+    }
+}
+
+/// Nothing holds the migration lock where that is visible from outside
+/// (PostgreSQL: `pg_locks`; SQLite: the lock file). MariaDB's named lock
+/// is checked by a run with a short lock timeout getting it.
+pub async fn assert_lock_free(db: &TestDb, context: &str) {
+    match db.backend {
+        Backend::Postgres => {
+            let held = db
+                .query_strings(
+                    "SELECT pid::text FROM pg_locks WHERE locktype = 'advisory' AND granted \
+                     AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                )
+                .await;
+            assert!(
+                held.is_empty(),
+                "{context}: advisory lock still held by {held:?}"
+            );
+        }
+        Backend::Sqlite => {
+            let path = lock_file(db);
+            assert!(
+                !lock_file_held(&path),
+                "{context}: {} is still locked",
+                path.display()
+            );
+        }
+        Backend::MySql => {}
+    }
+}
+
+/// True once a migration of `db` is (PostgreSQL, MariaDB: visibly)
+/// waiting at the gate row; SQLite: holds the migration lock.
+pub async fn migration_at_gate(db: &TestDb) -> bool {
+    !gate_waiters(db).await.is_empty()
+        || (db.backend == Backend::Sqlite && lock_file_held(&lock_file(db)))
+}
+
+/// The server-side ids of the sessions waiting at the gate (PostgreSQL
+/// pids, MariaDB connection ids).
+pub async fn gate_waiters(db: &TestDb) -> Vec<String> {
+    match db.backend {
+        Backend::Postgres => {
+            db.query_strings(
+                "SELECT pid::text FROM pg_stat_activity WHERE datname = current_database() \
+                 AND pid <> pg_backend_pid() AND wait_event_type = 'Lock' \
+                 AND query LIKE '%UPDATE gate%'",
+            )
+            .await
+        }
+        Backend::MySql => {
+            db.query_strings(
+                "SELECT CAST(id AS CHAR) FROM information_schema.processlist \
+                 WHERE db = DATABASE() AND id <> CONNECTION_ID() AND info LIKE '%UPDATE gate%'",
+            )
+            .await
+        }
+        Backend::Sqlite => Vec::new(),
+    }
+}
+
+/// The test's hold on the `gate` row: revisions updating it wait
+/// (PostgreSQL/MariaDB: a row lock; SQLite: the database write lock).
+pub struct Gate(Conn);
+
+impl Gate {
+    pub async fn close(db: &TestDb) -> Self {
+        let mut conn = Conn::open(db).await;
+        if db.backend == Backend::Sqlite {
+            conn.execute("BEGIN IMMEDIATE").await;
+        } else {
+            conn.execute("BEGIN").await;
+            conn.execute("SELECT n FROM gate WHERE id = 1 FOR UPDATE")
+                .await;
+        }
+        Self(conn)
+    }
+
+    /// The server-side id of the gate's session (PostgreSQL pid, MariaDB
+    /// connection id; empty on SQLite).
+    pub async fn session_id(&mut self) -> String {
+        match &mut self.0 {
+            c @ Conn::Postgres(_) => c.strings("SELECT pg_backend_pid()::text").await.remove(0),
+            c @ Conn::MySql(_) => c
+                .strings("SELECT CAST(CONNECTION_ID() AS CHAR)")
+                .await
+                .remove(0),
+            Conn::Sqlite(_) => String::new(),
+        }
+    }
+
+    pub async fn open(self) {
+        let Self(mut conn) = self;
+        conn.execute("ROLLBACK").await;
+        conn.close().await;
+    }
+}
+
+pub fn sorted(ids: &[String]) -> Vec<String> {
+    let mut v = ids.to_vec();
+    v.sort();
+    v
+}
+
+/// The revisions a report says it applied.
+pub fn applied(report: &Report) -> Vec<String> {
+    report.steps.iter().map(|s| s.revision.clone()).collect()
+}
+
+// ---------------------------------------------------------------------------
+// Child processes: the test binary re-run with `CHILD_ENV` set, running one
+// blocking upgrade (see `tests/concurrency.rs` for why not an example).
+// ---------------------------------------------------------------------------
+
+pub const CHILD_ENV: &str = "RETORT_RELIABILITY_CHILD";
+pub const CHILD_MARK: &str = "RETORT-CHILD-OUTCOME";
+
+/// The body of each test binary's child test: does nothing unless
+/// `CHILD_ENV` is set.
+pub fn child_main() {
+    if std::env::var_os(CHILD_ENV).is_none() {
+        return;
+    }
+    let var = |name: &str| std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set"));
+    let url = var("RETORT_CHILD_URL");
+    let lock_timeout = Duration::from_millis(
+        var("RETORT_CHILD_LOCK_TIMEOUT_MS")
+            .parse()
+            .expect("RETORT_CHILD_LOCK_TIMEOUT_MS"),
+    );
+    let migrations = Migrations::from_dir(var("RETORT_CHILD_DIR"))
+        .unwrap_or_else(|e| panic!("child: revisions do not load: {e}"));
+    if let Ok(go) = std::env::var("RETORT_CHILD_GO") {
+        let deadline = Instant::now() + SAFETY;
+        while !Path::new(&go).exists() {
+            assert!(Instant::now() < deadline, "child: no go signal");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+    let result = migrations
+        .with_config(Config::default().lock_timeout(lock_timeout))
+        .blocking()
+        .upgrade(&url, "head");
+    match result {
+        Ok(report) => println!("{CHILD_MARK} ok {}", applied(&report).join(",")),
+        Err(e) => {
+            let kind = match &e {
+                Error::LockTimeout { .. } => "LockTimeout",
+                Error::FailedState { .. } => "FailedState",
+                Error::Statement { .. } => "Statement",
+                Error::Database { .. } => "Database",
+                _ => "Other",
+            };
+            println!(
+                "{CHILD_MARK} err {kind} {}",
+                e.to_string().replace('\n', " ")
+            );
+            std::process::exit(3);
+        }
+    }
+}
+
+/// Starts this test binary as a child running the test `child_test`.
+pub fn spawn_child(
+    child_test: &str,
+    url: &str,
+    dir: &Path,
+    lock_timeout: Duration,
+    go: Option<&Path>,
+) -> tokio::process::Child {
+    let exe = std::env::current_exe().expect("path of the test binary");
+    let mut cmd = tokio::process::Command::new(exe);
+    cmd.args([
+        child_test,
+        "--exact",
+        "--nocapture",
+        "--test-threads=1",
+        "-q",
+    ])
+    .env(CHILD_ENV, "1")
+    .env("RETORT_CHILD_URL", url)
+    .env("RETORT_CHILD_DIR", dir)
+    .env(
+        "RETORT_CHILD_LOCK_TIMEOUT_MS",
+        lock_timeout.as_millis().to_string(),
+    )
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .kill_on_drop(true);
+    if let Some(go) = go {
+        cmd.env("RETORT_CHILD_GO", go);
+    }
+    cmd.spawn().expect("spawn the child process")
+}
+
+/// A finished child's outcome: `Ok(applied revisions)` or
+/// `Err((error kind, message))`.
+pub fn child_outcome(output: &std::process::Output) -> Result<Vec<String>, (String, String)> {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(CHILD_MARK))
+        .unwrap_or_else(|| {
+            panic!(
+                "child printed no outcome ({}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+                output.status
+            )
+        })
+        .trim();
+    match line.split_once(' ').unwrap_or((line, "")) {
+        ("ok", revs) => {
+            assert!(output.status.success(), "{}: {stderr}", output.status);
+            Ok(revs
+                .split(',')
+                .filter(|r| !r.is_empty())
+                .map(str::to_owned)
+                .collect())
+        }
+        ("err", rest) => {
+            let (kind, message) = rest.split_once(' ').unwrap_or((rest, ""));
+            Err((kind.to_owned(), message.to_owned()))
+        }
+        _ => panic!("unexpected child outcome line: {line}"),
+    }
+}
