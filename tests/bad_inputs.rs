@@ -682,6 +682,15 @@ fn bad_inputs() {
             vec!["retort.toml:2"],
         ),
         (
+            "a value of the wrong type",
+            config(
+                "schema = \"s\"\n[database]\nport = \"5432x\"\n",
+                None,
+                |e| matches!(e, SettingsError::Parse { .. }),
+            ),
+            vec!["retort.toml:3", "database.port"],
+        ),
+        (
             "unknown top-level key",
             config("migratons = \"db\"\n", None, |e| {
                 matches!(

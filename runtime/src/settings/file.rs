@@ -456,7 +456,13 @@ pub(crate) fn parse(text: &str, origin: &str) -> Result<File> {
         position: Position::of_offset(text, error.span().map_or(0, |span| span.start)),
         // `message()`, not `Display`: the latter quotes the source line,
         // which may hold a password.
-        message: error.message().trim_end().to_owned(),
+        message: match error
+            .span()
+            .and_then(|span| key_of_value_at(text, span.start))
+        {
+            Some(key) => format!("`{key}`: {}", error.message().trim_end()),
+            None => error.message().trim_end().to_owned(),
+        },
     })?;
     let ctx = Ctx { text, origin };
     let (top, envs) = ctx.level("", raw)?;
@@ -480,6 +486,33 @@ pub(crate) fn parse(text: &str, origin: &str) -> Result<File> {
         }
     }
     Ok(out)
+}
+
+/// The dotted key (`database.port`) whose value starts at `offset`, for
+/// serde's type errors ("invalid type: integer `5`, expected a string"),
+/// which point at the value but do not name the key. `None` when `offset`
+/// is not inside a `key = value` line's value.
+fn key_of_value_at(text: &str, offset: usize) -> Option<String> {
+    let offset = offset.min(text.len());
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let (key, _) = text[line_start..offset].split_once('=')?;
+    let key = key.trim().trim_matches(['"', '\'']);
+    if key.is_empty() || key.starts_with('#') || key.starts_with('[') {
+        return None;
+    }
+    // The innermost `[table]` header above the line, if any.
+    let table = text[..line_start].lines().rev().find_map(|line| {
+        let line = line.trim();
+        if !line.ends_with(']') || line.contains('=') {
+            return None;
+        }
+        let header = line.strip_prefix('[')?.split(']').next()?;
+        Some(header.trim_start_matches('[').trim().to_owned())
+    });
+    Some(match table {
+        Some(table) if !table.is_empty() => format!("{table}.{key}"),
+        _ => key.to_owned(),
+    })
 }
 
 /// A duration: an integer number of seconds, or a string of one or more
@@ -543,6 +576,30 @@ mod tests {
 
     fn duration(v: toml::Value) -> Result<Duration, String> {
         parse_duration(&v)
+    }
+
+    #[test]
+    fn type_errors_name_the_key() {
+        let message = |text: &str| match parse(text, "retort.toml") {
+            Err(SettingsError::Parse {
+                message, position, ..
+            }) => format!("{}: {message}", position.line),
+            other => panic!("{text:?}: {other:?}"),
+        };
+        assert_eq!(
+            message("version_table = 5\n"),
+            "1: `version_table`: invalid type: integer `5`, expected a string"
+        );
+        assert_eq!(
+            message("schema = \"s\"\n\n[database]\nhost = \"h\"\nport = \"x\"\n"),
+            "5: `database.port`: invalid type: string \"x\", expected u16"
+        );
+        assert_eq!(
+            message("[env.staging]\n\"migrations\" = [1]\n"),
+            "2: `env.staging.migrations`: invalid type: sequence, expected a string"
+        );
+        // Errors outside a value name no key.
+        assert_eq!(message("[database\n"), "1: unclosed table, expected `]`");
     }
 
     #[test]
