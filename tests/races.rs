@@ -131,7 +131,7 @@ async fn sixteen_processes_upgrade_at_once(db: &TestDb) {
     steps.sort();
     assert_eq!(steps, IDS, "steps of all processes");
     eprintln!(
-        "{:?}: {PROCESSES} processes, {appliers} applied revisions",
+        "{:?}: {PROCESSES} processes raced; {appliers} of them applied revisions",
         db.backend
     );
     assert_applied_once(db, &migrations).await;

@@ -628,7 +628,7 @@ fn dotenv_parsing() {
 fn malformed_toml_has_line_and_column() {
     assert_eq!(
         error("migrations = \"m\"\nlock_timeout = \n"),
-        "<string>:2:16: string values must be quoted, expected literal string"
+        "<string>:2:16: `lock_timeout`: string values must be quoted, expected literal string"
     );
 }
 
@@ -700,7 +700,7 @@ fn bad_values_name_the_key() {
         ),
         (
             "[database]\nport = 70000",
-            "<string>:2:8: invalid value: integer `70000`, expected u16",
+            "<string>:2:8: `database.port`: invalid value: integer `70000`, expected u16",
         ),
         (
             "[database]\nurl = \"postgres://h\"\nhost = \"h\"",
