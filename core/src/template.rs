@@ -23,8 +23,8 @@
 //!   disappears for a revision without labels, while `-- Revises: ${revises}`
 //!   stays (empty) for a base revision, as the format requires.
 //! * **Multi-line values** continue on new lines, each starting with the
-//!   text that precedes the placeholder on its line: with `-- ${message}`,
-//!   a two-line message becomes two `-- ` comment lines.
+//!   template line's text before its first placeholder: with
+//!   `-- ${message}`, a two-line message becomes two `-- ` comment lines.
 //! * `$${` stands for a literal `${`; any other `$` is literal.
 //! * A placeholder cannot span lines. An unknown name, or a `${` without its
 //!   `}` on the same line, is a [`TemplateError`] naming the template file
@@ -248,6 +248,7 @@ impl Template {
         let mut out = String::new();
         for pieces in &self.lines {
             let mut line = String::new();
+            let mut lead: Option<String> = None;
             let mut dropped = false;
             for piece in pieces {
                 match piece {
@@ -258,7 +259,13 @@ impl Template {
                             dropped = true;
                             break;
                         }
-                        let prefix = line.clone();
+                        // Continuation lines start with the template
+                        // line's text before its first placeholder (`-- `
+                        // for a message). Repeating everything rendered so
+                        // far instead grew exponentially with several
+                        // multi-line values on one line (found by the
+                        // `template` fuzz target: 2 GB from 376 bytes).
+                        let prefix = lead.get_or_insert_with(|| line.clone()).clone();
                         for (i, part) in rendered.split('\n').enumerate() {
                             if i > 0 {
                                 line.push('\n');

@@ -248,3 +248,31 @@ fn every_placeholder_is_known() {
         .collect();
     Template::parse("t", &text).unwrap();
 }
+
+#[test]
+fn several_multi_line_values_on_one_line_stay_linear() {
+    // Continuation lines start with the line's text before its first
+    // placeholder. They used to repeat everything rendered so far, which
+    // grew exponentially with the placeholders on a line.
+    let message: String = (1..=200).map(|i| format!("line {i}\n")).collect();
+    let template = Template::parse(
+        "t.tmpl",
+        "-- ${message} | ${message} | ${message} | ${message}\n",
+    )
+    .unwrap();
+    let out = template.render(&Values {
+        message: &message,
+        ..Values::default()
+    });
+    assert_eq!(out.lines().count(), 1 + 4 * 199, "{} bytes", out.len());
+    assert!(out.starts_with("-- line 1\n-- line 2\n"), "{out}");
+    assert!(out.contains("\n-- line 200 | line 1\n-- line 2\n"), "{out}");
+    assert!(out.ends_with("-- line 200\n"));
+
+    let two = Template::parse("t.tmpl", "   ${upgrade};${upgrade}\n").unwrap();
+    let out = two.render(&Values {
+        upgrade: "a\nb",
+        ..Values::default()
+    });
+    assert_eq!(out, "   a\n   b;a\n   b\n");
+}
