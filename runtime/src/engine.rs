@@ -233,9 +233,10 @@ async fn stamp<D: Driver>(
     }
     // The stamp resolves an unfinished attempt: the user says what is applied.
     ops.push(Op::ResolveUnfinished);
-    d.transaction(&ops)
-        .await
-        .map_err(|f| Error::database("stamping the version table", f.source))?;
+    d.transaction(&ops).await.map_err(|f| {
+        f.lock_lost_or_self(None)
+            .unwrap_or_else(|f| Error::database("stamping the version table", f.source))
+    })?;
     tracing::info!(heads = ?plan.heads_after, "stamped");
     Ok(Report {
         direction: None,
@@ -273,9 +274,10 @@ async fn repair<D: Driver>(
             ops.push(Op::History(history(rev, "repair", "applied", 0, true)));
         }
     }
-    d.transaction(&ops)
-        .await
-        .map_err(|f| Error::database("recording the repair", f.source))?;
+    d.transaction(&ops).await.map_err(|f| {
+        f.lock_lost_or_self(None)
+            .unwrap_or_else(|f| Error::database("recording the repair", f.source))
+    })?;
     if let Some(attempt) = &state.unfinished {
         tracing::warn!(revision = %attempt.revision, "marked the unfinished {} as resolved", attempt.operation);
     }

@@ -50,6 +50,21 @@ pub enum Error {
         /// How long we waited.
         timeout: Duration,
     },
+    /// The server ended the session holding the migration lock (an
+    /// administrator's kill, an idle timeout), which released the lock:
+    /// retort stopped rather than migrate unlocked. What ran under the
+    /// lock stays; a revision whose transaction was still open was rolled
+    /// back. Running the upgrade again continues from there.
+    #[error("lost the migration lock ({what}): the server ended the session holding it (an administrator's kill or an idle timeout), so another process could migrate this database at the same time; stopped{}. Run the upgrade again to continue{}", .rolled_back.as_ref().map(|r| format!(", and rolled back {r}")).unwrap_or_default(), .detail.as_ref().map(|d| format!(" (checking the lock failed: {d})")).unwrap_or_default())]
+    LockLost {
+        /// The lock.
+        what: String,
+        /// Why the check failed when it could not run (the driver's message).
+        detail: Option<String>,
+        /// What was rolled back, if anything: "revision `X`", or "the
+        /// run's single transaction".
+        rolled_back: Option<String>,
+    },
     /// A statement of a revision failed.
     #[error("{file}:{line}: {direction} of revision `{revision}` failed at statement {statement}{}: {message}{}", code.as_ref().map(|c| format!(" (database error {c})")).unwrap_or_default(), if *.rolled_back { "; the revision was rolled back" } else { "" })]
     Statement {

@@ -132,6 +132,33 @@ pub(crate) enum Op<'a> {
 pub(crate) struct TxFailure {
     pub(crate) op: Option<usize>,
     pub(crate) source: sqlx::Error,
+    /// Set (to the lock's description) when the transaction was rolled
+    /// back because the migration lock was found lost inside it.
+    pub(crate) lock_lost: Option<String>,
+}
+
+impl TxFailure {
+    pub(crate) fn new(op: Option<usize>, source: sqlx::Error) -> Self {
+        Self {
+            op,
+            source,
+            lock_lost: None,
+        }
+    }
+
+    /// [`Error::LockLost`] when the transaction failed because the lock
+    /// was lost (naming `rolled_back`, what that rolled back), else the
+    /// failure back for the caller's own mapping.
+    pub(crate) fn lock_lost_or_self(self, rolled_back: Option<&str>) -> Result<Error, Self> {
+        match self.lock_lost {
+            Some(what) => Ok(Error::LockLost {
+                what,
+                detail: None,
+                rolled_back: rolled_back.map(str::to_owned),
+            }),
+            None => Err(self),
+        }
+    }
 }
 
 /// A driver's bookkeeping SQL, rendered once with its table names.
@@ -152,6 +179,28 @@ pub(crate) struct Statements {
     pub(crate) insert_version: String,
     pub(crate) purge: String,
 }
+
+/// Binds a history row ([`NewHistory`]) to `query` in the order of the
+/// `insert_history` columns.
+macro_rules! bind_history {
+    ($query:expr, $h:expr) => {{
+        let h = $h;
+        $query
+            .bind(h.revision)
+            .bind(h.operation)
+            .bind(h.status)
+            .bind(&h.parents)
+            .bind(&h.checksum)
+            .bind(&h.lineage)
+            .bind(h.statement_count)
+            .bind(h.statements_done)
+            .bind(h.downgrade_sql)
+            .bind(h.duration_ms())
+            .bind(super::RETORT_VERSION)
+            .bind(i64::from(retort_core::checksum::SCHEME_VERSION))
+    }};
+}
+pub(crate) use bind_history;
 
 /// Defines `exec(conn, statements, op)` for a connection type; the
 /// closure runs the prepared history insert and returns the new row's id.
@@ -188,19 +237,7 @@ macro_rules! exec_fn {
                     }
                 }
                 Op::History(h) => {
-                    let $query = q(&sql.insert_history)
-                        .bind(h.revision)
-                        .bind(h.operation)
-                        .bind(h.status)
-                        .bind(&h.parents)
-                        .bind(&h.checksum)
-                        .bind(&h.lineage)
-                        .bind(h.statement_count)
-                        .bind(h.statements_done)
-                        .bind(h.downgrade_sql)
-                        .bind(h.duration_ms())
-                        .bind(super::RETORT_VERSION)
-                        .bind(i64::from(retort_core::checksum::SCHEME_VERSION));
+                    let $query = super::bind_history!(q(&sql.insert_history), h);
                     return $insert;
                 }
                 Op::Progress { id, done } => {
@@ -322,9 +359,20 @@ macro_rules! common_methods {
             }
         }
 
+        async fn autocommit(&mut self, op: &super::Op<'_>) -> Result<Option<i64>, sqlx::Error> {
+            exec(&mut self.conn, &self.sql, op).await
+        }
+    };
+}
+pub(crate) use common_methods;
+
+/// `Driver::transaction` as `BEGIN`, each op in turn, `COMMIT` (MySQL and
+/// SQLite; PostgreSQL fuses the bookkeeping and checks the lock inside).
+macro_rules! plain_transaction {
+    () => {
         async fn transaction(&mut self, ops: &[super::Op<'_>]) -> Result<(), super::TxFailure> {
             use sqlx::Connection as _;
-            let failed = |op| move |source| super::TxFailure { op, source };
+            let failed = |op| move |source| super::TxFailure::new(op, source);
             let mut tx = self.conn.begin().await.map_err(failed(None))?;
             for (i, op) in ops.iter().enumerate() {
                 exec(&mut tx, &self.sql, op)
@@ -333,13 +381,9 @@ macro_rules! common_methods {
             }
             tx.commit().await.map_err(failed(None))
         }
-
-        async fn autocommit(&mut self, op: &super::Op<'_>) -> Result<Option<i64>, sqlx::Error> {
-            exec(&mut self.conn, &self.sql, op).await
-        }
     };
 }
-pub(crate) use common_methods;
+pub(crate) use plain_transaction;
 
 /// The connection a server-side lock lives on: a dedicated one opened on
 /// first use (pools and URLs), or, without connect options, the work
@@ -409,6 +453,14 @@ pub(crate) trait Driver: Send {
     /// releases the lock silently, and another process could start
     /// migrating the same database. Checked before each step.
     fn check_lock(&mut self) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// True when [`Driver::transaction`] itself verifies, inside the
+    /// transaction, that the migration lock is still held, so that a
+    /// transactional step needs no separate [`Driver::check_lock`] (and a
+    /// lock lost while the step ran rolls it back).
+    fn checks_lock_in_transaction(&self) -> bool {
+        false
+    }
 
     /// Creates the version and history tables if missing.
     fn ensure_tables(&mut self) -> impl Future<Output = Result<(), Error>> + Send;
@@ -482,16 +534,14 @@ impl LockWait {
     }
 }
 
-/// The error of [`Driver::check_lock`] when the lock is gone.
+/// The error of [`Driver::check_lock`] when the lock is gone (`source`:
+/// the check itself failed, typically because the session is gone too).
 pub(crate) fn lock_lost(what: &str, source: Option<sqlx::Error>) -> Error {
-    Error::database(
-        format!(
-            "checking the migration lock ({what}) before the next step (stopped: the server ended the lock's session, which released it, and another process could now migrate the same database)"
-        ),
-        source.unwrap_or_else(|| {
-            sqlx::Error::Protocol("the migration lock is no longer held".to_owned())
-        }),
-    )
+    Error::LockLost {
+        what: what.to_owned(),
+        detail: source.map(|e| crate::error::describe(&e).1),
+        rolled_back: None,
+    }
 }
 
 /// Quotes an identifier with `quote` (`"` or `` ` ``); names are validated

@@ -250,6 +250,7 @@ where
     }
 
     super::common_methods!();
+    super::plain_transaction!();
 }
 
 super::exec_fn!(MySqlConnection, |query, conn| {

@@ -9,18 +9,27 @@ use std::time::Duration;
 use sqlx::Row as _;
 use sqlx::postgres::PgConnection;
 
-use super::{Driver, LockConnection, LockWait, Statements, quote_ident};
+use retort_core::plan::VersionChange;
+
+use super::{Driver, LockConnection, LockWait, Op, Statements, TxFailure, quote_ident};
 use crate::config::Config;
 use crate::error::Error;
 use crate::split::Dialect;
 
-fn statements(config: &Config) -> Statements {
+/// The version and history tables' quoted (and schema-qualified) names.
+fn tables(config: &Config) -> (String, String) {
     let qualify = |table: &str| match &config.schema {
         Some(schema) => format!("{}.{}", quote_ident(schema, '"'), quote_ident(table, '"')),
         None => quote_ident(table, '"'),
     };
-    let v = qualify(&config.version_table);
-    let h = qualify(&config.history_table);
+    (
+        qualify(&config.version_table),
+        qualify(&config.history_table),
+    )
+}
+
+fn statements(config: &Config) -> Statements {
+    let (v, h) = tables(config);
     let pk = quote_ident(&format!("{}_pkc", config.version_table), '"');
     let ix = quote_ident(&format!("{}_revision_ix", config.history_table), '"');
     Statements {
@@ -88,6 +97,70 @@ fn statements(config: &Config) -> Statements {
     }
 }
 
+/// Whether the advisory lock `$2` is held by backend `$1`, as `pg_locks`
+/// shows a bigint advisory lock (its key split in two halves).
+const LOCK_HELD: &str = "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted \
+     AND pid = $1 AND objsubid = 1 \
+     AND classid::bigint = (($2::bigint >> 32) & 4294967295) \
+     AND objid::bigint = ($2::bigint & 4294967295)) AS ok";
+
+/// A step's bookkeeping as one statement (a data-modifying CTE): checks
+/// that the migration lock is still held, changes the version table and
+/// inserts the history row, writing nothing unless the lock is held. One
+/// round trip instead of three (lock check, version change, history
+/// insert). Returns `(lock held, version rows changed)`. Binds: the history
+/// row as `$1`..`$12` (the order of `insert_history`), the lock holder's
+/// backend id `$13`, the lock key `$14`, then the version ids `$15`
+/// (and `$16`, the old id of an update).
+struct Fused {
+    update: String,
+    insert: String,
+    delete: String,
+}
+
+impl Fused {
+    fn new(config: &Config) -> Self {
+        let (v, h) = tables(config);
+        let held = LOCK_HELD.replace("$1", "$13").replace("$2", "$14");
+        let with = |version: &str| {
+            format!(
+                "WITH held AS ({held}), v AS ({version} RETURNING 1), \
+                 h AS (INSERT INTO {h} (revision, operation, status, parents, checksum, lineage, statement_count, \
+                 statements_done, downgrade_sql, duration_ms, retort_version, checksum_scheme) \
+                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 WHERE (SELECT ok FROM held) RETURNING 1) \
+                 SELECT (SELECT ok FROM held), (SELECT count(*) FROM v)"
+            )
+        };
+        Self {
+            update: with(&format!(
+                "UPDATE {v} SET version_num = $15 WHERE version_num = $16 AND (SELECT ok FROM held)"
+            )),
+            insert: with(&format!(
+                "INSERT INTO {v} (version_num) SELECT $15 WHERE (SELECT ok FROM held)"
+            )),
+            delete: with(&format!(
+                "DELETE FROM {v} WHERE version_num = $15 AND (SELECT ok FROM held)"
+            )),
+        }
+    }
+
+    /// The statement and version ids for a change of one row (a linear
+    /// step, a new base or the last step down to base); `None` for merges
+    /// and branch points, which change several rows.
+    fn pick<'c>(&self, change: &'c VersionChange) -> Option<(&str, &'c str, Option<&'c str>)> {
+        match (
+            &change.update,
+            change.insert.as_slice(),
+            change.delete.as_slice(),
+        ) {
+            (Some((from, to)), [], []) => Some((&self.update, to, Some(from))),
+            (None, [id], []) => Some((&self.insert, id, None)),
+            (None, [], [id]) => Some((&self.delete, id, None)),
+            _ => None,
+        }
+    }
+}
+
 /// The SQL of offline scripts (`--sql`).
 #[cfg(feature = "cli")]
 pub(crate) fn offline(config: &Config) -> crate::offline::OfflineSql {
@@ -140,8 +213,10 @@ pub(crate) struct PgDriver<C> {
     conn: C,
     lock_conn: LockConnection<PgConnection>,
     sql: Statements,
+    fused: Fused,
     key: i64,
-    locked: bool,
+    /// The backend id of the session holding the lock, while it is held.
+    lock_pid: Option<i32>,
 }
 
 impl<C> PgDriver<C>
@@ -157,14 +232,19 @@ where
             conn,
             lock_conn: LockConnection::new(lock_options),
             sql: statements(config),
+            fused: Fused::new(config),
             key: lock_key(config),
-            locked: false,
+            lock_pid: None,
         }
     }
 
     /// Closes the dedicated lock connection.
     pub(crate) async fn close(mut self) {
         self.lock_conn.close().await;
+    }
+
+    fn lock_name(&self) -> String {
+        format!("PostgreSQL advisory lock {}", self.key)
     }
 }
 
@@ -187,25 +267,26 @@ where
     async fn lock(&mut self, timeout: Duration) -> Result<(), Error> {
         self.lock_conn.open().await?;
         let key = self.key;
-        let mut wait = LockWait::new(format!("PostgreSQL advisory lock {key}"), timeout);
-        loop {
-            let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-                .bind(key)
-                .fetch_one(self.lock_conn.get(&mut self.conn))
-                .await
-                .map_err(|e| Error::database("taking the migration lock", e))?;
+        let mut wait = LockWait::new(self.lock_name(), timeout);
+        let pid = loop {
+            let (got, pid): (bool, i32) =
+                sqlx::query_as("SELECT pg_try_advisory_lock($1), pg_backend_pid()")
+                    .bind(key)
+                    .fetch_one(self.lock_conn.get(&mut self.conn))
+                    .await
+                    .map_err(|e| Error::database("taking the migration lock", e))?;
             if got {
-                break;
+                break pid;
             }
             wait.pause().await?;
-        }
+        };
         wait.acquired();
-        self.locked = true;
+        self.lock_pid = Some(pid);
         Ok(())
     }
 
     async fn unlock(&mut self) -> Result<(), Error> {
-        if !std::mem::replace(&mut self.locked, false) {
+        if self.lock_pid.take().is_none() {
             return Ok(());
         }
         let key = self.key;
@@ -218,24 +299,90 @@ where
     }
 
     async fn check_lock(&mut self) -> Result<(), Error> {
-        let key = self.key;
-        let what = format!("PostgreSQL advisory lock {key}");
-        // The key's two halves, as `pg_locks` shows a bigint advisory lock.
-        let held: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted \
-             AND pid = pg_backend_pid() AND objsubid = 1 \
-             AND classid::bigint = (($1::bigint >> 32) & 4294967295) \
-             AND objid::bigint = ($1::bigint & 4294967295))",
-        )
-        .bind(key)
-        .fetch_one(self.lock_conn.get(&mut self.conn))
-        .await
-        .map_err(|e| super::lock_lost(&what, Some(e)))?;
+        let what = self.lock_name();
+        let Some(pid) = self.lock_pid else {
+            return Err(super::lock_lost(&what, None));
+        };
+        let held: bool = sqlx::query_scalar(LOCK_HELD)
+            .bind(pid)
+            .bind(self.key)
+            .fetch_one(&mut *self.conn)
+            .await
+            .map_err(|e| super::lock_lost(&what, Some(e)))?;
         if held {
             Ok(())
         } else {
             Err(super::lock_lost(&what, None))
         }
+    }
+
+    fn checks_lock_in_transaction(&self) -> bool {
+        self.lock_pid.is_some()
+    }
+
+    /// `BEGIN`, the ops, `COMMIT`, checking inside the transaction (while
+    /// the lock is held) that it still is: a step's trailing version change
+    /// and history row become one statement that also checks the lock
+    /// ([`Fused`]); other transactions check it first. A lost lock rolls
+    /// the transaction back.
+    async fn transaction(&mut self, ops: &[Op<'_>]) -> Result<(), TxFailure> {
+        use sqlx::Connection as _;
+        let failed = |op| move |source| TxFailure::new(op, source);
+        let lost = |op, what: String| TxFailure {
+            op,
+            source: sqlx::Error::Protocol("the migration lock is no longer held".to_owned()),
+            lock_lost: Some(what),
+        };
+        let what = self.lock_name();
+        let key = self.key;
+        let fused = match (self.lock_pid, ops) {
+            (Some(_), [.., Op::Version(change), Op::History(h)]) => {
+                self.fused.pick(change).map(|picked| (picked, h))
+            }
+            _ => None,
+        };
+        let plain = ops.len() - if fused.is_some() { 2 } else { 0 };
+        let mut tx = self.conn.begin().await.map_err(failed(None))?;
+        if let (Some(pid), None) = (self.lock_pid, &fused) {
+            let held: bool = sqlx::query_scalar(LOCK_HELD)
+                .bind(pid)
+                .bind(key)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(failed(None))?;
+            if !held {
+                return Err(lost(None, what));
+            }
+        }
+        for (i, op) in ops[..plain].iter().enumerate() {
+            exec(&mut tx, &self.sql, op)
+                .await
+                .map_err(failed(Some(i)))?;
+        }
+        if let (Some(((sql, id, from), h)), Some(pid)) = (fused, self.lock_pid) {
+            let at = Some(plain);
+            let mut query = super::bind_history!(sqlx::query(sqlx::AssertSqlSafe(sql)), h)
+                .bind(pid)
+                .bind(key)
+                .bind(id);
+            if let Some(from) = from {
+                query = query.bind(from);
+            }
+            let row = query.fetch_one(&mut *tx).await.map_err(failed(at))?;
+            let held: bool = row.try_get(0).map_err(failed(at))?;
+            let changed: i64 = row.try_get(1).map_err(failed(at))?;
+            if !held {
+                return Err(lost(at, what));
+            }
+            let (verb, row_id) = match from {
+                Some(from) => ("update", from),
+                None if sql == self.fused.delete => ("delete", id),
+                None => ("insert", id),
+            };
+            super::expect_one(u64::try_from(changed).unwrap_or(0), verb, row_id)
+                .map_err(failed(at))?;
+        }
+        tx.commit().await.map_err(failed(None))
     }
 
     super::common_methods!();

@@ -244,6 +244,7 @@ where
     }
 
     super::common_methods!();
+    super::plain_transaction!();
 }
 
 super::exec_fn!(SqliteConnection, |query, conn| {

@@ -105,7 +105,9 @@ pub(super) async fn execute<D: Driver>(
     }
     let total = plan.steps.len();
     for (n, step) in plan.steps.iter().enumerate() {
-        d.check_lock().await?;
+        if !(in_transaction(d, step) && d.checks_lock_in_transaction()) {
+            d.check_lock().await?;
+        }
         let started = Instant::now();
         run_step(d, step, verified).await?;
         let duration = started.elapsed();
@@ -141,10 +143,15 @@ fn apply_rows(rows: &mut Vec<String>, change: &VersionChange) {
     rows.extend(change.insert.iter().cloned());
 }
 
+/// Whether `step` runs in one transaction with its bookkeeping.
+fn in_transaction<D: Driver>(d: &D, step: &Step<'_>) -> bool {
+    step.revision.is_transactional() && d.transactional_ddl()
+}
+
 async fn run_step<D: Driver>(d: &mut D, step: &Step<'_>, verified: bool) -> Result<(), Error> {
     let statements = split(step.sql(), d.dialect());
     let rev = step.revision;
-    if rev.is_transactional() && d.transactional_ddl() {
+    if in_transaction(d, step) {
         let mut ops: Vec<Op<'_>> = statements.iter().map(|s| Op::Sql(s.sql)).collect();
         ops.push(Op::Version(&step.version));
         ops.push(Op::History(history(
@@ -154,22 +161,24 @@ async fn run_step<D: Driver>(d: &mut D, step: &Step<'_>, verified: bool) -> Resu
             statements.len(),
             verified,
         )));
-        return d
-            .transaction(&ops)
-            .await
-            .map_err(|TxFailure { op, source }| match op {
-                Some(i) if i < statements.len() => {
-                    statement_error(step, i, statements[i].line, true, source)
-                }
-                _ => Error::database(
-                    format!(
-                        "recording {} of revision `{}`",
-                        step.direction.as_str(),
-                        rev.id()
+        return d.transaction(&ops).await.map_err(|failure| {
+            match failure.lock_lost_or_self(Some(&format!("revision `{}`", rev.id()))) {
+                Ok(lost) => lost,
+                Err(TxFailure { op, source, .. }) => match op {
+                    Some(i) if i < statements.len() => {
+                        statement_error(step, i, statements[i].line, true, source)
+                    }
+                    _ => Error::database(
+                        format!(
+                            "recording {} of revision `{}`",
+                            step.direction.as_str(),
+                            rev.id()
+                        ),
+                        source,
                     ),
-                    source,
-                ),
-            });
+                },
+            }
+        });
     }
     // Outside a transaction: record the attempt, then progress statement
     // by statement, so a failure (or a crash) is reported precisely and
@@ -234,7 +243,10 @@ async fn run_step<D: Driver>(d: &mut D, step: &Step<'_>, verified: bool) -> Resu
     };
     d.transaction(&[Op::Version(&step.version), finish])
         .await
-        .map_err(|f| record(f.source))
+        .map_err(|f| {
+            f.lock_lost_or_self(None)
+                .unwrap_or_else(|f| record(f.source))
+        })
 }
 
 fn millis(d: Duration) -> i64 {
@@ -280,18 +292,21 @@ async fn execute_single<D: Driver>(
         owner.push((n, None));
         owner.push((n, None));
     }
-    d.check_lock().await?;
+    if !d.checks_lock_in_transaction() {
+        d.check_lock().await?;
+    }
     let started = Instant::now();
-    d.transaction(&ops)
-        .await
-        .map_err(
-            |TxFailure { op, source }| match op.and_then(|i| owner.get(i)) {
+    d.transaction(&ops).await.map_err(|failure| {
+        match failure.lock_lost_or_self(Some("the run's single transaction")) {
+            Ok(lost) => lost,
+            Err(TxFailure { op, source, .. }) => match op.and_then(|i| owner.get(i)) {
                 Some(&(n, Some(k))) => {
                     statement_error(&plan.steps[n], k, statements[n][k].line, true, source)
                 }
                 _ => Error::database("recording the run", source),
             },
-        )?;
+        }
+    })?;
     let total = plan.steps.len();
     for (n, step) in plan.steps.iter().enumerate() {
         log_step(step, n, total, Duration::ZERO);
