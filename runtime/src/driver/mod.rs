@@ -416,6 +416,12 @@ impl<C: sqlx::Connection> LockConnection<C> {
         Ok(())
     }
 
+    /// True once a dedicated connection is open (the lock then lives on a
+    /// session of its own, not on the work connection).
+    pub(crate) fn is_dedicated(&self) -> bool {
+        self.conn.is_some()
+    }
+
     /// The connection to lock on.
     pub(crate) fn get<'a>(&'a mut self, work: &'a mut C) -> &'a mut C {
         match &mut self.conn {

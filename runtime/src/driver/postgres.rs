@@ -97,21 +97,27 @@ fn statements(config: &Config) -> Statements {
     }
 }
 
-/// Whether the advisory lock `$2` is held by backend `$1`, as `pg_locks`
-/// shows a bigint advisory lock (its key split in two halves).
-const LOCK_HELD: &str = "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted \
-     AND pid = $1 AND objsubid = 1 \
-     AND classid::bigint = (($2::bigint >> 32) & 4294967295) \
-     AND objid::bigint = ($2::bigint & 4294967295)) AS ok";
+/// Whether the lock session still holds the migration lock, checked from
+/// the work session in about a microsecond: the lock session also holds
+/// an exclusive advisory lock on a random *lease* key (`$1`), which only it
+/// knows and which it loses exactly when it loses the migration lock (it
+/// runs nothing but retort's lock calls, so only its end releases them).
+/// While it holds the lease, a shared try-lock on it fails. A NULL lease
+/// (the lock lives on the work session itself, which cannot have ended
+/// while it runs this) is always held. When the try-lock succeeds, the
+/// lease is lost and the work session holds it in shared mode until its
+/// transaction ends, which blocks no one.
+const LEASE_HELD: &str = "SELECT CASE WHEN $1::bigint IS NULL THEN true \
+     ELSE NOT pg_try_advisory_xact_lock_shared($1::bigint) END AS ok";
 
 /// A step's bookkeeping as one statement (a data-modifying CTE): checks
-/// that the migration lock is still held, changes the version table and
-/// inserts the history row, writing nothing unless the lock is held. One
-/// round trip instead of three (lock check, version change, history
-/// insert). Returns `(lock held, version rows changed)`. Binds: the history
-/// row as `$1`..`$12` (the order of `insert_history`), the lock holder's
-/// backend id `$13`, the lock key `$14`, then the version ids `$15`
-/// (and `$16`, the old id of an update).
+/// that the migration lock is still held ([`LEASE_HELD`]), changes the
+/// version table and inserts the history row, writing nothing unless the
+/// lock is held. One round trip instead of three (lock check, version
+/// change, history insert). Returns `(lock held, version rows changed)`.
+/// Binds: the history row as `$1`..`$12` (the order of `insert_history`),
+/// the lease key `$13`, then the version ids `$14` (and `$15`, the old id
+/// of an update).
 struct Fused {
     update: String,
     insert: String,
@@ -121,7 +127,7 @@ struct Fused {
 impl Fused {
     fn new(config: &Config) -> Self {
         let (v, h) = tables(config);
-        let held = LOCK_HELD.replace("$1", "$13").replace("$2", "$14");
+        let held = LEASE_HELD.replace("$1", "$13");
         let with = |version: &str| {
             format!(
                 "WITH held AS ({held}), v AS ({version} RETURNING 1), \
@@ -133,13 +139,13 @@ impl Fused {
         };
         Self {
             update: with(&format!(
-                "UPDATE {v} SET version_num = $15 WHERE version_num = $16 AND (SELECT ok FROM held)"
+                "UPDATE {v} SET version_num = $14 WHERE version_num = $15 AND (SELECT ok FROM held)"
             )),
             insert: with(&format!(
-                "INSERT INTO {v} (version_num) SELECT $15 WHERE (SELECT ok FROM held)"
+                "INSERT INTO {v} (version_num) SELECT $14 WHERE (SELECT ok FROM held)"
             )),
             delete: with(&format!(
-                "DELETE FROM {v} WHERE version_num = $15 AND (SELECT ok FROM held)"
+                "DELETE FROM {v} WHERE version_num = $14 AND (SELECT ok FROM held)"
             )),
         }
     }
@@ -192,6 +198,20 @@ pub(crate) fn literal(text: &str) -> String {
     }
 }
 
+/// A random advisory-lock key for the lock's lease ([`LEASE_HELD`]).
+fn random_key() -> i64 {
+    use std::hash::{BuildHasher as _, Hasher as _};
+    // `RandomState` is seeded from the OS's randomness.
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    hasher.write_u32(std::process::id());
+    i64::from_ne_bytes(hasher.finish().to_ne_bytes())
+}
+
 /// 64-bit FNV-1a: a stable advisory-lock key for a version table.
 fn lock_key(config: &Config) -> i64 {
     let name = format!(
@@ -215,8 +235,10 @@ pub(crate) struct PgDriver<C> {
     sql: Statements,
     fused: Fused,
     key: i64,
-    /// The backend id of the session holding the lock, while it is held.
-    lock_pid: Option<i32>,
+    /// While the lock is held: `Some(lease)`, the random lease key the
+    /// dedicated lock session holds with it ([`LEASE_HELD`]), or
+    /// `Some(None)` when the lock lives on the work session.
+    held: Option<Option<i64>>,
 }
 
 impl<C> PgDriver<C>
@@ -234,7 +256,7 @@ where
             sql: statements(config),
             fused: Fused::new(config),
             key: lock_key(config),
-            lock_pid: None,
+            held: None,
         }
     }
 
@@ -268,31 +290,42 @@ where
         self.lock_conn.open().await?;
         let key = self.key;
         let mut wait = LockWait::new(self.lock_name(), timeout);
-        let pid = loop {
-            let (got, pid): (bool, i32) =
-                sqlx::query_as("SELECT pg_try_advisory_lock($1), pg_backend_pid()")
-                    .bind(key)
-                    .fetch_one(self.lock_conn.get(&mut self.conn))
-                    .await
-                    .map_err(|e| Error::database("taking the migration lock", e))?;
+        loop {
+            let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                .bind(key)
+                .fetch_one(self.lock_conn.get(&mut self.conn))
+                .await
+                .map_err(|e| Error::database("taking the migration lock", e))?;
             if got {
-                break pid;
+                break;
             }
             wait.pause().await?;
-        };
+        }
         wait.acquired();
-        self.lock_pid = Some(pid);
+        let lease = if self.lock_conn.is_dedicated() {
+            let lease = random_key();
+            // Random, so uncontended: a blocking lock returns at once.
+            sqlx::query("SELECT pg_advisory_lock($1)")
+                .bind(lease)
+                .execute(self.lock_conn.get(&mut self.conn))
+                .await
+                .map_err(|e| Error::database("taking the migration lock's lease", e))?;
+            Some(lease)
+        } else {
+            None
+        };
+        self.held = Some(lease);
         Ok(())
     }
 
     async fn unlock(&mut self) -> Result<(), Error> {
-        if self.lock_pid.take().is_none() {
+        let Some(lease) = self.held.take() else {
             return Ok(());
-        }
-        let key = self.key;
-        sqlx::query_scalar::<_, bool>("SELECT pg_advisory_unlock($1)")
-            .bind(key)
-            .fetch_one(self.lock_conn.get(&mut self.conn))
+        };
+        sqlx::query("SELECT pg_advisory_unlock($1), pg_advisory_unlock($2)")
+            .bind(self.key)
+            .bind(lease)
+            .execute(self.lock_conn.get(&mut self.conn))
             .await
             .map_err(|e| Error::database("releasing the migration lock", e))?;
         Ok(())
@@ -300,12 +333,13 @@ where
 
     async fn check_lock(&mut self) -> Result<(), Error> {
         let what = self.lock_name();
-        let Some(pid) = self.lock_pid else {
+        let Some(lease) = self.held else {
             return Err(super::lock_lost(&what, None));
         };
-        let held: bool = sqlx::query_scalar(LOCK_HELD)
-            .bind(pid)
-            .bind(self.key)
+        // Outside a transaction the shared lease lock, if taken, ends with
+        // the statement.
+        let held: bool = sqlx::query_scalar(LEASE_HELD)
+            .bind(lease)
             .fetch_one(&mut *self.conn)
             .await
             .map_err(|e| super::lock_lost(&what, Some(e)))?;
@@ -317,7 +351,7 @@ where
     }
 
     fn checks_lock_in_transaction(&self) -> bool {
-        self.lock_pid.is_some()
+        self.held.is_some()
     }
 
     /// `BEGIN`, the ops, `COMMIT`, checking inside the transaction (while
@@ -334,8 +368,7 @@ where
             lock_lost: Some(what),
         };
         let what = self.lock_name();
-        let key = self.key;
-        let fused = match (self.lock_pid, ops) {
+        let fused = match (self.held, ops) {
             (Some(_), [.., Op::Version(change), Op::History(h)]) => {
                 self.fused.pick(change).map(|picked| (picked, h))
             }
@@ -343,10 +376,9 @@ where
         };
         let plain = ops.len() - if fused.is_some() { 2 } else { 0 };
         let mut tx = self.conn.begin().await.map_err(failed(None))?;
-        if let (Some(pid), None) = (self.lock_pid, &fused) {
-            let held: bool = sqlx::query_scalar(LOCK_HELD)
-                .bind(pid)
-                .bind(key)
+        if let (Some(lease), None) = (self.held, &fused) {
+            let held: bool = sqlx::query_scalar(LEASE_HELD)
+                .bind(lease)
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(failed(None))?;
@@ -359,11 +391,10 @@ where
                 .await
                 .map_err(failed(Some(i)))?;
         }
-        if let (Some(((sql, id, from), h)), Some(pid)) = (fused, self.lock_pid) {
+        if let (Some(((sql, id, from), h)), Some(lease)) = (fused, self.held) {
             let at = Some(plain);
             let mut query = super::bind_history!(sqlx::query(sqlx::AssertSqlSafe(sql)), h)
-                .bind(pid)
-                .bind(key)
+                .bind(lease)
                 .bind(id);
             if let Some(from) = from {
                 query = query.bind(from);
