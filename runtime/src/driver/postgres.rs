@@ -153,18 +153,35 @@ impl Fused {
     /// The statement and version ids for a change of one row (a linear
     /// step, a new base or the last step down to base); `None` for merges
     /// and branch points, which change several rows.
-    fn pick<'c>(&self, change: &'c VersionChange) -> Option<(&str, &'c str, Option<&'c str>)> {
-        match (
+    fn pick<'c>(&self, change: &'c VersionChange) -> Option<FusedChange<'_, 'c>> {
+        let (sql, verb, id, from) = match (
             &change.update,
             change.insert.as_slice(),
             change.delete.as_slice(),
         ) {
-            (Some((from, to)), [], []) => Some((&self.update, to, Some(from))),
-            (None, [id], []) => Some((&self.insert, id, None)),
-            (None, [], [id]) => Some((&self.delete, id, None)),
-            _ => None,
-        }
+            (Some((from, to)), [], []) => (&self.update, "update", to, Some(from.as_str())),
+            (None, [id], []) => (&self.insert, "insert", id, None),
+            (None, [], [id]) => (&self.delete, "delete", id, None),
+            _ => return None,
+        };
+        Some(FusedChange {
+            sql,
+            verb,
+            id,
+            from,
+        })
     }
+}
+
+/// A one-row version change, as [`Fused`] runs it.
+struct FusedChange<'s, 'c> {
+    sql: &'s str,
+    /// For the compare-and-set error: `update`, `insert` or `delete`.
+    verb: &'static str,
+    /// The row's new id (update, insert) or the deleted one.
+    id: &'c str,
+    /// The updated row's old id.
+    from: Option<&'c str>,
 }
 
 /// The SQL of offline scripts (`--sql`).
@@ -303,14 +320,19 @@ where
         }
         wait.acquired();
         let lease = if self.lock_conn.is_dedicated() {
-            let lease = random_key();
-            // Random, so uncontended: a blocking lock returns at once.
-            sqlx::query("SELECT pg_advisory_lock($1)")
-                .bind(lease)
-                .execute(self.lock_conn.get(&mut self.conn))
-                .await
-                .map_err(|e| Error::database("taking the migration lock's lease", e))?;
-            Some(lease)
+            // Random, so free: a try fails only on a (64-bit) collision
+            // with some other advisory lock, and then another key is drawn.
+            loop {
+                let lease = random_key();
+                let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                    .bind(lease)
+                    .fetch_one(self.lock_conn.get(&mut self.conn))
+                    .await
+                    .map_err(|e| Error::database("taking the migration lock's lease", e))?;
+                if got {
+                    break Some(lease);
+                }
+            }
         } else {
             None
         };
@@ -391,12 +413,12 @@ where
                 .await
                 .map_err(failed(Some(i)))?;
         }
-        if let (Some(((sql, id, from), h)), Some(lease)) = (fused, self.held) {
+        if let (Some((change, h)), Some(lease)) = (fused, self.held) {
             let at = Some(plain);
-            let mut query = super::bind_history!(sqlx::query(sqlx::AssertSqlSafe(sql)), h)
+            let mut query = super::bind_history!(sqlx::query(sqlx::AssertSqlSafe(change.sql)), h)
                 .bind(lease)
-                .bind(id);
-            if let Some(from) = from {
+                .bind(change.id);
+            if let Some(from) = change.from {
                 query = query.bind(from);
             }
             let row = query.fetch_one(&mut *tx).await.map_err(failed(at))?;
@@ -405,13 +427,12 @@ where
             if !held {
                 return Err(lost(at, what));
             }
-            let (verb, row_id) = match from {
-                Some(from) => ("update", from),
-                None if sql == self.fused.delete => ("delete", id),
-                None => ("insert", id),
-            };
-            super::expect_one(u64::try_from(changed).unwrap_or(0), verb, row_id)
-                .map_err(failed(at))?;
+            super::expect_one(
+                u64::try_from(changed).unwrap_or(0),
+                change.verb,
+                change.from.unwrap_or(change.id),
+            )
+            .map_err(failed(at))?;
         }
         tx.commit().await.map_err(failed(None))
     }
