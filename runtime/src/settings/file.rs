@@ -488,31 +488,31 @@ pub(crate) fn parse(text: &str, origin: &str) -> Result<File> {
     Ok(out)
 }
 
-/// The dotted key (`database.port`) whose value starts at `offset`, for
+/// The dotted key (`database.port`) whose value holds `offset`, for
 /// serde's type errors ("invalid type: integer `5`, expected a string"),
-/// which point at the value but do not name the key. `None` when `offset`
-/// is not inside a `key = value` line's value.
+/// which point at the value but do not name the key. Found in the parsed
+/// document, so text inside strings is never taken for a key; `None` for
+/// syntax errors (the document does not parse) and offsets outside any
+/// value.
 fn key_of_value_at(text: &str, offset: usize) -> Option<String> {
-    let offset = offset.min(text.len());
-    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
-    let (key, _) = text[line_start..offset].split_once('=')?;
-    let key = key.trim().trim_matches(['"', '\'']);
-    if key.is_empty() || key.starts_with('#') || key.starts_with('[') {
-        return None;
+    use toml::de::{DeTable, DeValue};
+
+    fn find(table: &DeTable<'_>, offset: usize, path: &str) -> Option<String> {
+        table.iter().find_map(|(key, value)| {
+            let path = if path.is_empty() {
+                key.get_ref().to_string()
+            } else {
+                format!("{path}.{}", key.get_ref())
+            };
+            match value.get_ref() {
+                DeValue::Table(inner) => find(inner, offset, &path),
+                _ => value.span().contains(&offset).then_some(path),
+            }
+        })
     }
-    // The innermost `[table]` header above the line, if any.
-    let table = text[..line_start].lines().rev().find_map(|line| {
-        let line = line.trim();
-        if !line.ends_with(']') || line.contains('=') {
-            return None;
-        }
-        let header = line.strip_prefix('[')?.split(']').next()?;
-        Some(header.trim_start_matches('[').trim().to_owned())
-    });
-    Some(match table {
-        Some(table) if !table.is_empty() => format!("{table}.{key}"),
-        _ => key.to_owned(),
-    })
+
+    let document = DeTable::parse(text).ok()?;
+    find(document.get_ref(), offset, "")
 }
 
 /// A duration: an integer number of seconds, or a string of one or more
@@ -598,8 +598,25 @@ mod tests {
             message("[env.staging]\n\"migrations\" = [1]\n"),
             "2: `env.staging.migrations`: invalid type: sequence, expected a string"
         );
-        // Errors outside a value name no key.
+        assert_eq!(
+            message("[database] # prod\nport = \"x\"\n"),
+            "2: `database.port`: invalid type: string \"x\", expected u16"
+        );
+        // Syntax errors name no key.
         assert_eq!(message("[database\n"), "1: unclosed table, expected `]`");
+        assert_eq!(
+            message("version_table = \n"),
+            "1: string values must be quoted, expected literal string"
+        );
+        // Text inside a string is never taken for a key or a table: these
+        // would print part of a password.
+        let leaky = message("[database]\npassword = \"\"\"\nhunter2=abc\\q\n\"\"\"\n");
+        assert!(!leaky.contains("hunter2"), "{leaky}");
+        let leaky = message("[database]\npassword = \"\"\"\n[hunter3]\n\"\"\"\nport = \"x\"\n");
+        assert_eq!(
+            leaky,
+            "5: `database.port`: invalid type: string \"x\", expected u16"
+        );
     }
 
     #[test]
