@@ -30,6 +30,36 @@ fn log(id: &str) -> String {
     format!("INSERT INTO applied_log (rev) VALUES ('{id}');")
 }
 
+const RB: &str = "c0ffee0000b1";
+const RC: &str = "c0ffee0000c1";
+
+/// R1, then RB and RC (two branches off R1), then R2 merging them (which
+/// waits at the gate), then R3. A merge changes two version rows, so it
+/// takes the PostgreSQL driver's general path, not the fused one.
+fn merge_revisions() -> tempfile::TempDir {
+    let up1 = format!(
+        "CREATE TABLE applied_log (rev VARCHAR(32) NOT NULL);\n\
+         CREATE TABLE gate (id INT PRIMARY KEY, n INT NOT NULL);\n\
+         INSERT INTO gate (id, n) VALUES (1, 0);\n{}",
+        log(R1)
+    );
+    let up2 = format!(
+        "CREATE TABLE part_a (id INT PRIMARY KEY);\n\
+         UPDATE gate SET n = n + 1 WHERE id = 1;\n\
+         CREATE TABLE part_b (id INT PRIMARY KEY);\n{}",
+        log(R2)
+    );
+    let up3 = format!("CREATE TABLE t3 (id INT PRIMARY KEY);\n{}", log(R3));
+    let (upb, upc) = (log(RB), log(RC));
+    write_revisions(&[
+        (R1, "", "", &up1, "SELECT 1;"),
+        (RB, R1, "", &upb, "SELECT 1;"),
+        (RC, R1, "", &upc, "SELECT 1;"),
+        (R2, &format!("{RB} {RC}"), "", &up2, "SELECT 1;"),
+        (R3, R2, "", &up3, "SELECT 1;"),
+    ])
+}
+
 /// R2 creates `part_a`, then updates the gate row (where it waits), then
 /// creates `part_b`.
 fn revisions(transactional: bool) -> tempfile::TempDir {
@@ -227,8 +257,14 @@ async fn mysql_session_killed_mid_revision() {
 /// the lock, so the migration must stop with a clear error before its
 /// next step instead of migrating on without it (another process could
 /// take the lock and migrate the same database at the same time).
-async fn lock_session_killed_mid_migration(db: &TestDb) {
-    let dir = revisions(true);
+///
+/// With `merge`, R2 is a merge revision ([`merge_revisions`]).
+async fn lock_session_killed_mid_migration(db: &TestDb, merge: bool) {
+    let dir = if merge {
+        merge_revisions()
+    } else {
+        revisions(true)
+    };
     let migrations = std::sync::Arc::new(Migrations::from_dir(dir.path()).expect("load"));
     bounded("upgrade to R1", migrations.upgrade(db.url.as_str(), R1))
         .await
@@ -298,29 +334,30 @@ async fn lock_session_killed_mid_migration(db: &TestDb) {
     // PostgreSQL checks the lock inside R2's transaction (under way when
     // the lock went), which rolls R2 back; MariaDB cannot roll back, so R2
     // completes and the check before R3 stops the run. R3 never starts.
-    let (reached, rerun): (&str, &[&str]) = match db.backend {
+    let before_r2: &[&str] = if merge { &[RB, RC] } else { &[R1] };
+    let (reached, rerun): (&[&str], &[&str]) = match db.backend {
         Backend::Postgres => {
             assert_eq!(
                 rolled_back.as_deref(),
                 Some(&*format!("revision `{R2}`")),
                 "{message}"
             );
-            (R1, &[R2, R3])
+            (before_r2, &[R2, R3])
         }
         _ => {
             assert_eq!(*rolled_back, None, "{message}");
-            (R2, &[R3])
+            (&[R2], &[R3])
         }
     };
     assert_eq!(
         migrations.current(db.url.as_str()).await.expect("current"),
-        [reached]
+        reached
     );
     let mut c = Conn::open(db).await;
     let tables = c.tables().await;
     assert!(!tables.contains(&"t3".to_owned()), "{tables:?}");
     // The schema matches the version table: R2's tables exist iff R2 is recorded.
-    let r2_there = reached == R2;
+    let r2_there = reached == [R2];
     for table in ["part_a", "part_b"] {
         assert_eq!(
             tables.contains(&table.to_owned()),
@@ -338,10 +375,15 @@ async fn lock_session_killed_mid_migration(db: &TestDb) {
     .await
     .expect("the re-run completes");
     assert_eq!(applied(&report), rerun);
+    let mut logged = vec![R1, R2, R3];
+    if merge {
+        logged.extend([RB, RC]);
+    }
+    logged.sort_unstable();
     assert_eq!(
         db.query_strings("SELECT rev FROM applied_log ORDER BY rev")
             .await,
-        [R1, R2, R3]
+        logged
     );
     assert_lock_free(db, "at the end").await;
 }
@@ -349,7 +391,15 @@ async fn lock_session_killed_mid_migration(db: &TestDb) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_lock_session_terminated_mid_migration() {
     if let Some(db) = TestDb::new(Backend::Postgres).await {
-        lock_session_killed_mid_migration(&db).await;
+        lock_session_killed_mid_migration(&db, false).await;
+        db.drop_db().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_lock_session_terminated_mid_merge_revision() {
+    if let Some(db) = TestDb::new(Backend::Postgres).await {
+        lock_session_killed_mid_migration(&db, true).await;
         db.drop_db().await;
     }
 }
@@ -357,7 +407,7 @@ async fn postgres_lock_session_terminated_mid_migration() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mysql_lock_session_killed_mid_migration() {
     if let Some(db) = TestDb::new(Backend::MySql).await {
-        lock_session_killed_mid_migration(&db).await;
+        lock_session_killed_mid_migration(&db, false).await;
         db.drop_db().await;
     }
 }

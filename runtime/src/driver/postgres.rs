@@ -285,6 +285,72 @@ where
     fn lock_name(&self) -> String {
         format!("PostgreSQL advisory lock {}", self.key)
     }
+
+    /// [`Driver::transaction`]'s transaction; with `lease` (`Some` while the
+    /// lock is held), it verifies the lock just before `COMMIT`.
+    async fn run_transaction(
+        &mut self,
+        ops: &[Op<'_>],
+        lease: Option<Option<i64>>,
+    ) -> Result<(), TxFailure> {
+        use sqlx::Connection as _;
+        let failed = |op| move |source| TxFailure::new(op, source);
+        let lost = |op, what: String| TxFailure {
+            op,
+            source: sqlx::Error::Protocol("the migration lock is no longer held".to_owned()),
+            lock_lost: Some(what),
+        };
+        let what = self.lock_name();
+        let fused = match (lease, ops) {
+            (Some(_), [.., Op::Version(change), Op::History(h)]) => {
+                self.fused.pick(change).map(|picked| (picked, h))
+            }
+            _ => None,
+        };
+        let plain = ops.len() - if fused.is_some() { 2 } else { 0 };
+        let mut tx = self.conn.begin().await.map_err(failed(None))?;
+        for (i, op) in ops[..plain].iter().enumerate() {
+            exec(&mut tx, &self.sql, op)
+                .await
+                .map_err(failed(Some(i)))?;
+        }
+        match (fused, lease) {
+            (Some((change, h)), Some(lease)) => {
+                let at = Some(plain);
+                let mut query =
+                    super::bind_history!(sqlx::query(sqlx::AssertSqlSafe(change.sql)), h)
+                        .bind(lease)
+                        .bind(change.id);
+                if let Some(from) = change.from {
+                    query = query.bind(from);
+                }
+                let row = query.fetch_one(&mut *tx).await.map_err(failed(at))?;
+                let held: bool = row.try_get(0).map_err(failed(at))?;
+                let changed: i64 = row.try_get(1).map_err(failed(at))?;
+                if !held {
+                    return Err(lost(at, what));
+                }
+                super::expect_one(
+                    u64::try_from(changed).unwrap_or(0),
+                    change.verb,
+                    change.from.unwrap_or(change.id),
+                )
+                .map_err(failed(at))?;
+            }
+            (None, Some(lease)) => {
+                let held: bool = sqlx::query_scalar(LEASE_HELD)
+                    .bind(lease)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(failed(None))?;
+                if !held {
+                    return Err(lost(None, what));
+                }
+            }
+            _ => {}
+        }
+        tx.commit().await.map_err(failed(None))
+    }
 }
 
 fn missing_table(e: &sqlx::Error) -> bool {
@@ -324,13 +390,22 @@ where
             // with some other advisory lock, and then another key is drawn.
             loop {
                 let lease = random_key();
-                let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                let got = sqlx::query_scalar::<_, bool>("SELECT pg_try_advisory_lock($1)")
                     .bind(lease)
                     .fetch_one(self.lock_conn.get(&mut self.conn))
-                    .await
-                    .map_err(|e| Error::database("taking the migration lock's lease", e))?;
-                if got {
-                    break Some(lease);
+                    .await;
+                match got {
+                    Ok(true) => break Some(lease),
+                    Ok(false) => {}
+                    Err(e) => {
+                        // Best effort: the lock connection is closed at
+                        // the end of the run anyway, which releases it.
+                        let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
+                            .bind(key)
+                            .execute(self.lock_conn.get(&mut self.conn))
+                            .await;
+                        return Err(Error::database("taking the migration lock's lease", e));
+                    }
                 }
             }
         } else {
@@ -376,65 +451,35 @@ where
         self.held.is_some()
     }
 
-    /// `BEGIN`, the ops, `COMMIT`, checking inside the transaction (while
-    /// the lock is held) that it still is: a step's trailing version change
-    /// and history row become one statement that also checks the lock
-    /// ([`Fused`]); other transactions check it first. A lost lock rolls
-    /// the transaction back.
+    /// `BEGIN`, the ops, `COMMIT`. While the lock is held, it checks
+    /// inside the transaction, just before `COMMIT`, that it still is (a
+    /// step's trailing version change and history row become one
+    /// statement that also checks it, see [`Fused`]), so a lock lost
+    /// meanwhile rolls the transaction back. A failure while the lock was
+    /// lost (the other migrator's locks, its tables) is reported as the
+    /// lost lock. Completing a non-transactional step's attempt
+    /// (`Op::Finish`) records work already done under the lock (checked
+    /// before the step), so it is recorded even if the lock went since:
+    /// leaving the attempt `running` would block every later run.
     async fn transaction(&mut self, ops: &[Op<'_>]) -> Result<(), TxFailure> {
-        use sqlx::Connection as _;
-        let failed = |op| move |source| TxFailure::new(op, source);
-        let lost = |op, what: String| TxFailure {
-            op,
-            source: sqlx::Error::Protocol("the migration lock is no longer held".to_owned()),
-            lock_lost: Some(what),
-        };
-        let what = self.lock_name();
-        let fused = match (self.held, ops) {
-            (Some(_), [.., Op::Version(change), Op::History(h)]) => {
-                self.fused.pick(change).map(|picked| (picked, h))
+        let finishing = ops.iter().any(|op| matches!(op, Op::Finish { .. }));
+        let lease = self.held.filter(|_| !finishing);
+        let result = self.run_transaction(ops, lease).await;
+        match (result, lease) {
+            (Err(mut failure), Some(lease)) if failure.lock_lost.is_none() => {
+                // After the rollback. If the check cannot run (the session
+                // is gone too), the original error stands.
+                let held = sqlx::query_scalar::<_, bool>(LEASE_HELD)
+                    .bind(lease)
+                    .fetch_one(&mut *self.conn)
+                    .await;
+                if let Ok(false) = held {
+                    failure.lock_lost = Some(self.lock_name());
+                }
+                Err(failure)
             }
-            _ => None,
-        };
-        let plain = ops.len() - if fused.is_some() { 2 } else { 0 };
-        let mut tx = self.conn.begin().await.map_err(failed(None))?;
-        if let (Some(lease), None) = (self.held, &fused) {
-            let held: bool = sqlx::query_scalar(LEASE_HELD)
-                .bind(lease)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(failed(None))?;
-            if !held {
-                return Err(lost(None, what));
-            }
+            (result, _) => result,
         }
-        for (i, op) in ops[..plain].iter().enumerate() {
-            exec(&mut tx, &self.sql, op)
-                .await
-                .map_err(failed(Some(i)))?;
-        }
-        if let (Some((change, h)), Some(lease)) = (fused, self.held) {
-            let at = Some(plain);
-            let mut query = super::bind_history!(sqlx::query(sqlx::AssertSqlSafe(change.sql)), h)
-                .bind(lease)
-                .bind(change.id);
-            if let Some(from) = change.from {
-                query = query.bind(from);
-            }
-            let row = query.fetch_one(&mut *tx).await.map_err(failed(at))?;
-            let held: bool = row.try_get(0).map_err(failed(at))?;
-            let changed: i64 = row.try_get(1).map_err(failed(at))?;
-            if !held {
-                return Err(lost(at, what));
-            }
-            super::expect_one(
-                u64::try_from(changed).unwrap_or(0),
-                change.verb,
-                change.from.unwrap_or(change.id),
-            )
-            .map_err(failed(at))?;
-        }
-        tx.commit().await.map_err(failed(None))
     }
 
     super::common_methods!();
