@@ -399,14 +399,15 @@ async fn migration_at_gate(db: &TestDb) -> bool {
             .query_strings(
                 "SELECT pid::text FROM pg_stat_activity WHERE datname = current_database() \
                  AND pid <> pg_backend_pid() AND wait_event_type = 'Lock' \
-                 AND query LIKE '%UPDATE gate%'",
+                 AND query LIKE 'UPDATE gate%'",
             )
             .await
             .is_empty(),
         Backend::MySql => !db
             .query_strings(
                 "SELECT CAST(id AS CHAR) FROM information_schema.processlist \
-                 WHERE db = DATABASE() AND id <> CONNECTION_ID() AND info LIKE '%UPDATE gate%'",
+                 WHERE db = DATABASE() AND id <> CONNECTION_ID() AND command = 'Query' \
+                 AND info LIKE 'UPDATE gate%'",
             )
             .await
             .is_empty(),

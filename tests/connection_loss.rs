@@ -30,6 +30,16 @@ fn log(id: &str) -> String {
     format!("INSERT INTO applied_log (rev) VALUES ('{id}');")
 }
 
+/// R1: the log and the gate tables.
+fn first_revision() -> String {
+    format!(
+        "CREATE TABLE applied_log (rev VARCHAR(32) NOT NULL);\n\
+         CREATE TABLE gate (id INT PRIMARY KEY, n INT NOT NULL);\n\
+         INSERT INTO gate (id, n) VALUES (1, 0);\n{}",
+        log(R1)
+    )
+}
+
 const RB: &str = "c0ffee0000b1";
 const RC: &str = "c0ffee0000c1";
 
@@ -37,12 +47,7 @@ const RC: &str = "c0ffee0000c1";
 /// waits at the gate), then R3. A merge changes two version rows, so it
 /// takes the PostgreSQL driver's general path, not the fused one.
 fn merge_revisions() -> tempfile::TempDir {
-    let up1 = format!(
-        "CREATE TABLE applied_log (rev VARCHAR(32) NOT NULL);\n\
-         CREATE TABLE gate (id INT PRIMARY KEY, n INT NOT NULL);\n\
-         INSERT INTO gate (id, n) VALUES (1, 0);\n{}",
-        log(R1)
-    );
+    let up1 = first_revision();
     let up2 = format!(
         "CREATE TABLE part_a (id INT PRIMARY KEY);\n\
          UPDATE gate SET n = n + 1 WHERE id = 1;\n\
@@ -63,12 +68,7 @@ fn merge_revisions() -> tempfile::TempDir {
 /// R2 creates `part_a`, then updates the gate row (where it waits), then
 /// creates `part_b`.
 fn revisions(transactional: bool) -> tempfile::TempDir {
-    let up1 = format!(
-        "CREATE TABLE applied_log (rev VARCHAR(32) NOT NULL);\n\
-         CREATE TABLE gate (id INT PRIMARY KEY, n INT NOT NULL);\n\
-         INSERT INTO gate (id, n) VALUES (1, 0);\n{}",
-        log(R1)
-    );
+    let up1 = first_revision();
     let up2 = format!(
         "CREATE TABLE part_a (id INT PRIMARY KEY);\n\
          UPDATE gate SET n = n + 1 WHERE id = 1;\n\
@@ -251,27 +251,19 @@ async fn mysql_session_killed_mid_revision() {
     }
 }
 
-/// The server ends the migrator's *lock* session (an administrator's kill,
-/// an idle timeout: the dedicated lock connection stays idle while
-/// revisions run) while a revision waits at the gate: the server releases
-/// the lock, so the migration must stop with a clear error before its
-/// next step instead of migrating on without it (another process could
-/// take the lock and migrate the same database at the same time).
-///
-/// With `merge`, R2 is a merge revision ([`merge_revisions`]).
-async fn lock_session_killed_mid_migration(db: &TestDb, merge: bool) {
-    let dir = if merge {
-        merge_revisions()
-    } else {
-        revisions(true)
-    };
-    let migrations = std::sync::Arc::new(Migrations::from_dir(dir.path()).expect("load"));
-    bounded("upgrade to R1", migrations.upgrade(db.url.as_str(), R1))
-        .await
-        .expect("upgrade to R1");
+/// Starts `upgrade head` with R2 waiting at the gate, kills the run's lock
+/// session (and waits until it is gone), opens the gate, and returns the
+/// run's error (panics if it succeeded).
+async fn upgrade_losing_the_lock_at_the_gate(
+    db: &TestDb,
+    migrations: &std::sync::Arc<Migrations>,
+) -> Error {
+    // The sessions of earlier runs may still be closing; the lock session
+    // is found below as the only other one.
+    wait_sessions_gone(db).await;
     let mut gate = Gate::close(db).await;
     let gate_session = gate.session_id().await;
-    let (m, url) = (std::sync::Arc::clone(&migrations), db.url.clone());
+    let (m, url) = (std::sync::Arc::clone(migrations), db.url.clone());
     let task =
         tokio::spawn(async move { m.with_config(short()).upgrade(url.as_str(), "head").await });
     wait_until("the migration waits at the gate", || async {
@@ -282,22 +274,23 @@ async fn lock_session_killed_mid_migration(db: &TestDb, merge: bool) {
     let [work] = waiters.as_slice() else {
         panic!("expected one session at the gate, got {waiters:?}");
     };
-    let others = match db.backend {
-        Backend::Postgres => {
-            db.query_strings(&format!(
-                "SELECT pid::text FROM pg_stat_activity WHERE datname = current_database() \
-                 AND pid <> pg_backend_pid() AND pid NOT IN ({gate_session}, {work})"
-            ))
-            .await
-        }
-        _ => {
-            db.query_strings(&format!(
-                "SELECT CAST(id AS CHAR) FROM information_schema.processlist \
-                 WHERE db = DATABASE() AND id <> CONNECTION_ID() AND id NOT IN ({gate_session}, {work})"
-            ))
-            .await
-        }
+    let others_sql = match db.backend {
+        Backend::Postgres => format!(
+            "SELECT pid::text FROM pg_stat_activity WHERE datname = current_database() \
+             AND pid <> pg_backend_pid() AND pid NOT IN ({gate_session}, {work})"
+        ),
+        _ => format!(
+            "SELECT CAST(id AS CHAR) FROM information_schema.processlist \
+             WHERE db = DATABASE() AND id <> CONNECTION_ID() AND id NOT IN ({gate_session}, {work})"
+        ),
     };
+    // The lock session is the only other one, once the sessions of the
+    // polls above (closing asynchronously) are gone.
+    wait_until("only the lock session is left", || async {
+        db.query_strings(&others_sql).await.len() == 1
+    })
+    .await;
+    let others = db.query_strings(&others_sql).await;
     let [lock_session] = others.as_slice() else {
         panic!("expected the migrator's lock session, got {others:?}");
     };
@@ -316,14 +309,35 @@ async fn lock_session_killed_mid_migration(db: &TestDb, merge: bool) {
     gate.open().await;
 
     let joined = bounded("the migration after its lock session was killed", task).await;
-    let err = match joined {
+    match joined {
         Ok(Ok(report)) => panic!(
             "the migration went on after losing its lock: applied {:?}",
             applied(&report)
         ),
         Ok(Err(err)) => err,
         Err(join) => panic!("the migration panicked or was cancelled: {join}"),
+    }
+}
+
+/// The server ends the migrator's *lock* session (an administrator's kill,
+/// an idle timeout: the dedicated lock connection stays idle while
+/// revisions run) while a revision waits at the gate: the server releases
+/// the lock, so the migration must stop with a clear error before its
+/// next step instead of migrating on without it (another process could
+/// take the lock and migrate the same database at the same time).
+///
+/// With `merge`, R2 is a merge revision ([`merge_revisions`]).
+async fn lock_session_killed_mid_migration(db: &TestDb, merge: bool) {
+    let dir = if merge {
+        merge_revisions()
+    } else {
+        revisions(true)
     };
+    let migrations = std::sync::Arc::new(Migrations::from_dir(dir.path()).expect("load"));
+    bounded("upgrade to R1", migrations.upgrade(db.url.as_str(), R1))
+        .await
+        .expect("upgrade to R1");
+    let err = upgrade_losing_the_lock_at_the_gate(db, &migrations).await;
     let message = err.to_string();
     let Error::LockLost { rolled_back, .. } = &err else {
         panic!("expected LockLost, got {err:?}");
@@ -410,4 +424,52 @@ async fn mysql_lock_session_killed_mid_migration() {
         lock_session_killed_mid_migration(&db, false).await;
         db.drop_db().await;
     }
+}
+
+/// PostgreSQL: a statement that fails after the lock went (here a missing
+/// table; in practice, say, another migrator's objects) is reported as the
+/// lost lock, with the revision rolled back. With the lock held, the same
+/// revision fails with its own statement error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_statement_failing_after_the_lock_went_is_lock_lost() {
+    let Some(db) = TestDb::new(Backend::Postgres).await else {
+        return;
+    };
+    let up1 = first_revision();
+    let up2 = "CREATE TABLE part_a (id INT PRIMARY KEY);\n\
+               UPDATE gate SET n = n + 1 WHERE id = 1;\n\
+               INSERT INTO no_such_table (id) VALUES (1);";
+    let dir = write_revisions(&[
+        (R1, "", "", &up1, "SELECT 1;"),
+        (R2, R1, "", up2, "SELECT 1;"),
+    ]);
+    let migrations = std::sync::Arc::new(Migrations::from_dir(dir.path()).expect("load"));
+    bounded("upgrade to R1", migrations.upgrade(db.url.as_str(), R1))
+        .await
+        .expect("upgrade to R1");
+    let err = upgrade_losing_the_lock_at_the_gate(&db, &migrations).await;
+    let Error::LockLost { rolled_back, .. } = &err else {
+        panic!("expected LockLost, got {err:?}");
+    };
+    assert_eq!(rolled_back.as_deref(), Some(&*format!("revision `{R2}`")));
+    wait_sessions_gone(&db).await;
+    assert_eq!(
+        migrations.current(db.url.as_str()).await.expect("current"),
+        [R1]
+    );
+    assert!(!db.tables().await.contains(&"part_a".to_owned()));
+    let err = bounded(
+        "the re-run",
+        migrations
+            .with_config(short())
+            .upgrade(db.url.as_str(), "head"),
+    )
+    .await
+    .expect_err("R2 fails on its own");
+    assert!(
+        matches!(&err, Error::Statement { revision, statement: 3, .. } if revision == R2),
+        "{err:?}"
+    );
+    assert_lock_free(&db, "at the end").await;
+    db.drop_db().await;
 }

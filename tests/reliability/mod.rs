@@ -273,21 +273,24 @@ pub async fn migration_at_gate(db: &TestDb) -> bool {
 }
 
 /// The server-side ids of the sessions waiting at the gate (PostgreSQL
-/// pids, MariaDB connection ids).
+/// pids, MariaDB connection ids). The pattern is anchored: an earlier poll's
+/// session, still closing, can show this very query, which contains
+/// `UPDATE gate` too.
 pub async fn gate_waiters(db: &TestDb) -> Vec<String> {
     match db.backend {
         Backend::Postgres => {
             db.query_strings(
                 "SELECT pid::text FROM pg_stat_activity WHERE datname = current_database() \
                  AND pid <> pg_backend_pid() AND wait_event_type = 'Lock' \
-                 AND query LIKE '%UPDATE gate%'",
+                 AND query LIKE 'UPDATE gate%'",
             )
             .await
         }
         Backend::MySql => {
             db.query_strings(
                 "SELECT CAST(id AS CHAR) FROM information_schema.processlist \
-                 WHERE db = DATABASE() AND id <> CONNECTION_ID() AND info LIKE '%UPDATE gate%'",
+                 WHERE db = DATABASE() AND id <> CONNECTION_ID() AND command = 'Query' \
+                 AND info LIKE 'UPDATE gate%'",
             )
             .await
         }
