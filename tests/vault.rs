@@ -837,3 +837,128 @@ fn skip_verify_is_only_on_when_true() {
     assert!(err.to_string().contains("does not apply"), "{err}");
     assert!(Path::new(retort::settings::KUBERNETES_JWT_FILE).is_absolute());
 }
+
+/// A TLS OpenBao dev server of this test's own (`bao server -dev -dev-tls`,
+/// which generates a CA and a certificate for 127.0.0.1), stopped on drop.
+struct TlsServer {
+    addr: String,
+    token: String,
+    dir: tempfile::TempDir,
+    child: std::process::Child,
+}
+
+impl TlsServer {
+    fn start() -> Self {
+        // The dev server also listens on the next port (its cluster port).
+        let port = (0..50)
+            .find_map(|_| {
+                let api = std::net::TcpListener::bind(("127.0.0.1", 0)).ok()?;
+                let port = api.local_addr().ok()?.port();
+                std::net::TcpListener::bind(("127.0.0.1", port.checked_add(1)?)).ok()?;
+                Some(port)
+            })
+            .expect("two free consecutive loopback ports");
+        let dir = tempfile::tempdir().unwrap();
+        let token = unique("root-tls-");
+        let child = Command::new("bao")
+            .args([
+                "server",
+                "-dev",
+                "-dev-tls",
+                &format!("-dev-tls-cert-dir={}", dir.path().display()),
+                &format!("-dev-listen-address=127.0.0.1:{port}"),
+                &format!("-dev-root-token-id={token}"),
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start bao (scripts/with-services.sh --with-openbao puts it on PATH)");
+        let server = Self {
+            addr: format!("https://127.0.0.1:{port}"),
+            token,
+            dir,
+            child,
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !server.bao_ok(&["status"]) {
+            assert!(
+                Instant::now() < deadline,
+                "the TLS dev server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        server
+    }
+
+    fn ca_file(&self) -> std::path::PathBuf {
+        self.dir.path().join("vault-ca.pem")
+    }
+
+    /// Runs `bao ARGS` against this server, trusting its CA.
+    fn bao_ok(&self, args: &[&str]) -> bool {
+        Command::new("bao")
+            .args(args)
+            .env("BAO_ADDR", &self.addr)
+            .env("BAO_TOKEN", &self.token)
+            .env("BAO_CACERT", self.ca_file())
+            .env("VAULT_ADDR", &self.addr)
+            .env("VAULT_TOKEN", &self.token)
+            .env("VAULT_CACERT", self.ca_file())
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }
+}
+
+impl Drop for TlsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// TLS against a real TLS server: its CA given as `vault.ca_file` is
+/// trusted; without it the connection fails with a TLS error naming the
+/// server; `skip_verify = true` connects without it.
+#[test]
+fn tls_ca_file_and_skip_verify_against_a_tls_server() {
+    // Needs the `bao` binary, which the OpenBao of with-services provides.
+    let Some(_) = server() else { return };
+    let tls = TlsServer::start();
+    let path = unique("retort/tls-");
+    let password = unique("pw-tls-");
+    assert!(tls.bao_ok(&[
+        "kv",
+        "put",
+        &format!("secret/{path}"),
+        "username=app",
+        &format!("password={password}"),
+    ]));
+    let text = |extra: &str| {
+        format!(
+            "[database]\ndriver = \"postgres\"\nhost = \"db.internal\"\ndatabase = \"app\"\n\
+             [vault]\naddress = \"{}\"\n{extra}\n[vault.secret]\npath = \"{path}\"\n",
+            tls.addr
+        )
+    };
+    let token = vars(&[("VAULT_TOKEN", &tls.token)]);
+    let expected = format!("postgres://app:{password}@db.internal/app");
+
+    let ca = format!("ca_file = \"{}\"", tls.ca_file().display());
+    let (resolved, logs) = with_logs(settings(&text(&ca), token.clone()).resolve_database());
+    assert_eq!(resolved.expect("with the CA").url.expose(), expected);
+    assert_no_secrets("the logs", &logs, &[&password, &tls.token]);
+
+    let (err, logs, _) = failure(&text(""), token.clone());
+    let message = err.to_string();
+    assert!(
+        matches!(&err, SettingsError::Vault(e) if e.kind() == Some(&VaultErrorKind::Tls)),
+        "{message}"
+    );
+    assert!(message.contains(&tls.addr), "{message}");
+    assert!(message.contains("vault.ca_file"), "{message}");
+    assert_no_secrets("the message", &message, &[&password, &tls.token]);
+    assert_no_secrets("the logs", &logs, &[&password, &tls.token]);
+
+    let (resolved, _) = with_logs(settings(&text("skip_verify = true"), token).resolve_database());
+    assert_eq!(resolved.expect("skip_verify").url.expose(), expected);
+}
