@@ -2,7 +2,7 @@
 //! protocol, over any [`Driver`].
 
 use retort_core::MigrationSet;
-use retort_core::plan::Direction;
+use retort_core::plan::{Direction, StampPlan};
 
 use crate::config::Config;
 use crate::drift::{self, Drift};
@@ -206,16 +206,16 @@ async fn drift_of<D: Driver>(
     Ok(drift)
 }
 
-async fn stamp<D: Driver>(
-    d: &mut D,
-    set: &MigrationSet,
-    state: &DbState,
-    targets: &[&str],
+/// The bookkeeping of a stamp, in order: the purge if asked, each version
+/// change with a `stamp` history row for each revision it adds, and the
+/// resolution of an unfinished attempt (the user says what is applied).
+/// Run by [`stamp`], written out by the offline `--sql` script.
+pub(crate) fn stamp_ops<'a>(
+    set: &'a MigrationSet,
+    plan: &'a StampPlan,
     purge: bool,
-) -> Result<Report, Error> {
-    let current = row_ids(state);
-    let plan = set.plan_stamp(&current, targets, purge)?;
-    let mut ops: Vec<Op<'_>> = Vec::new();
+) -> Vec<Op<'a>> {
+    let mut ops: Vec<Op<'a>> = Vec::new();
     if purge {
         ops.push(Op::PurgeVersions);
     }
@@ -231,9 +231,21 @@ async fn stamp<D: Driver>(
             }
         }
     }
-    // The stamp resolves an unfinished attempt: the user says what is applied.
     ops.push(Op::ResolveUnfinished);
-    d.transaction(&ops).await.map_err(|f| {
+    ops
+}
+
+async fn stamp<D: Driver>(
+    d: &mut D,
+    set: &MigrationSet,
+    state: &DbState,
+    targets: &[&str],
+    purge: bool,
+) -> Result<Report, Error> {
+    let current = row_ids(state);
+    let plan = set.plan_stamp(&current, targets, purge)?;
+    let ops = stamp_ops(set, &plan, purge);
+    d.transaction(&ops, true).await.map_err(|f| {
         f.lock_lost_or_self(None)
             .unwrap_or_else(|f| Error::database("stamping the version table", f.source))
     })?;
@@ -274,7 +286,7 @@ async fn repair<D: Driver>(
             ops.push(Op::History(history(rev, "repair", "applied", 0, true)));
         }
     }
-    d.transaction(&ops).await.map_err(|f| {
+    d.transaction(&ops, true).await.map_err(|f| {
         f.lock_lost_or_self(None)
             .unwrap_or_else(|f| Error::database("recording the repair", f.source))
     })?;

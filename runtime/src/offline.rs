@@ -15,7 +15,7 @@ use retort_core::MigrationSet;
 use retort_core::plan::{Direction, Plan, VersionChange};
 
 use crate::config::Config;
-use crate::driver::{NewHistory, Statements};
+use crate::driver::{NewHistory, Op, Statements};
 use crate::error::Error;
 use crate::split::{Dialect, split};
 use crate::url::Backend;
@@ -123,26 +123,16 @@ pub(crate) fn stamp(
         show_heads(&plan.heads_after)
     );
     statement(&mut out, &sql, sql.begin);
-    if purge {
-        statement(&mut out, &sql, &sql.statements.purge);
-    }
-    for change in &plan.changes {
-        version_change(&mut out, &sql, change);
-        let added = change
-            .insert
-            .iter()
-            .chain(change.update.as_ref().map(|u| &u.1));
-        for id in added {
-            if let Some(rev) = set.get(id) {
-                history_row(
-                    &mut out,
-                    &sql,
-                    crate::engine::history(rev, "stamp", "applied", 0, true),
-                );
-            }
+    for op in crate::engine::stamp_ops(set, &plan, purge) {
+        match op {
+            Op::PurgeVersions => statement(&mut out, &sql, &sql.statements.purge),
+            Op::Version(change) => version_change(&mut out, &sql, change),
+            Op::History(h) => history_row(&mut out, &sql, h),
+            Op::ResolveUnfinished => statement(&mut out, &sql, &sql.statements.resolve),
+            // A stamp runs no revision SQL and tracks no attempt.
+            Op::Sql(_) | Op::Progress { .. } | Op::Finish { .. } => {}
         }
     }
-    statement(&mut out, &sql, &sql.statements.resolve);
     statement(&mut out, &sql, sql.commit);
     Ok(out)
 }

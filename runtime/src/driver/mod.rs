@@ -367,10 +367,15 @@ macro_rules! common_methods {
 pub(crate) use common_methods;
 
 /// `Driver::transaction` as `BEGIN`, each op in turn, `COMMIT` (MySQL and
-/// SQLite; PostgreSQL fuses the bookkeeping and checks the lock inside).
+/// SQLite, which do not check the lock inside transactions; PostgreSQL
+/// fuses the bookkeeping and checks the lock inside).
 macro_rules! plain_transaction {
     () => {
-        async fn transaction(&mut self, ops: &[super::Op<'_>]) -> Result<(), super::TxFailure> {
+        async fn transaction(
+            &mut self,
+            ops: &[super::Op<'_>],
+            _verify_lock: bool,
+        ) -> Result<(), super::TxFailure> {
             use sqlx::Connection as _;
             let failed = |op| move |source| super::TxFailure::new(op, source);
             let mut tx = self.conn.begin().await.map_err(failed(None))?;
@@ -478,9 +483,17 @@ pub(crate) trait Driver: Send {
     /// The whole history, oldest first (empty when there is no table).
     fn read_history(&mut self) -> impl Future<Output = Result<Vec<HistoryEntry>, Error>> + Send;
 
-    /// Runs `ops` in one transaction; on failure rolls back.
-    fn transaction(&mut self, ops: &[Op<'_>])
-    -> impl Future<Output = Result<(), TxFailure>> + Send;
+    /// Runs `ops` in one transaction; on failure rolls back. With
+    /// `verify_lock`, a driver that [checks the lock in
+    /// transactions](Driver::checks_lock_in_transaction) verifies, just
+    /// before `COMMIT`, that the migration lock is still held, and rolls
+    /// back if not. The engine passes `false` only to record work already
+    /// done, which must be recorded even after the lock went.
+    fn transaction(
+        &mut self,
+        ops: &[Op<'_>],
+        verify_lock: bool,
+    ) -> impl Future<Output = Result<(), TxFailure>> + Send;
 
     /// Runs one op outside any transaction; returns the id of an inserted
     /// history row.

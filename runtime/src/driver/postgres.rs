@@ -451,19 +451,15 @@ where
         self.held.is_some()
     }
 
-    /// `BEGIN`, the ops, `COMMIT`. While the lock is held, it checks
-    /// inside the transaction, just before `COMMIT`, that it still is (a
-    /// step's trailing version change and history row become one
+    /// `BEGIN`, the ops, `COMMIT`. With `verify_lock`, while the lock is
+    /// held, it checks inside the transaction, just before `COMMIT`, that it
+    /// still is (a step's trailing version change and history row become one
     /// statement that also checks it, see [`Fused`]), so a lock lost
-    /// meanwhile rolls the transaction back. A failure while the lock was
-    /// lost (the other migrator's locks, its tables) is reported as the
-    /// lost lock. Completing a non-transactional step's attempt
-    /// (`Op::Finish`) records work already done under the lock (checked
-    /// before the step), so it is recorded even if the lock went since:
-    /// leaving the attempt `running` would block every later run.
-    async fn transaction(&mut self, ops: &[Op<'_>]) -> Result<(), TxFailure> {
-        let finishing = ops.iter().any(|op| matches!(op, Op::Finish { .. }));
-        let lease = self.held.filter(|_| !finishing);
+    /// meanwhile rolls the transaction back; and a failure while the lock
+    /// was lost (the other migrator's locks, its tables) is reported as the
+    /// lost lock.
+    async fn transaction(&mut self, ops: &[Op<'_>], verify_lock: bool) -> Result<(), TxFailure> {
+        let lease = self.held.filter(|_| verify_lock);
         let result = self.run_transaction(ops, lease).await;
         match (result, lease) {
             (Err(mut failure), Some(lease)) if failure.lock_lost.is_none() => {

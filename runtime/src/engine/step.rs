@@ -161,7 +161,7 @@ async fn run_step<D: Driver>(d: &mut D, step: &Step<'_>, verified: bool) -> Resu
             statements.len(),
             verified,
         )));
-        return d.transaction(&ops).await.map_err(|failure| {
+        return d.transaction(&ops, true).await.map_err(|failure| {
             match failure.lock_lost_or_self(Some(&format!("revision `{}`", rev.id()))) {
                 Ok(lost) => lost,
                 Err(TxFailure { op, source, .. }) => match op {
@@ -241,12 +241,11 @@ async fn run_step<D: Driver>(d: &mut D, step: &Step<'_>, verified: bool) -> Resu
         error: None,
         duration_ms: millis(started.elapsed()),
     };
-    d.transaction(&[Op::Version(&step.version), finish])
+    // Recorded even if the lock went while the statements ran: they have
+    // run, and an attempt left `running` would block every later run.
+    d.transaction(&[Op::Version(&step.version), finish], false)
         .await
-        .map_err(|f| {
-            f.lock_lost_or_self(None)
-                .unwrap_or_else(|f| record(f.source))
-        })
+        .map_err(|f| record(f.source))
 }
 
 fn millis(d: Duration) -> i64 {
@@ -296,7 +295,7 @@ async fn execute_single<D: Driver>(
         d.check_lock().await?;
     }
     let started = Instant::now();
-    d.transaction(&ops).await.map_err(|failure| {
+    d.transaction(&ops, true).await.map_err(|failure| {
         match failure.lock_lost_or_self(Some("the run's single transaction")) {
             Ok(lost) => lost,
             Err(TxFailure { op, source, .. }) => match op.and_then(|i| owner.get(i)) {

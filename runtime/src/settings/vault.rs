@@ -185,12 +185,8 @@ pub(crate) fn check(
 ) -> Result<VaultSettings, SettingsError> {
     let start = raw.span().start;
     let raw = raw.into_inner();
-    let invalid = |key: &str, at: usize, message: String| SettingsError::Invalid {
-        origin: origin.to_owned(),
-        key: format!("{prefix}{key}"),
-        position: Some(Position::of_offset(text, at)),
-        message,
-    };
+    let invalid =
+        |key: &str, at: usize, message: String| invalid_in(at, prefix, text, origin)(key, message);
     let duration = |value: Option<Spanned<toml::Value>>, key: &str| match value {
         None => Ok(None),
         Some(v) => match super::file::parse_duration(v.get_ref()) {
@@ -240,19 +236,28 @@ pub(crate) fn check(
     })
 }
 
+/// Builds the error for a key of the table at `at` (under `prefix`).
+fn invalid_in<'a>(
+    at: usize,
+    prefix: &'a str,
+    text: &'a str,
+    origin: &'a str,
+) -> impl Fn(&str, String) -> SettingsError + 'a {
+    move |key, message| SettingsError::Invalid {
+        origin: origin.to_owned(),
+        key: format!("{prefix}{key}"),
+        position: Some(Position::of_offset(text, at)),
+        message,
+    }
+}
+
 fn check_auth(
     raw: &Spanned<RawAuth>,
     prefix: &str,
     text: &str,
     origin: &str,
 ) -> Result<Auth, SettingsError> {
-    let at = raw.span().start;
-    let invalid = |key: &str, message: String| SettingsError::Invalid {
-        origin: origin.to_owned(),
-        key: format!("{prefix}{key}"),
-        position: Some(Position::of_offset(text, at)),
-        message,
-    };
+    let invalid = invalid_in(raw.span().start, prefix, text, origin);
     let a = raw.get_ref();
     let method = a.method.as_deref().unwrap_or("token");
     let allowed: &[&str] = match method {
@@ -358,13 +363,7 @@ fn check_secret(
     text: &str,
     origin: &str,
 ) -> Result<SecretLocation, SettingsError> {
-    let at = raw.span().start;
-    let invalid = |key: &str, message: String| SettingsError::Invalid {
-        origin: origin.to_owned(),
-        key: format!("{prefix}{key}"),
-        position: Some(Position::of_offset(text, at)),
-        message,
-    };
+    let invalid = invalid_in(raw.span().start, prefix, text, origin);
     let s = raw.get_ref();
     let engine = s.engine.as_deref().unwrap_or("kv2");
     let trim = |v: &str| v.trim_matches('/').to_owned();

@@ -56,16 +56,7 @@ pub(crate) struct Describe<'a> {
 
 impl<'a> Describe<'a> {
     pub(crate) fn new(set: &'a MigrationSet) -> anyhow::Result<Self> {
-        let graph = set.graph().map_err(|errors| {
-            anyhow::anyhow!(
-                "invalid revision graph: {}",
-                errors
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            )
-        })?;
+        let graph = super::history::graph_of(set)?;
         Ok(Self { set, graph })
     }
 
