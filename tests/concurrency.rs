@@ -20,27 +20,21 @@
 //! `target/` depends on the target dir and triple).
 
 mod common;
+mod reliability;
 
 use std::fs::{File, OpenOptions, TryLockError};
-use std::future::Future;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{Backend, TestDb, write_revisions};
+// `SAFETY` bounds every wait (a safety net, not an assertion); `SHORT` is the
+// lock timeout of migrators that must *not* have to wait.
+use reliability::{SAFETY, SHORT, bounded, lock_file, migration_at_gate, wait_until};
 use retort::{Config, Error, Migrations, Report};
 use sqlx::Connection;
-
-/// How long anything may take before the test gives up (a safety net, not
-/// an assertion: on a healthy run nothing comes close).
-const SAFETY: Duration = Duration::from_secs(120);
-
-/// The lock timeout of migrators that must *not* have to wait: short next
-/// to the default 5 minutes, long enough for a server to notice that a
-/// killed client's connection is gone.
-const SHORT: Duration = Duration::from_secs(5);
 
 // ---------------------------------------------------------------------------
 // Revision graphs
@@ -187,29 +181,6 @@ fn load(dir: &tempfile::TempDir) -> Arc<Migrations> {
 // Helpers
 // ---------------------------------------------------------------------------
 
-/// Awaits `fut`, failing the test instead of hanging.
-async fn bounded<T>(what: &str, fut: impl Future<Output = T>) -> T {
-    tokio::time::timeout(SAFETY, fut)
-        .await
-        .unwrap_or_else(|_| panic!("safety timeout ({SAFETY:?}) waiting for {what}"))
-}
-
-/// Polls `cond` until it holds, failing the test after [`SAFETY`].
-async fn wait_until<F, Fut>(what: &str, mut cond: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = Instant::now() + SAFETY;
-    while !cond().await {
-        assert!(
-            Instant::now() < deadline,
-            "safety timeout ({SAFETY:?}) waiting until {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 /// Upgrades through a URL or, with `via_pool`, through an sqlx pool of the
 /// backend (what a service passes), with `config`.
 async fn upgrade(
@@ -337,15 +308,6 @@ async fn gate_count(db: &TestDb) -> Vec<String> {
     .await
 }
 
-/// The SQLite lock file of a test database.
-fn lock_file(db: &TestDb) -> PathBuf {
-    let path = db
-        .url
-        .strip_prefix("sqlite://")
-        .expect("SQLite test URLs start with sqlite://");
-    PathBuf::from(format!("{path}.retort-lock"))
-}
-
 fn open_lock_file(path: &Path) -> File {
     OpenOptions::new()
         .create(true)
@@ -386,32 +348,6 @@ async fn assert_lock_free(db: &TestDb) {
             assert!(!lock_file_held(&path), "{} is still locked", path.display());
         }
         Backend::MySql => {}
-    }
-}
-
-/// True once a migration of `db` holds the lock and is (PostgreSQL,
-/// MariaDB: visibly) waiting at the gate. On SQLite only the lock is
-/// visible; a migration holding it cannot finish while the gate is closed
-/// either way.
-async fn migration_at_gate(db: &TestDb) -> bool {
-    match db.backend {
-        Backend::Postgres => !db
-            .query_strings(
-                "SELECT pid::text FROM pg_stat_activity WHERE datname = current_database() \
-                 AND pid <> pg_backend_pid() AND wait_event_type = 'Lock' \
-                 AND query LIKE 'UPDATE gate%'",
-            )
-            .await
-            .is_empty(),
-        Backend::MySql => !db
-            .query_strings(
-                "SELECT CAST(id AS CHAR) FROM information_schema.processlist \
-                 WHERE db = DATABASE() AND id <> CONNECTION_ID() AND command = 'Query' \
-                 AND info LIKE 'UPDATE gate%'",
-            )
-            .await
-            .is_empty(),
-        Backend::Sqlite => lock_file_held(&lock_file(db)),
     }
 }
 

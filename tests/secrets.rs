@@ -24,10 +24,13 @@
 //! and drops them. Without a server the test prints a notice and passes,
 //! unless `CI=true`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::time::Duration;
 
+use common::bao;
 use sqlx::Connection;
 
 /// Variables that could leak the developer's environment into a run.
@@ -806,24 +809,6 @@ fn sqlite_unused_vault_secrets_never_printed() {
         "SQLite: {} runs checked, no token or secret id in stdout/stderr",
         RUNS[SQLITE].load(Ordering::Relaxed)
     );
-}
-
-/// Runs `bao ARGS` against the dev server; panics on failure.
-fn bao(addr: &str, token: &str, args: &[&str]) -> String {
-    let output = std::process::Command::new("bao")
-        .args(args)
-        .env("BAO_ADDR", addr)
-        .env("BAO_TOKEN", token)
-        .env("VAULT_ADDR", addr)
-        .env("VAULT_TOKEN", token)
-        .output()
-        .expect("run bao (scripts/with-services.sh --with-openbao puts it on PATH)");
-    assert!(
-        output.status.success(),
-        "bao {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).trim().to_owned()
 }
 
 /// Vault auth in the CLI runs.

@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{Backend, TestDb};
+use common::{Backend, TestDb, bao};
 use retort::settings::{Settings, SettingsError, UrlSource, VaultErrorKind};
 
 /// The dev server, or `None` (with a notice) when it is not running.
@@ -57,24 +57,6 @@ fn unique(prefix: &str) -> String {
         COUNTER.fetch_add(1, Ordering::Relaxed),
         nanos % 100_000
     )
-}
-
-/// Runs `bao ARGS` as root against the dev server; panics on failure.
-fn bao(addr: &str, token: &str, args: &[&str]) -> String {
-    let output = Command::new("bao")
-        .args(args)
-        .env("BAO_ADDR", addr)
-        .env("BAO_TOKEN", token)
-        .env("VAULT_ADDR", addr)
-        .env("VAULT_TOKEN", token)
-        .output()
-        .expect("run bao (scripts/with-services.sh --with-openbao puts it on PATH)");
-    assert!(
-        output.status.success(),
-        "bao {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).trim().to_owned()
 }
 
 /// A log sink for a tracing subscriber.

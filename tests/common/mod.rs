@@ -253,6 +253,26 @@ pub fn write_revisions(specs: &[(&str, &str, &str, &str, &str)]) -> tempfile::Te
     dir
 }
 
+/// Runs `bao ARGS` against the OpenBao dev server at `addr` with `token`
+/// (the root token, in the Vault tests); panics on failure and returns the
+/// trimmed stdout.
+pub fn bao(addr: &str, token: &str, args: &[&str]) -> String {
+    let output = std::process::Command::new("bao")
+        .args(args)
+        .env("BAO_ADDR", addr)
+        .env("BAO_TOKEN", token)
+        .env("VAULT_ADDR", addr)
+        .env("VAULT_TOKEN", token)
+        .output()
+        .expect("run bao (scripts/with-services.sh --with-openbao puts it on PATH)");
+    assert!(
+        output.status.success(),
+        "bao {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
 /// Generates one test per backend from an async test body taking a
 /// [`TestDb`].
 #[macro_export]
