@@ -495,10 +495,9 @@ fn approle_login() {
 }
 
 /// The error a settings text gives, and the captured logs.
-fn failure(text: &str, vars: HashMap<String, String>) -> (SettingsError, String, Duration) {
-    let started = Instant::now();
+fn failure(text: &str, vars: HashMap<String, String>) -> (SettingsError, String) {
     let (result, logs) = with_logs(settings(text, vars).resolve_database());
-    (result.expect_err("an error"), logs, started.elapsed())
+    (result.expect_err("an error"), logs)
 }
 
 #[test]
@@ -525,7 +524,7 @@ fn failures_name_server_path_and_cause_without_secrets() {
     let wrong_token = "hvs.wrong-token-123456789";
 
     // Wrong token: 403.
-    let (err, logs, _) = failure(&text(&path, ""), vars(&[("VAULT_TOKEN", wrong_token)]));
+    let (err, logs) = failure(&text(&path, ""), vars(&[("VAULT_TOKEN", wrong_token)]));
     let message = err.to_string();
     assert!(
         matches!(&err, SettingsError::Vault(e) if e.kind() == Some(&VaultErrorKind::PermissionDenied)),
@@ -540,7 +539,7 @@ fn failures_name_server_path_and_cause_without_secrets() {
     assert_no_secrets("the logs", &logs, &[wrong_token, &password, &root]);
 
     // Missing path: 404.
-    let (err, logs, _) = failure(
+    let (err, logs) = failure(
         &text("retort/no-such-secret", ""),
         vars(&[("VAULT_TOKEN", &root)]),
     );
@@ -557,7 +556,7 @@ fn failures_name_server_path_and_cause_without_secrets() {
     assert_no_secrets("the logs", &logs, &[&root]);
 
     // Missing field: names the field and the fields there are, not their values.
-    let (err, logs, _) = failure(
+    let (err, logs) = failure(
         &text(&path, "password_field = \"pass\"\n"),
         vars(&[("VAULT_TOKEN", &root)]),
     );
@@ -567,14 +566,15 @@ fn failures_name_server_path_and_cause_without_secrets() {
     assert_no_secrets("the message", &message, &[&password, &root]);
     assert_no_secrets("the logs", &logs, &[&password, &root]);
 
-    // Server down (a closed port): a connect error after a few quick retries.
+    // Server down (a closed port): a connect error after a few quick retries
+    // (no timing assertion: a hang would stop the suite).
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
     let down = format!("http://127.0.0.1:{port}");
-    let (err, logs, elapsed) = failure(
+    let (err, logs) = failure(
         &text(&path, "").replace(&addr, &down),
         vars(&[("VAULT_TOKEN", &root)]),
     );
@@ -583,7 +583,6 @@ fn failures_name_server_path_and_cause_without_secrets() {
         message.contains(&down) && message.contains("cannot connect"),
         "{message}"
     );
-    assert!(elapsed < Duration::from_secs(10), "took {elapsed:?}");
     assert_no_secrets("the message", &message, &[&root]);
     assert_no_secrets("the logs", &logs, &[&root]);
 
@@ -930,7 +929,7 @@ fn tls_ca_file_and_skip_verify_against_a_tls_server() {
     assert_eq!(resolved.expect("with the CA").url.expose(), expected);
     assert_no_secrets("the logs", &logs, &[&password, &tls.token]);
 
-    let (err, logs, _) = failure(&text(""), token.clone());
+    let (err, logs) = failure(&text(""), token.clone());
     let message = err.to_string();
     assert!(
         matches!(&err, SettingsError::Vault(e) if e.kind() == Some(&VaultErrorKind::Tls)),
