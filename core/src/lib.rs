@@ -10,7 +10,8 @@
 //!   upgrade and downgrade steps from an applied state to a target;
 //! * [`load`] is the single directory loader shared by the
 //!   `embed_migrations!` macro and the runtime;
-//! * [`template`] renders the editable template `retort revision` fills in.
+//! * [`template`] renders the editable template `retort revision` fills in;
+//! * [`split`] splits a section of SQL into statements, per dialect.
 //!
 //! No database, no network, no async: the only I/O is [`load`].
 //!
@@ -38,6 +39,7 @@ pub mod format;
 pub mod graph;
 pub mod load;
 pub mod plan;
+pub mod split;
 
 mod revision;
 mod set;

@@ -9,7 +9,7 @@ use crate::drift::{self, Drift};
 use crate::driver::{Attempt, DbState, Driver, HistoryEntry, Op};
 use crate::error::Error;
 use crate::report::{CheckReport, PlannedStep, Report};
-use crate::split::split;
+use retort_core::split::split;
 
 mod step;
 

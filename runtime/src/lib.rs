@@ -26,7 +26,7 @@ mod offline;
 mod recorded;
 mod report;
 pub mod settings;
-pub mod split;
+pub use retort_core::split;
 pub mod testing;
 pub mod url;
 

@@ -17,8 +17,8 @@ use retort_core::plan::{Direction, Plan, VersionChange};
 use crate::config::Config;
 use crate::driver::{NewHistory, Op, Statements};
 use crate::error::Error;
-use crate::split::{Dialect, split};
 use crate::url::Backend;
+use retort_core::split::{Dialect, split};
 
 /// A driver's SQL for offline scripts.
 pub(crate) struct OfflineSql {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use retort_core::plan::VersionChange;
 
 use crate::error::Error;
-use crate::split::Dialect;
+use retort_core::split::Dialect;
 
 #[cfg(feature = "mysql")]
 pub(crate) mod mysql;

@@ -11,7 +11,7 @@ use sqlx::mysql::MySqlConnection;
 use super::{Driver, LockConnection, LockWait, Statements, quote_ident};
 use crate::config::Config;
 use crate::error::Error;
-use crate::split::Dialect;
+use retort_core::split::Dialect;
 
 fn statements(config: &Config) -> Statements {
     let qualify = |table: &str| match &config.schema {

@@ -14,7 +14,7 @@ use retort_core::plan::VersionChange;
 use super::{Driver, LockConnection, LockWait, Op, Statements, TxFailure, quote_ident};
 use crate::config::Config;
 use crate::error::Error;
-use crate::split::Dialect;
+use retort_core::split::Dialect;
 
 /// The version and history tables' quoted (and schema-qualified) names.
 fn tables(config: &Config) -> (String, String) {

@@ -16,7 +16,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 use super::{Driver, LockWait, Statements, quote_ident};
 use crate::config::Config;
 use crate::error::Error;
-use crate::split::Dialect;
+use retort_core::split::Dialect;
 
 /// Serialises migrations of in-memory databases within the process (they
 /// cannot be shared with another process).

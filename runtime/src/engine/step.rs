@@ -12,7 +12,7 @@ use crate::config::{Config, TransactionMode};
 use crate::driver::{Driver, NewHistory, Op, TxFailure};
 use crate::error::{Error, describe};
 use crate::report::{Report, StepReport};
-use crate::split::split;
+use retort_core::split::split;
 
 fn parents(rev: &Revision) -> String {
     rev.parents().collect::<Vec<_>>().join(" ")
@@ -271,7 +271,7 @@ async fn execute_single<D: Driver>(
         )));
     }
     let dialect = d.dialect();
-    let statements: Vec<Vec<crate::split::Statement<'_>>> =
+    let statements: Vec<Vec<retort_core::split::Statement<'_>>> =
         plan.steps.iter().map(|s| split(s.sql(), dialect)).collect();
     let mut ops = Vec::new();
     let mut owner = Vec::new();

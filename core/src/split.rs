@@ -38,7 +38,7 @@ pub struct Statement<'a> {
 /// whitespace are dropped.
 ///
 /// ```
-/// use retort_runtime::split::{split, Dialect};
+/// use retort_core::split::{split, Dialect};
 /// let stmts = split("CREATE TABLE t (s TEXT DEFAULT 'a;b');\n-- c;\nINSERT INTO t VALUES ($$x;y$$);", Dialect::Postgres);
 /// let sql: Vec<&str> = stmts.iter().map(|s| s.sql).collect();
 /// assert_eq!(sql, ["CREATE TABLE t (s TEXT DEFAULT 'a;b')", "-- c;\nINSERT INTO t VALUES ($$x;y$$)"]);
