@@ -70,22 +70,22 @@ async fn failing_revision_reads_as_a_sentence(db: &TestDb) {
 }
 
 /// A server that answers, refusing the database (PostgreSQL, MariaDB),
-/// and a port where nothing listens.
+/// and a port where nothing listens; SQLite: a file in a missing directory.
 async fn failing_connection_reads_as_a_sentence(db: &TestDb) {
-    let urls: Vec<String> = match db.backend {
-        Backend::Sqlite => Vec::new(),
-        Backend::Postgres | Backend::MySql => {
-            let (base, _) = db.url.rsplit_once('/').expect("a database in the URL");
-            vec![format!("{base}/retort_no_such_database")]
-        }
-    };
-    let closed = match db.backend {
-        Backend::Sqlite => return,
-        Backend::Postgres => "postgres://app:hunter22@127.0.0.1:1/app",
-        Backend::MySql => "mysql://app:hunter22@127.0.0.1:1/app",
+    let (base, _) = db.url.rsplit_once('/').expect("a database in the URL");
+    let urls = match db.backend {
+        Backend::Sqlite => vec![format!("{base}/no-such-directory/app.db")],
+        Backend::Postgres => vec![
+            format!("{base}/retort_no_such_database"),
+            "postgres://app:hunter22@127.0.0.1:1/app".to_owned(),
+        ],
+        Backend::MySql => vec![
+            format!("{base}/retort_no_such_database"),
+            "mysql://app:hunter22@127.0.0.1:1/app".to_owned(),
+        ],
     };
     let migrations = Migrations::from_dir(write_revisions(&[]).path()).expect("no revisions");
-    for url in urls.iter().map(String::as_str).chain([closed]) {
+    for url in &urls {
         let err = migrations
             .current(url)
             .await
