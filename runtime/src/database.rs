@@ -77,7 +77,7 @@ pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 pub(crate) fn connect_error(url: &str, source: sqlx::Error) -> Error {
     Error::Connect {
         url: redact(url),
-        message: scrub(&source.to_string(), url),
+        message: scrub(&crate::error::driver_message(&source), url),
         source,
     }
 }

@@ -27,6 +27,23 @@ pub(crate) enum Locked<'t> {
     Repair,
 }
 
+/// The target of a run's span and of its steps' events, which the CLI's
+/// live display and log pipelines rely on (`docs/output.md`).
+pub(crate) const RUN_TARGET: &str = "retort_runtime::run";
+
+impl Locked<'_> {
+    /// The span around a run: the operation and what it was asked for.
+    pub(crate) fn span(&self) -> tracing::Span {
+        let (operation, target) = match self {
+            Self::Upgrade(target) => ("upgrade", (*target).to_owned()),
+            Self::Downgrade(target) => ("downgrade", (*target).to_owned()),
+            Self::Stamp { targets, .. } => ("stamp", targets.join(" ")),
+            Self::Repair => ("repair", String::new()),
+        };
+        tracing::info_span!(target: RUN_TARGET, "migrate", operation, target = target.as_str())
+    }
+}
+
 fn row_ids(state: &DbState) -> Vec<&str> {
     state.rows.iter().map(|r| r.version.as_str()).collect()
 }

@@ -1,12 +1,19 @@
 //! The runtime's error type.
 
+use std::fmt;
 use std::time::Duration;
 
 use retort_core::load::LoadErrors;
 use retort_core::plan::{Direction, PlanError};
 
 /// Everything that can go wrong applying revisions.
-#[derive(Debug, thiserror::Error)]
+///
+/// `Display` is the message; `Debug` (what `fn main() -> Result<(), E>`
+/// prints) is the message and then each cause that adds something, one
+/// per line, in plain words: a service that returns this error from
+/// `main` shows its user a readable report, not a struct dump. Match on
+/// the variants for their fields.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// A setting is invalid.
@@ -147,22 +154,164 @@ pub enum Error {
 
 impl Error {
     pub(crate) fn database(context: impl Into<String>, source: sqlx::Error) -> Self {
-        let message = match &source {
-            sqlx::Error::Database(db) => db.message().to_owned(),
-            other => other.to_string(),
-        };
         Self::Database {
             context: context.into(),
-            message,
+            message: driver_message(&source),
             source,
         }
     }
 }
 
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let message = self.to_string();
+        f.write_str(&message)?;
+        for cause in causes(&message, std::error::Error::source(self)) {
+            write!(f, "\n  caused by: {cause}")?;
+        }
+        Ok(())
+    }
+}
+
 /// The database's code and message of a driver error.
 pub(crate) fn describe(source: &sqlx::Error) -> (Option<String>, String) {
+    let code = match source {
+        sqlx::Error::Database(db) => db.code().map(|c| c.into_owned()),
+        _ => None,
+    };
+    (code, driver_message(source))
+}
+
+/// A driver error in plain words: for an error the server returned, its
+/// own message. sqlx's `Display` prefixes it with "error returned from
+/// database" and, on PostgreSQL, appends the line of the *server's* C
+/// source that raised it (`at line 1188`), which means nothing to a user.
+pub(crate) fn driver_message(source: &sqlx::Error) -> String {
     match source {
-        sqlx::Error::Database(db) => (db.code().map(|c| c.into_owned()), db.message().to_owned()),
-        other => (None, other.to_string()),
+        sqlx::Error::Database(db) => db.message().to_owned(),
+        other => other.to_string(),
+    }
+}
+
+/// The causes in `chain` worth showing below `message`, in plain words:
+/// a cause whose text the message (or an earlier cause) already contains
+/// is left out, a driver error is shown as [`driver_message`], and what
+/// lies below a driver error (its internals) is not shown.
+pub(crate) fn causes<'e>(
+    message: &str,
+    chain: Option<&'e (dyn std::error::Error + 'static)>,
+) -> Vec<String> {
+    let mut shown = message.to_owned();
+    let mut out = Vec::new();
+    let mut next = chain;
+    while let Some(cause) = next {
+        let driver = cause.downcast_ref::<sqlx::Error>();
+        let text = driver.map_or_else(|| cause.to_string(), driver_message);
+        if !text.is_empty() && !shown.contains(&text) {
+            shown.push('\n');
+            shown.push_str(&text);
+            out.push(text);
+        }
+        next = if driver.is_some() {
+            None
+        } else {
+            cause.source()
+        };
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A server error as PostgreSQL reports it: sqlx's `Display` of it ends
+    /// with the line of the server's C source.
+    #[derive(Debug)]
+    struct ServerError;
+
+    impl fmt::Display for ServerError {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("relation \"users\" already exists at line 1188")
+        }
+    }
+
+    impl std::error::Error for ServerError {}
+
+    impl sqlx::error::DatabaseError for ServerError {
+        fn message(&self) -> &str {
+            "relation \"users\" already exists"
+        }
+        fn code(&self) -> Option<std::borrow::Cow<'_, str>> {
+            Some("42P07".into())
+        }
+        fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+            self
+        }
+        fn kind(&self) -> sqlx::error::ErrorKind {
+            sqlx::error::ErrorKind::Other
+        }
+    }
+
+    fn server_error() -> sqlx::Error {
+        sqlx::Error::Database(Box::new(ServerError))
+    }
+
+    #[test]
+    fn driver_messages_carry_no_server_source_position() {
+        assert!(server_error().to_string().contains("at line 1188"));
+        assert_eq!(
+            driver_message(&server_error()),
+            "relation \"users\" already exists"
+        );
+        assert_eq!(
+            describe(&server_error()),
+            (
+                Some("42P07".to_owned()),
+                "relation \"users\" already exists".to_owned()
+            )
+        );
+        let e = Error::database("reading the version table", server_error());
+        assert_eq!(
+            e.to_string(),
+            "reading the version table failed: relation \"users\" already exists"
+        );
+    }
+
+    #[test]
+    fn debug_is_the_message_and_the_causes_that_add_something() {
+        let e = Error::database("reading the version table", server_error());
+        assert_eq!(
+            format!("{e:?}"),
+            "reading the version table failed: relation \"users\" already exists"
+        );
+        let e = Error::LockFile {
+            path: "app.db.retort-lock".to_owned(),
+            source: std::io::Error::other("disk full"),
+        };
+        assert_eq!(
+            format!("{e:?}"),
+            "cannot use lock file app.db.retort-lock: disk full"
+        );
+        let e = Error::Runtime(std::io::Error::other("no threads"));
+        assert_eq!(
+            format!("{e:?}"),
+            "cannot start the runtime for the blocking API: no threads"
+        );
+        let e = Error::Connect {
+            url: "postgres://u:***@h/db".to_owned(),
+            message: "timed out".to_owned(),
+            source: server_error(),
+        };
+        assert_eq!(
+            format!("{e:?}"),
+            "cannot connect to postgres://u:***@h/db: timed out\n  caused by: relation \"users\" already exists"
+        );
     }
 }

@@ -530,7 +530,11 @@ impl LockWait {
     /// Sleeps before the next try, or fails once the timeout is spent.
     pub(crate) async fn pause(&mut self) -> Result<(), Error> {
         if !self.waited {
-            tracing::info!(lock = %self.what, timeout_s = self.timeout.as_secs_f64(), "waiting for the migration lock held by another process");
+            tracing::info!(
+                lock = %self.what,
+                timeout_ms = u64::try_from(self.timeout.as_millis()).unwrap_or(u64::MAX),
+                "waiting for the migration lock held by another process"
+            );
             self.waited = true;
         }
         let now = Instant::now();

@@ -20,6 +20,7 @@ pub(crate) async fn run(ctx: &Context<'_>, args: &CheckArgs) -> anyhow::Result<E
     let problems = report.problems();
     if args.json {
         ctx.out.json(&json!({
+            "database": url.to_string(),
             "ok": problems.is_empty(),
             "current": report.current,
             "heads": report.heads,
@@ -27,7 +28,7 @@ pub(crate) async fn run(ctx: &Context<'_>, args: &CheckArgs) -> anyhow::Result<E
             "problems": problems,
         }));
     } else if problems.is_empty() {
-        ctx.out.line(format!(
+        ctx.out.status(format!(
             "{} the database is at {}: no pending revision, no drift",
             paint(OK, "ok:"),
             show_heads(&report.current)

@@ -38,11 +38,16 @@ pub(crate) async fn run(ctx: &Context<'_>, args: &CurrentArgs) -> anyhow::Result
             })
             .collect();
         ctx.out.json(&json!({
+            "database": url.to_string(),
             "current": rows,
             "heads": migrations.heads().collect::<Vec<_>>(),
             "at_head": current.iter().map(String::as_str).eq(migrations.heads()),
         }));
         return Ok(ExitCode::SUCCESS);
+    }
+    if args.details {
+        // Alembic's `current --verbose` names the database first.
+        ctx.out.line(format!("Current revision(s) for {url}:"));
     }
     if current.is_empty() {
         ctx.out

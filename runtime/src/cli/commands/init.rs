@@ -85,7 +85,7 @@ pub(crate) fn run(ctx: &Context<'_>, args: &InitArgs) -> anyhow::Result<ExitCode
     if !migrations.is_dir() {
         std::fs::create_dir_all(&migrations)
             .with_context(|| format!("cannot create {}", migrations.display()))?;
-        ctx.out.line(format!(
+        ctx.out.status(format!(
             "Creating directory {} ... done",
             migrations.display()
         ));
@@ -100,7 +100,7 @@ pub(crate) fn run(ctx: &Context<'_>, args: &InitArgs) -> anyhow::Result<ExitCode
             let text = std::fs::read_to_string(&build_rs).unwrap_or_default();
             if text.contains("rerun-if-changed=migrations") {
                 ctx.out
-                    .line(format!("{} already has the rerun line", build_rs.display()));
+                    .status(format!("{} already has the rerun line", build_rs.display()));
             } else {
                 ctx.out.line(format!(
                     "{} exists; add this line to its `main` yourself:\n\n    {RERUN}",
@@ -111,11 +111,11 @@ pub(crate) fn run(ctx: &Context<'_>, args: &InitArgs) -> anyhow::Result<ExitCode
             write_new(ctx, &build_rs, &snippet)?;
         }
     } else {
-        ctx.out.line(format!(
+        ctx.out.status(format!(
             "\nIf a crate embeds these migrations with `embed_migrations!`, give it this build.rs\n(or run `retort init --build-rs`) so that adding a revision recompiles it:\n\n{snippet}"
         ));
     }
-    ctx.out.line(format!(
+    ctx.out.status(format!(
         "Please edit {} (the database settings) before proceeding; then `retort revision -m \"first revision\"`.",
         config.display()
     ));
@@ -133,7 +133,7 @@ fn write_new(ctx: &Context<'_>, path: &Path, text: &str) -> anyhow::Result<()> {
     file.write_all(text.as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))?;
     ctx.out
-        .line(format!("Generating {} ... done", path.display()));
+        .status(format!("Generating {} ... done", path.display()));
     Ok(())
 }
 

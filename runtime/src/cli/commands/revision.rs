@@ -251,7 +251,7 @@ pub(crate) fn generate(
             }
         )));
     }
-    ctx.out.line(format!("Generating {display} ... done"));
+    ctx.out.status(format!("Generating {display} ... done"));
     Ok(path)
 }
 

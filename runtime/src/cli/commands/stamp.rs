@@ -44,7 +44,7 @@ pub(crate) async fn run(ctx: &Context<'_>, args: &StampArgs) -> anyhow::Result<E
         .with_config(ctx.config())
         .stamp(url.expose(), &targets, args.purge)
         .await?;
-    ctx.out.line(format!(
+    ctx.out.status(format!(
         "Stamped {} -> {}",
         show_heads(&report.heads_before),
         paint(BOLD, show_heads(&report.heads_after))
