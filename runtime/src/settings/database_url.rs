@@ -232,7 +232,10 @@ pub(crate) fn resolve(settings: &Settings) -> Result<DatabaseUrl> {
     resolve_file(settings, looked_at)
 }
 
-/// Sources 1 to 4: `--database-url`, the environment, the `.env` file.
+/// Sources 1 to 5: `--database-url`, then the URL variables of the
+/// environment and the `.env` file, unless an explicitly selected
+/// environment names its own database (source 2: `None`, and the caller
+/// resolves the file's database).
 pub(crate) fn resolve_external(
     settings: &Settings,
     looked_at: &mut Vec<String>,
@@ -242,9 +245,23 @@ pub(crate) fn resolve_external(
         .as_ref()
         .map(|s| s.expose().to_owned());
     if let Some(url) = non_empty(url) {
-        return checked(url, UrlSource::Override).map(Some);
+        let url = checked(url, UrlSource::Override)?;
+        let mut ignored = ambient_urls(settings);
+        if let Some(env) = settings.env_with_own_database() {
+            ignored.push(format!("the database of [env.{env}]"));
+        }
+        note_ignored(&UrlSource::Override.to_string(), &ignored);
+        return Ok(Some(url));
     }
     looked_at.push(UrlSource::Override.to_string());
+
+    if let Some(env) = settings.env_with_own_database() {
+        note_ignored(
+            &format!("the selected environment's [env.{env}] section"),
+            &ambient_urls(settings),
+        );
+        return Ok(None);
+    }
 
     for var in URL_VARS {
         if let Some(url) = non_empty(settings.vars.var(var)) {
@@ -278,8 +295,48 @@ pub(crate) fn resolve_external(
     Ok(None)
 }
 
-/// Sources 5 and 6: the settings file.
-fn resolve_file(settings: &Settings, mut looked_at: Vec<String>) -> Result<DatabaseUrl> {
+/// The URL variables that are set (environment, then `.env`), for the log
+/// line saying they were ignored. A `.env` file that cannot be read is
+/// skipped here: it is not needed.
+fn ambient_urls(settings: &Settings) -> Vec<String> {
+    let mut set: Vec<String> = URL_VARS
+        .into_iter()
+        .filter(|var| non_empty(settings.vars.var(var)).is_some())
+        .map(|var| UrlSource::EnvVar(var).to_string())
+        .collect();
+    if let Some(path) = &settings.dotenv
+        && let Ok(vars) = read_dotenv(path)
+    {
+        set.extend(
+            URL_VARS
+                .into_iter()
+                .filter(|var| non_empty(vars.get(*var).cloned()).is_some())
+                .map(|var| {
+                    UrlSource::Dotenv {
+                        path: path.clone(),
+                        var,
+                    }
+                    .to_string()
+                }),
+        );
+    }
+    set
+}
+
+/// Logs that an explicit choice (`winner`) made retort ignore database
+/// URLs the environment holds, so a user who expected one of them can see
+/// why it was not used.
+fn note_ignored(winner: &str, ignored: &[String]) {
+    if !ignored.is_empty() {
+        tracing::info!(
+            "the database URL comes from {winner}; ignoring {}",
+            ignored.join(", ")
+        );
+    }
+}
+
+/// Sources 6 and 7: the settings file.
+pub(crate) fn resolve_file(settings: &Settings, mut looked_at: Vec<String>) -> Result<DatabaseUrl> {
     let database = &settings.active.database;
     if let Some(url) = &database.url {
         let source = UrlSource::File {

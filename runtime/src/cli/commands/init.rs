@@ -25,8 +25,9 @@ migrations = "migrations"               # the revisions directory
 # transaction_mode = "per-revision"     # or "single"
 # lock_timeout = "5m"                   # or seconds; "30s", "1h", "1m30s", "500ms"
 
-# The database URL comes from --database-url, RETORT_DATABASE_URL,
-# DATABASE_URL, a .env file, or this table (in that order).
+# The database URL comes from --database-url, the database of the --env
+# environment, RETORT_DATABASE_URL, DATABASE_URL, a .env file, or this
+# table (in that order; see docs/settings.md).
 [database]
 # Either a URL ...
 # url = "postgres://app@localhost/app"
