@@ -230,8 +230,7 @@ macro_rules! with_driver {
                 }
                 #[cfg(feature = "sqlite")]
                 $crate::url::Backend::Sqlite => {
-                    let options = $crate::driver::sqlite::options(url)
-                        .map_err(|e| $crate::database::connect_error(url, e))?;
+                    let options = $crate::driver::sqlite::options(url)?;
                     let lock = $crate::driver::sqlite::lock_path(&options);
                     let conn = $crate::database::connect(url, options.connect()).await?;
                     let mut $d =

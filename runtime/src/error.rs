@@ -25,6 +25,15 @@ pub enum Error {
         /// The cargo feature that would support it.
         missing_feature: Option<&'static str>,
     },
+    /// The URL names a database in a way retort refuses to act on (the
+    /// message says why and how to write what was meant).
+    #[error("invalid database URL `{url}`: {message}")]
+    InvalidUrl {
+        /// The URL, password redacted.
+        url: String,
+        /// What is wrong, and the spellings that work.
+        message: String,
+    },
     /// Connecting failed.
     #[error("cannot connect to {url}: {message}")]
     Connect {

@@ -5,7 +5,6 @@
 use std::fs::{File, OpenOptions, TryLockError};
 use std::ops::DerefMut;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
@@ -14,8 +13,11 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::{Driver, LockWait, Statements, quote_ident};
+
+mod open;
 use crate::config::Config;
 use crate::error::Error;
+pub(crate) use open::options;
 use retort_core::split::Dialect;
 
 /// Serialises migrations of in-memory databases within the process (they
@@ -121,12 +123,6 @@ pub(crate) struct SqliteDriver<C> {
     sql: Statements,
     lock_path: Option<PathBuf>,
     held: Option<Held>,
-}
-
-/// Connect options for a URL: creates the file if missing, as users of
-/// `sqlite://app.db` expect.
-pub(crate) fn options(url: &str) -> Result<SqliteConnectOptions, sqlx::Error> {
-    Ok(SqliteConnectOptions::from_str(url)?.create_if_missing(true))
 }
 
 /// The lock file for a database file (`None` for in-memory databases).
