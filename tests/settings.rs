@@ -395,6 +395,38 @@ fn selected_environment_beats_the_url_variables() {
     assert!(!err.contains("dev.db"), "{err}");
 }
 
+/// `connect_timeout` goes to `Config`, key by key through environments,
+/// and is not a statement about which database: an environment setting
+/// only it leaves the URL variables in charge.
+#[test]
+fn connect_timeout_is_config_not_a_database_choice() {
+    let settings = parse(
+        "[database]\nurl = \"sqlite://top.db\"\nconnect_timeout = \"1m30s\"\n\n\
+         [env.ci.database]\nconnect_timeout = 5\n\n[env.other]\nlock_timeout = 1\n",
+    )
+    .unwrap()
+    .with_vars(vars(&[("DATABASE_URL", "sqlite://env.db")]));
+    assert_eq!(
+        settings.config().connect_timeout_duration(),
+        Duration::from_secs(90)
+    );
+    assert_eq!(
+        retort::Config::default().connect_timeout_duration(),
+        Duration::from_secs(30)
+    );
+    let ci = settings.clone().with_env("ci").unwrap();
+    assert_eq!(
+        ci.config().connect_timeout_duration(),
+        Duration::from_secs(5)
+    );
+    assert_eq!(ci.database_url().unwrap().expose(), "sqlite://env.db");
+    let other = settings.with_env("other").unwrap();
+    assert_eq!(
+        other.config().connect_timeout_duration(),
+        Duration::from_secs(90)
+    );
+}
+
 #[test]
 fn unknown_environment_lists_the_available_ones() {
     let err = parse(WITH_ENVS).unwrap().with_env("prod").unwrap_err();

@@ -71,9 +71,6 @@ from_sqlx!("mysql", mut MySqlConnection, sqlx::MySqlConnection);
 from_sqlx!("sqlite", Sqlite, sqlx::SqlitePool);
 from_sqlx!("sqlite", mut SqliteConnection, sqlx::SqliteConnection);
 
-/// How long connecting may take before it is reported as unreachable.
-pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
-
 pub(crate) fn connect_error(url: &str, source: sqlx::Error) -> Error {
     Error::Connect {
         url: redact(url),
@@ -82,13 +79,18 @@ pub(crate) fn connect_error(url: &str, source: sqlx::Error) -> Error {
     }
 }
 
-pub(crate) async fn connect<F, T>(url: &str, connecting: F) -> Result<T, Error>
+/// Awaits `connecting`, for at most `timeout` ([`Config::connect_timeout`](crate::Config::connect_timeout)).
+pub(crate) async fn connect<F, T>(url: &str, timeout: Duration, connecting: F) -> Result<T, Error>
 where
     F: std::future::Future<Output = Result<T, sqlx::Error>>,
 {
-    match tokio::time::timeout(CONNECT_TIMEOUT, connecting).await {
+    match tokio::time::timeout(timeout, connecting).await {
         Ok(result) => result.map_err(|e| connect_error(url, e)),
-        Err(_) => Err(connect_error(url, sqlx::Error::PoolTimedOut)),
+        Err(_) => Err(Error::ConnectTimeout {
+            url: redact(url),
+            connection: None,
+            timeout,
+        }),
     }
 }
 
@@ -201,7 +203,9 @@ macro_rules! with_driver {
                         .parse()
                         .map_err(|e| $crate::database::connect_error(url, e))?;
                     let options = std::sync::Arc::new(options);
-                    let conn = $crate::database::connect(url, options.connect()).await?;
+                    let conn =
+                        $crate::database::connect(url, config.connect_timeout, options.connect())
+                            .await?;
                     let mut $d = $crate::driver::postgres::PgDriver::new(
                         Box::new(conn),
                         Some(options),
@@ -218,7 +222,9 @@ macro_rules! with_driver {
                         .parse()
                         .map_err(|e| $crate::database::connect_error(url, e))?;
                     let options = std::sync::Arc::new(options);
-                    let conn = $crate::database::connect(url, options.connect()).await?;
+                    let conn =
+                        $crate::database::connect(url, config.connect_timeout, options.connect())
+                            .await?;
                     let mut $d = $crate::driver::mysql::MySqlDriver::new(
                         Box::new(conn),
                         Some(options),
@@ -232,7 +238,9 @@ macro_rules! with_driver {
                 $crate::url::Backend::Sqlite => {
                     let options = $crate::driver::sqlite::options(url)?;
                     let lock = $crate::driver::sqlite::lock_path(&options);
-                    let conn = $crate::database::connect(url, options.connect()).await?;
+                    let conn =
+                        $crate::database::connect(url, config.connect_timeout, options.connect())
+                            .await?;
                     let mut $d =
                         $crate::driver::sqlite::SqliteDriver::new(Box::new(conn), config, lock);
                     $body

@@ -45,6 +45,19 @@ pub enum Error {
         #[source]
         source: sqlx::Error,
     },
+    /// The server did not complete the connection within the connect
+    /// timeout (it accepted the connection but never answered, or did not
+    /// accept it at all).
+    #[error("cannot connect to {url}{}: no answer within {}s; if the server is just slow, raise the connect timeout (`connect_timeout` under [database] in retort.toml, or `Config::connect_timeout`)", .connection.map(|c| format!(" ({c})")).unwrap_or_default(), timeout.as_secs_f64())]
+    ConnectTimeout {
+        /// The URL, password redacted.
+        url: String,
+        /// Which connection, when it is not the main one (`the migration
+        /// lock's connection`).
+        connection: Option<&'static str>,
+        /// The timeout.
+        timeout: Duration,
+    },
     /// The migration directory could not be loaded.
     #[error(transparent)]
     Load(#[from] LoadErrors),

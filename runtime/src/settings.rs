@@ -324,7 +324,7 @@ impl Settings {
     }
 
     /// The runtime [`Config`]: version and history tables, schema,
-    /// transaction mode and lock timeout; unset keys keep
+    /// transaction mode, lock timeout and connect timeout; unset keys keep
     /// [`Config::default`]'s values.
     pub fn config(&self) -> Config {
         let a = &self.active;
@@ -343,6 +343,9 @@ impl Settings {
         }
         if let Some(v) = &a.lock_timeout {
             config = config.lock_timeout(v.value);
+        }
+        if let Some(v) = &a.database.connect_timeout {
+            config = config.connect_timeout(v.value);
         }
         config
     }
@@ -588,14 +591,19 @@ impl Settings {
         match self.config().validate() {
             Err(crate::Error::Config { setting, message }) => {
                 let val = match setting {
-                    "version table" => a.version_table.as_ref(),
-                    "history table" => a.history_table.as_ref().or(a.version_table.as_ref()),
-                    _ => a.schema.as_ref(),
+                    "version table" => a.version_table.as_ref().map(|v| (&v.key, v.position)),
+                    "history table" => (a.history_table.as_ref())
+                        .or(a.version_table.as_ref())
+                        .map(|v| (&v.key, v.position)),
+                    "connect timeout" => {
+                        (a.database.connect_timeout.as_ref()).map(|v| (&v.key, v.position))
+                    }
+                    _ => a.schema.as_ref().map(|v| (&v.key, v.position)),
                 };
                 Err(SettingsError::Invalid {
                     origin: self.origin.clone(),
-                    key: val.map_or_else(|| setting.replace(' ', "_"), |v| v.key.clone()),
-                    position: val.and_then(|v| v.position),
+                    key: val.map_or_else(|| setting.replace(' ', "_"), |(key, _)| key.clone()),
+                    position: val.and_then(|(_, position)| position),
                     message,
                 })
             }

@@ -398,24 +398,40 @@ pub(crate) use plain_transaction;
 pub(crate) struct LockConnection<C: sqlx::Connection> {
     conn: Option<C>,
     options: Option<std::sync::Arc<C::Options>>,
+    connect_timeout: Duration,
 }
 
 impl<C: sqlx::Connection> LockConnection<C> {
-    pub(crate) fn new(options: Option<std::sync::Arc<C::Options>>) -> Self {
+    pub(crate) fn new(
+        options: Option<std::sync::Arc<C::Options>>,
+        connect_timeout: Duration,
+    ) -> Self {
         Self {
             conn: None,
             options,
+            connect_timeout,
         }
     }
 
-    /// Opens the dedicated connection if there is to be one.
+    /// Opens the dedicated connection if there is to be one, waiting at
+    /// most the connect timeout.
     pub(crate) async fn open(&mut self) -> Result<(), Error> {
+        use sqlx::ConnectOptions as _;
         if self.conn.is_none()
             && let Some(options) = &self.options
         {
-            let conn = C::connect_with(options)
+            let conn = match tokio::time::timeout(self.connect_timeout, C::connect_with(options))
                 .await
-                .map_err(|e| Error::database("opening the lock connection", e))?;
+            {
+                Ok(conn) => conn.map_err(|e| Error::database("opening the lock connection", e))?,
+                Err(_) => {
+                    return Err(Error::ConnectTimeout {
+                        url: crate::url::redact(options.to_url_lossy().as_str()),
+                        connection: Some("the migration lock's connection"),
+                        timeout: self.connect_timeout,
+                    });
+                }
+            };
             self.conn = Some(conn);
         }
         Ok(())

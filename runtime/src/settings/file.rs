@@ -54,6 +54,7 @@ struct RawDatabase {
     password_file: Option<Spanned<String>>,
     password_env: Option<Spanned<String>>,
     params: Option<Spanned<BTreeMap<String, toml::Value>>>,
+    connect_timeout: Option<Spanned<toml::Value>>,
 }
 
 // ---------------------------------------------------------- checked values
@@ -132,6 +133,9 @@ pub(crate) struct Database {
     pub(crate) url: Option<Val<Secret>>,
     pub(crate) components: Components,
     pub(crate) password: Option<Val<PasswordSource>>,
+    /// How long connecting may take; not part of the target (an
+    /// environment setting only this keeps the top level's database).
+    pub(crate) connect_timeout: Option<Val<Duration>>,
 }
 
 /// A checked level (top level, an environment, or the two merged).
@@ -161,23 +165,29 @@ impl Level {
     /// one, else the top level's.
     pub(crate) fn overlaid(&self, env: &Self) -> Self {
         let (top, over) = (&self.database, &env.database);
+        let password = over.password.clone().or_else(|| top.password.clone());
+        let connect_timeout =
+            (over.connect_timeout.clone()).or_else(|| top.connect_timeout.clone());
         let database = if over.url.is_some() {
             Database {
                 url: over.url.clone(),
                 components: Components::default(),
-                password: over.password.clone().or_else(|| top.password.clone()),
+                password,
+                connect_timeout,
             }
         } else if over.components.any() {
             Database {
                 url: None,
                 components: top.components.overlaid(&over.components),
-                password: over.password.clone().or_else(|| top.password.clone()),
+                password,
+                connect_timeout,
             }
         } else {
             Database {
                 url: top.url.clone(),
                 components: top.components.clone(),
-                password: over.password.clone().or_else(|| top.password.clone()),
+                password,
+                connect_timeout,
             }
         };
         Self {
@@ -441,10 +451,28 @@ impl Ctx<'_> {
                 ),
             });
         }
+        let connect_timeout = match raw.connect_timeout {
+            None => None,
+            Some(raw) => match parse_duration(raw.get_ref()) {
+                Ok(duration) if duration.is_zero() => {
+                    return Err(self.invalid(
+                        prefix,
+                        "connect_timeout",
+                        &raw,
+                        "must be more than zero".to_owned(),
+                    ));
+                }
+                Ok(duration) => Some(self.val(prefix, "connect_timeout", &raw, duration)),
+                Err(message) => {
+                    return Err(self.invalid(prefix, "connect_timeout", &raw, message));
+                }
+            },
+        };
         Ok(Database {
             url,
             components,
             password,
+            connect_timeout,
         })
     }
 }

@@ -39,6 +39,7 @@ migrations = "migrations"               # the revisions directory
 # database = "app"                      # for sqlite, the database file
 # password_env = "APP_DB_PASSWORD"      # or password_file = "...", or password = "..."
 # params = { sslmode = "require" }
+# connect_timeout = "30s"               # how long connecting may take; also "10s", 60
 
 # Named environments (`retort --env staging ...`) override the keys above.
 # [env.staging]
@@ -168,6 +169,7 @@ mod tests {
             })
             .collect();
         let settings: Settings = text.parse().unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(settings.config().connect_timeout_duration().as_secs(), 30);
         let staging = settings.with_env("staging").unwrap();
         assert_eq!(staging.config().lock_timeout_duration().as_secs(), 60);
     }
