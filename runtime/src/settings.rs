@@ -76,6 +76,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 mod database_url;
+mod duration;
 mod env;
 mod error;
 mod file;
@@ -367,96 +368,7 @@ impl Settings {
     /// of `database.url`); otherwise the connection settings are used with
     /// the user and password from Vault.
     pub async fn resolve_database(&self) -> Result<ResolvedDatabase> {
-        let mut looked_at = Vec::new();
-        if let Some(url) = database_url::resolve_external(self, &mut looked_at)? {
-            return Ok(ResolvedDatabase { url, lease: None });
-        }
-        let (Some(settings), Some(location)) = (self.active.vault.as_ref(), self.vault_secret())
-        else {
-            return Ok(ResolvedDatabase {
-                url: database_url::resolve_file(self, looked_at)?,
-                lease: None,
-            });
-        };
-        let key = |name: &str| format!("{}secret.{name}", settings.prefix);
-        let invalid = |key: String, message: &str| SettingsError::Invalid {
-            origin: self.origin.clone(),
-            key,
-            position: None,
-            message: message.to_owned(),
-        };
-        let database = &self.active.database;
-        let wants_url = matches!(
-            location,
-            vault::SecretLocation::Kv2 {
-                fields: vault::Fields::Url(_),
-                ..
-            } | vault::SecretLocation::Kv1 {
-                fields: vault::Fields::Url(_),
-                ..
-            }
-        );
-        if wants_url {
-            if let Some(url) = &database.url {
-                return Err(invalid(
-                    url.key.clone(),
-                    "is set, but `vault.secret.url_field` also gives the URL; remove one",
-                ));
-            }
-        } else {
-            if let Some(url) = &database.url {
-                return Err(invalid(
-                    url.key.clone(),
-                    "is set, but the user and password from Vault need the connection settings (`driver`, `host`, `database`, ...) instead of a URL",
-                ));
-            }
-            if !database.components.any() {
-                return Err(invalid(
-                    format!("{}driver", self.database_prefix()),
-                    "is not set; the user and password from Vault need the connection settings (`driver`, `host`, `database`, ...), or use `vault.secret.url_field`",
-                ));
-            }
-            if let Some(password) = &database.password {
-                return Err(invalid(
-                    password.key.clone(),
-                    "is set, but the password comes from Vault; remove one",
-                ));
-            }
-            if database.components.driver.as_ref().map(|d| d.value)
-                == Some(crate::url::Backend::Sqlite)
-            {
-                return Err(invalid(
-                    key("engine"),
-                    "does not apply to sqlite, which has no user or password",
-                ));
-            }
-        }
-        let fetched = vault::fetch(self, settings, location).await?;
-        let source = UrlSource::Vault {
-            address: fetched.address.clone(),
-            path: fetched.path.clone(),
-        };
-        let url = match fetched.credentials {
-            vault::Credentials::Url(url) => database_url::checked(url.expose().to_owned(), source),
-            vault::Credentials::UserPassword { user, password } => database_url::from_components(
-                self,
-                &database.components,
-                Some((user, password, source)),
-            ),
-        };
-        match url {
-            Ok(url) => Ok(ResolvedDatabase {
-                url,
-                lease: fetched.lease,
-            }),
-            Err(e) => {
-                // Do not leave dynamic credentials behind.
-                if let Some(lease) = fetched.lease {
-                    let _ = lease.revoke().await;
-                }
-                Err(e)
-            }
-        }
+        database_url::resolve_with_vault(self).await
     }
 
     /// The selected environment's name when its section says which
@@ -485,7 +397,7 @@ impl Settings {
     fn var_or_dotenv(&self, var: &str) -> Option<String> {
         self.vars.var(var).or_else(|| {
             let path = self.dotenv.as_ref()?;
-            database_url::read_dotenv(path).ok()?.remove(var)
+            env::read_dotenv(path).ok()?.remove(var)
         })
     }
 
@@ -533,7 +445,7 @@ impl Settings {
                 let value = match self.vars.var(var) {
                     Some(value) => Some(value),
                     None => match &self.dotenv {
-                        Some(path) => database_url::read_dotenv(path)?.remove(var),
+                        Some(path) => env::read_dotenv(path)?.remove(var),
                         None => None,
                     },
                 };

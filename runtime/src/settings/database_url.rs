@@ -1,16 +1,17 @@
 //! [`DatabaseUrl`] and the resolution of the database URL from its
 //! sources, in precedence order.
 
-use std::collections::HashMap;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::Settings;
+use super::env::read_dotenv;
 use super::error::{Result, SettingsError};
 use super::file::Components;
 use super::secret::Secret;
+use super::vault::{self, ResolvedDatabase};
 use crate::url::{Backend, backend, redact};
 
 /// The environment variables consulted, in precedence order.
@@ -171,53 +172,6 @@ fn non_empty(value: Option<String>) -> Option<String> {
     value.filter(|v| !v.trim().is_empty())
 }
 
-/// Reads a `.env` file into a map, without touching the process
-/// environment. A missing file is an empty map.
-pub(crate) fn read_dotenv(path: &Path) -> Result<HashMap<String, String>> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(HashMap::new()),
-        Err(source) => {
-            return Err(SettingsError::DotenvRead {
-                path: path.to_owned(),
-                source,
-            });
-        }
-    };
-    let mut vars = HashMap::new();
-    for item in dotenvy::from_read_iter(text.as_bytes()) {
-        match item {
-            Ok((key, value)) => {
-                vars.insert(key, value);
-            }
-            Err(dotenvy::Error::LineParse(line, _)) => {
-                // The bad line is not quoted (it may hold a password): only
-                // its number.
-                let line = text
-                    .find(line.as_str())
-                    .map_or(0, |offset| text[..offset].matches('\n').count() + 1);
-                return Err(SettingsError::Dotenv {
-                    path: path.to_owned(),
-                    line,
-                });
-            }
-            Err(dotenvy::Error::Io(source)) => {
-                return Err(SettingsError::DotenvRead {
-                    path: path.to_owned(),
-                    source,
-                });
-            }
-            Err(_) => {
-                return Err(SettingsError::Dotenv {
-                    path: path.to_owned(),
-                    line: 0,
-                });
-            }
-        }
-    }
-    Ok(vars)
-}
-
 /// Resolves the database URL (see the module docs for the precedence).
 pub(crate) fn resolve(settings: &Settings) -> Result<DatabaseUrl> {
     let mut looked_at = Vec::new();
@@ -293,6 +247,100 @@ pub(crate) fn resolve_external(
     }
 
     Ok(None)
+}
+
+/// [`Settings::resolve_database`]: sources 1 to 5, else the file's
+/// database with Vault's URL or credentials when `[vault.secret]` is set.
+pub(crate) async fn resolve_with_vault(settings: &Settings) -> Result<ResolvedDatabase> {
+    let mut looked_at = Vec::new();
+    if let Some(url) = resolve_external(settings, &mut looked_at)? {
+        return Ok(ResolvedDatabase { url, lease: None });
+    }
+    let (Some(vault), Some(location)) = (settings.active.vault.as_ref(), settings.vault_secret())
+    else {
+        return Ok(ResolvedDatabase {
+            url: resolve_file(settings, looked_at)?,
+            lease: None,
+        });
+    };
+    let key = |name: &str| format!("{}secret.{name}", vault.prefix);
+    let invalid = |key: String, message: &str| SettingsError::Invalid {
+        origin: settings.origin.clone(),
+        key,
+        position: None,
+        message: message.to_owned(),
+    };
+    let database = &settings.active.database;
+    let wants_url = matches!(
+        location,
+        vault::SecretLocation::Kv2 {
+            fields: vault::Fields::Url(_),
+            ..
+        } | vault::SecretLocation::Kv1 {
+            fields: vault::Fields::Url(_),
+            ..
+        }
+    );
+    if wants_url {
+        if let Some(url) = &database.url {
+            return Err(invalid(
+                url.key.clone(),
+                "is set, but `vault.secret.url_field` also gives the URL; remove one",
+            ));
+        }
+    } else {
+        if let Some(url) = &database.url {
+            return Err(invalid(
+                url.key.clone(),
+                "is set, but the user and password from Vault need the connection settings (`driver`, `host`, `database`, ...) instead of a URL",
+            ));
+        }
+        if !database.components.any() {
+            return Err(invalid(
+                format!("{}driver", settings.database_prefix()),
+                "is not set; the user and password from Vault need the connection settings (`driver`, `host`, `database`, ...), or use `vault.secret.url_field`",
+            ));
+        }
+        if let Some(password) = &database.password {
+            return Err(invalid(
+                password.key.clone(),
+                "is set, but the password comes from Vault; remove one",
+            ));
+        }
+        if database.components.driver.as_ref().map(|d| d.value) == Some(crate::url::Backend::Sqlite)
+        {
+            return Err(invalid(
+                key("engine"),
+                "does not apply to sqlite, which has no user or password",
+            ));
+        }
+    }
+    let fetched = vault::fetch(settings, vault, location).await?;
+    let source = UrlSource::Vault {
+        address: fetched.address.clone(),
+        path: fetched.path.clone(),
+    };
+    let url = match fetched.credentials {
+        vault::Credentials::Url(url) => checked(url.expose().to_owned(), source),
+        vault::Credentials::UserPassword { user, password } => from_components(
+            settings,
+            &database.components,
+            Some((user, password, source)),
+        ),
+    };
+    match url {
+        Ok(url) => Ok(ResolvedDatabase {
+            url,
+            lease: fetched.lease,
+        }),
+        Err(e) => {
+            // Do not leave dynamic credentials behind.
+            if let Some(lease) = fetched.lease {
+                let _ = lease.revoke().await;
+            }
+            Err(e)
+        }
+    }
 }
 
 /// The URL variables that are set (environment, then `.env`), for the log
