@@ -1,10 +1,29 @@
-//! SQLite database files through the `retort` binary and the library:
-//! which file a URL names (issue 10, item 3).
+//! SQLite database files through the `retort` binary and the library (issue
+//! 10): which file a URL names (item 3); a migrator waiting for another's
+//! long revision (item 12).
 //!
-//! Nothing here asserts on elapsed time; the timeouts are safety nets.
+//! A migration is kept "inside a revision" by a gate the test controls:
+//! the test holds a read transaction open on the database, so the gated
+//! revision's COMMIT waits for it (its busy timeout is raised in the
+//! revision). Meanwhile that migrator holds SQLite's PENDING lock, which
+//! turns every new reader away: the state of a migrator committing a long
+//! revision. Nothing here asserts on elapsed time; the timeouts are safety
+//! nets, and every wait is on a condition.
 
+mod common;
+mod reliability;
+
+use std::io::BufRead as _;
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::str::FromStr as _;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use common::{Backend, TestDb, write_revisions};
+use reliability::{SAFETY, bounded, migration_at_gate, wait_until};
+use retort::{Config, Error, Migrations, Report};
+use sqlx::Connection as _;
 
 /// Variables that could leak the developer's environment into a test.
 const LEAKY_VARS: [&str; 6] = [
@@ -164,4 +183,293 @@ fn the_library_refuses_it_too_and_an_explicit_mode_is_kept() {
         .unwrap_err();
     assert!(matches!(err, retort::Error::Connect { .. }), "{err:?}");
     assert!(!missing.exists());
+}
+
+// ---------------------------------------------------------------------------
+// Gated migrations (items 12 and 13)
+// ---------------------------------------------------------------------------
+
+const GATED: [&str; 4] = [
+    "9a7e00000001",
+    "9a7e00000002",
+    "9a7e00000003",
+    "9a7e00000004",
+];
+const BEFORE_GATE: &str = "9a7e00000002";
+
+fn log(id: &str) -> String {
+    format!("INSERT INTO applied_log (rev) VALUES ('{id}');")
+}
+
+/// Four revisions in a line; the third updates the `gate` row and waits,
+/// at its COMMIT, for the test's read transaction (see the module docs).
+fn gated_revisions() -> tempfile::TempDir {
+    let [g1, g2, g3, g4] = GATED;
+    let up1 = format!(
+        "CREATE TABLE applied_log (rev VARCHAR(32) NOT NULL);\n\
+         CREATE TABLE gate (id INT PRIMARY KEY, n INT NOT NULL);\n\
+         INSERT INTO gate (id, n) VALUES (1, 0);\n{}",
+        log(g1)
+    );
+    let up2 = format!(
+        "CREATE TABLE before_gate (id INT PRIMARY KEY);\n{}",
+        log(g2)
+    );
+    let up3 = format!(
+        "PRAGMA busy_timeout = 120000;\nUPDATE gate SET n = n + 1 WHERE id = 1;\n{}",
+        log(g3)
+    );
+    let up4 = format!("CREATE TABLE after_gate (id INT PRIMARY KEY);\n{}", log(g4));
+    write_revisions(&[
+        (
+            g1,
+            "",
+            "",
+            &up1,
+            "DROP TABLE gate;\nDROP TABLE applied_log;",
+        ),
+        (g2, g1, "", &up2, "DROP TABLE before_gate;"),
+        (g3, g2, "", &up3, "UPDATE gate SET n = n - 1 WHERE id = 1;"),
+        (g4, g3, "", &up4, "DROP TABLE after_gate;"),
+    ])
+}
+
+fn load(dir: &tempfile::TempDir) -> Arc<Migrations> {
+    Arc::new(Migrations::from_dir(dir.path()).expect("the test revisions load"))
+}
+
+async fn connect(url: &str, busy_timeout: Duration) -> sqlx::SqliteConnection {
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)
+        .expect("SQLite URL")
+        .busy_timeout(busy_timeout);
+    sqlx::SqliteConnection::connect_with(&options)
+        .await
+        .expect("connect")
+}
+
+/// The test's read transaction: a migrator's COMMIT waits until it ends.
+struct ReaderGate(sqlx::SqliteConnection);
+
+impl ReaderGate {
+    async fn close(db: &TestDb) -> Self {
+        let mut conn = connect(&db.url, Duration::from_secs(5)).await;
+        sqlx::raw_sql("BEGIN; SELECT n FROM gate;")
+            .execute(&mut conn)
+            .await
+            .expect("open the read transaction");
+        Self(conn)
+    }
+
+    async fn open(self) {
+        let Self(mut conn) = self;
+        sqlx::raw_sql("ROLLBACK")
+            .execute(&mut conn)
+            .await
+            .expect("end the read transaction");
+        conn.close().await.expect("close");
+    }
+}
+
+/// True while a writer holds SQLite's PENDING (or EXCLUSIVE) lock: a new
+/// reader is turned away at once.
+async fn readers_turned_away(db: &TestDb) -> bool {
+    let mut conn = connect(&db.url, Duration::ZERO).await;
+    let result = sqlx::query_scalar::<_, i64>("SELECT count(*) FROM sqlite_master")
+        .fetch_one(&mut conn)
+        .await;
+    let _ = conn.close().await;
+    match result {
+        Ok(_) => false,
+        Err(sqlx::Error::Database(e)) if e.message().contains("database is locked") => true,
+        Err(e) => panic!("probing the database: {e}"),
+    }
+}
+
+/// Upgrades `db` to the revision before the gate, closes the gate, and
+/// starts `upgrade head` in a task; returns once that migrator holds the
+/// migration lock and is committing the gated revision.
+async fn first_migrator_at_gate(
+    db: &TestDb,
+    migrations: &Arc<Migrations>,
+) -> (ReaderGate, tokio::task::JoinHandle<Result<Report, Error>>) {
+    bounded(
+        "the upgrade to the revision before the gate",
+        migrations.upgrade(db.url.as_str(), BEFORE_GATE),
+    )
+    .await
+    .expect("upgrade to the revision before the gate");
+    let gate = ReaderGate::close(db).await;
+    let (m, url) = (Arc::clone(migrations), db.url.clone());
+    let first = tokio::spawn(async move {
+        m.with_config(Config::default().lock_timeout(SAFETY))
+            .upgrade(url.as_str(), "head")
+            .await
+    });
+    wait_until("the first migrator commits the gated revision", || {
+        readers_turned_away(db)
+    })
+    .await;
+    assert!(migration_at_gate(db).await);
+    assert!(!first.is_finished());
+    (gate, first)
+}
+
+/// Opens the gate and checks that the first migrator applied the rest,
+/// each revision once, and released the lock.
+async fn finish(
+    db: &TestDb,
+    migrations: &Migrations,
+    gate: ReaderGate,
+    first: tokio::task::JoinHandle<Result<Report, Error>>,
+) {
+    gate.open().await;
+    let report = bounded("the first migrator", first)
+        .await
+        .expect("the first migrator's task")
+        .expect("the first migrator succeeds once the gate opens");
+    let applied: Vec<&str> = report.steps.iter().map(|s| s.revision.as_str()).collect();
+    assert_eq!(applied, GATED[2..]);
+    assert_applied_once(db, migrations, &GATED).await;
+    reliability::assert_lock_free(db, "after the migration").await;
+}
+
+/// Each of `ids` applied once: one history row, one `applied_log` row.
+async fn assert_applied_once(db: &TestDb, migrations: &Migrations, ids: &[&str]) {
+    let history = migrations.history(db.url.as_str()).await.expect("history");
+    let mut upgrades: Vec<&str> = history
+        .iter()
+        .filter(|h| h.operation == "upgrade" && h.status == "applied")
+        .map(|h| h.revision.as_str())
+        .collect();
+    upgrades.sort_unstable();
+    assert_eq!(upgrades, ids, "history: {history:#?}");
+    assert_eq!(history.len(), ids.len(), "history: {history:#?}");
+    assert_eq!(
+        db.query_strings("SELECT rev FROM applied_log ORDER BY rev")
+            .await,
+        ids,
+        "each revision's SQL must have run exactly once"
+    );
+}
+
+/// A `retort` process whose stderr is read as it comes.
+struct Process {
+    child: Child,
+    stderr: Arc<Mutex<String>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Process {
+    fn spawn(dir: &Path, args: &[&str]) -> Self {
+        let exe = assert_cmd::cargo::cargo_bin("retort");
+        let mut cmd = Command::new(exe);
+        cmd.current_dir(dir)
+            .args(args)
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for var in LEAKY_VARS {
+            cmd.env_remove(var);
+        }
+        let mut child = cmd.spawn().expect("spawn retort");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let pipe = child.stderr.take().expect("stderr");
+        let sink = Arc::clone(&stderr);
+        let reader = std::thread::spawn(move || {
+            for line in std::io::BufReader::new(pipe).lines().map_while(Result::ok) {
+                let mut text = sink.lock().expect("stderr buffer");
+                text.push_str(&line);
+                text.push('\n');
+            }
+        });
+        Self {
+            child,
+            stderr,
+            reader: Some(reader),
+        }
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().expect("stderr buffer").clone()
+    }
+
+    fn exited(&mut self) -> bool {
+        self.child.try_wait().expect("try_wait").is_some()
+    }
+
+    /// Waits for the exit (bounded by the safety timeout).
+    async fn finish(mut self) -> (Option<i32>, String, String) {
+        let mut status = None;
+        wait_until("the retort process exits", || {
+            status = self.child.try_wait().expect("try_wait");
+            std::future::ready(status.is_some())
+        })
+        .await;
+        if let Some(reader) = self.reader.take() {
+            reader.join().expect("the stderr reader");
+        }
+        let mut stdout = String::new();
+        if let Some(mut out) = self.child.stdout.take() {
+            std::io::Read::read_to_string(&mut out, &mut stdout).expect("read stdout");
+        }
+        (status.and_then(|s| s.code()), stdout, self.stderr())
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Issue 10, item 12: while one migrator commits a revision longer than
+/// SQLite's busy timeout (5 s), a second one failed with `reading the
+/// version table failed: database is locked`, whatever its lock timeout.
+/// Now it waits for the migration lock (up to its lock timeout), then finds
+/// nothing left to do. The second migrator is the `retort` binary, another
+/// process; its `-v` log says when it waits for the lock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_migrator_waits_for_a_long_revision() {
+    let Some(db) = TestDb::new(Backend::Sqlite).await else {
+        return;
+    };
+    let dir = gated_revisions();
+    let migrations = load(&dir);
+    let (gate, first) = first_migrator_at_gate(&db, &migrations).await;
+
+    let cwd = tempfile::tempdir().expect("temp dir");
+    std::fs::write(cwd.path().join("retort.toml"), "lock_timeout = \"2m\"\n")
+        .expect("write retort.toml");
+    let revisions = dir.path().display().to_string();
+    let mut second = Process::spawn(
+        cwd.path(),
+        &[
+            "-v",
+            "--database-url",
+            &db.url,
+            "--migrations",
+            &revisions,
+            "upgrade",
+        ],
+    );
+    wait_until("the second migrator waits for the migration lock", || {
+        let waiting = second
+            .stderr()
+            .contains("waiting for the migration lock held by another process");
+        std::future::ready(waiting || second.exited())
+    })
+    .await;
+    assert!(
+        !second.exited(),
+        "the second migrator gave up instead of waiting for the lock:\n{}",
+        second.stderr()
+    );
+
+    finish(&db, &migrations, gate, first).await;
+    let (code, stdout, stderr) = second.finish().await;
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("Nothing to do"), "{stdout}\n{stderr}");
+    db.drop_db().await;
 }

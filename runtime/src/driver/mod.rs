@@ -496,6 +496,15 @@ pub(crate) trait Driver: Send {
     /// unfinished attempt; missing tables read as empty.
     fn read_state(&mut self) -> impl Future<Output = Result<DbState, Error>> + Send;
 
+    /// [`read_state`](Driver::read_state) for the engine's unlocked
+    /// "already at head" answer: `None` when the state cannot be read now
+    /// without waiting for another connection (SQLite, while another
+    /// migrator commits), in which case the engine takes the lock and
+    /// reads again under it.
+    fn peek_state(&mut self) -> impl Future<Output = Result<Option<DbState>, Error>> + Send {
+        async { self.read_state().await.map(Some) }
+    }
+
     /// The whole history, oldest first (empty when there is no table).
     fn read_history(&mut self) -> impl Future<Output = Result<Vec<HistoryEntry>, Error>> + Send;
 

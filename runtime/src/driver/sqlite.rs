@@ -1,6 +1,14 @@
 //! SQLite: transactional DDL; the lock is an OS file lock on
 //! `<database>.retort-lock`, which works across processes and is released
 //! by the OS when the process dies.
+//!
+//! The unlocked "already at head" read never waits for another
+//! connection's write lock: SQLite's readers wait for a writer's commit
+//! only up to the connection's busy timeout (5 s in sqlx), after which a
+//! migrator waiting for another's long revision failed with `database is
+//! locked` whatever its lock timeout. A busy database there means someone
+//! is writing, so the engine takes the migration lock (waiting up to the
+//! lock timeout) and reads again under it.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::ops::DerefMut;
@@ -12,7 +20,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-use super::{Driver, LockWait, Statements, quote_ident};
+use super::{DbState, Driver, LockWait, Statements, quote_ident};
 
 mod open;
 use crate::config::Config;
@@ -177,6 +185,20 @@ where
     }
 }
 
+/// True for `SQLITE_BUSY` and `SQLITE_LOCKED` (any extended code): another
+/// connection holds a lock this statement needs.
+fn busy(e: &Error) -> bool {
+    let Error::Database {
+        source: sqlx::Error::Database(db),
+        ..
+    } = e
+    else {
+        return false;
+    };
+    let code = db.code().and_then(|c| c.parse::<i32>().ok());
+    matches!(code.map(|c| c & 0xff), Some(5 | 6))
+}
+
 fn missing_table(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.message().starts_with("no such table"))
 }
@@ -231,6 +253,36 @@ where
             })?;
         }
         Ok(())
+    }
+
+    /// [`Driver::read_state`] with a busy timeout of zero (restored
+    /// after): `None` when another connection's write lock would make it
+    /// wait (see the module docs).
+    async fn peek_state(&mut self) -> Result<Option<DbState>, Error> {
+        let pragma = |e| Error::database("setting the SQLite busy timeout", e);
+        let busy_timeout: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
+            .fetch_one(&mut *self.conn)
+            .await
+            .map_err(pragma)?;
+        sqlx::raw_sql("PRAGMA busy_timeout = 0")
+            .execute(&mut *self.conn)
+            .await
+            .map_err(pragma)?;
+        let state = self.read_state().await;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "PRAGMA busy_timeout = {busy_timeout}"
+        )))
+        .execute(&mut *self.conn)
+        .await
+        .map_err(pragma)?;
+        match state {
+            Ok(state) => Ok(Some(state)),
+            Err(e) if busy(&e) => {
+                tracing::debug!(error = %e, "the database is being written; waiting for the migration lock before reading it");
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     async fn check_lock(&mut self) -> Result<(), Error> {
