@@ -1,6 +1,8 @@
 //! SQLite database files through the `retort` binary and the library (issue
 //! 10): which file a URL names (item 3); a migrator waiting for another's
-//! long revision (item 12).
+//! long revision (item 12); the lock taken on the database's real identity,
+//! whatever link leads to it (item 13); and nothing left beside the
+//! database, a read-only directory explained (item 14).
 //!
 //! A migration is kept "inside a revision" by a gate the test controls:
 //! the test holds a read transaction open on the database, so the gated
@@ -21,7 +23,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{Backend, TestDb, write_revisions};
-use reliability::{SAFETY, bounded, migration_at_gate, wait_until};
+use reliability::{
+    SAFETY, bounded, child_outcome, spawn_child, sqlite_file, sqlite_lock_held, sqlite_lock_name,
+    wait_until,
+};
 use retort::{Config, Error, Migrations, Report};
 use sqlx::Connection as _;
 
@@ -189,6 +194,14 @@ fn the_library_refuses_it_too_and_an_explicit_mode_is_kept() {
 // Gated migrations (items 12 and 13)
 // ---------------------------------------------------------------------------
 
+const CHILD_TEST: &str = "sqlite_files_child";
+
+/// Not a test on its own: the child process of the tests below.
+#[test]
+fn sqlite_files_child() {
+    reliability::child_main();
+}
+
 const GATED: [&str; 4] = [
     "9a7e00000001",
     "9a7e00000002",
@@ -309,7 +322,7 @@ async fn first_migrator_at_gate(
         readers_turned_away(db)
     })
     .await;
-    assert!(migration_at_gate(db).await);
+    assert!(sqlite_lock_held(&sqlite_file(db)));
     assert!(!first.is_finished());
     (gate, first)
 }
@@ -330,7 +343,7 @@ async fn finish(
     let applied: Vec<&str> = report.steps.iter().map(|s| s.revision.as_str()).collect();
     assert_eq!(applied, GATED[2..]);
     assert_applied_once(db, migrations, &GATED).await;
-    reliability::assert_lock_free(db, "after the migration").await;
+    assert!(!sqlite_lock_held(&sqlite_file(db)));
 }
 
 /// Each of `ids` applied once: one history row, one `applied_log` row.
@@ -466,10 +479,274 @@ async fn a_second_migrator_waits_for_a_long_revision() {
         "the second migrator gave up instead of waiting for the lock:\n{}",
         second.stderr()
     );
+    assert!(
+        second
+            .stderr()
+            .contains(&sqlite_lock_name(&sqlite_file(&db))),
+        "{}",
+        second.stderr()
+    );
 
     finish(&db, &migrations, gate, first).await;
     let (code, stdout, stderr) = second.finish().await;
     assert_eq!(code, Some(0), "{stdout}\n{stderr}");
     assert!(stdout.contains("Nothing to do"), "{stdout}\n{stderr}");
     db.drop_db().await;
+}
+
+#[cfg(unix)]
+/// A symbolic link and a hard link to the database file: how, the URL,
+/// and the path SQLite opens through it (SQLite resolves symbolic links;
+/// a hard link is a name of its own).
+fn links(db: &TestDb) -> [(&'static str, String, PathBuf); 2] {
+    let file = sqlite_file(db);
+    let symlink = file.with_file_name("symlink.db");
+    std::os::unix::fs::symlink(&file, &symlink).expect("symlink");
+    let hard = file.with_file_name("hard-link.db");
+    std::fs::hard_link(&file, &hard).expect("hard link");
+    [
+        (
+            "symbolic link",
+            format!("sqlite://{}", symlink.display()),
+            file,
+        ),
+        ("hard link", format!("sqlite://{}", hard.display()), hard),
+    ]
+}
+
+#[cfg(unix)]
+/// Issue 10, item 13: the lock file sat beside the path as given, so a
+/// migrator reaching the database through a link took another lock. While
+/// one migrator holds the lock, one through a symbolic link and one through
+/// a hard link, in other processes and in this one, time out waiting for
+/// it (naming the same lock).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn links_to_the_database_take_the_same_lock() {
+    let Some(db) = TestDb::new(Backend::Sqlite).await else {
+        return;
+    };
+    let dir = gated_revisions();
+    let migrations = load(&dir);
+    let (gate, first) = first_migrator_at_gate(&db, &migrations).await;
+    let name = sqlite_lock_name(&sqlite_file(&db));
+
+    for (how, url, opened) in links(&db) {
+        let child = spawn_child(CHILD_TEST, &url, dir.path(), Duration::from_secs(1), None);
+        let output = bounded("the migrator through a link", child.wait_with_output())
+            .await
+            .expect("wait for the child");
+        match child_outcome(&output) {
+            Err((kind, message)) => {
+                assert_eq!(kind, "LockTimeout", "through a {how}: {message}");
+                // Named by the path that process opened: the same file.
+                let name = sqlite_lock_name(&opened);
+                assert!(message.contains(&name), "through a {how}: {message}");
+            }
+            Ok(revs) => panic!("through a {how}, a second migrator ran {revs:?}"),
+        }
+        let err = bounded(
+            "the in-process migrator through a link",
+            migrations
+                .with_config(Config::default().lock_timeout(Duration::from_millis(500)))
+                .upgrade(url.as_str(), "head"),
+        )
+        .await
+        .expect_err("the lock is held");
+        assert!(
+            matches!(&err, Error::LockTimeout { what, .. } if *what == name),
+            "through a {how}: {err:?}"
+        );
+    }
+
+    finish(&db, &migrations, gate, first).await;
+    db.drop_db().await;
+}
+
+#[cfg(unix)]
+/// Issue 10, item 13, as reported: racers through a symbolic link failed
+/// with `table ... already exists` in 9 races of 10. Here 15 processes
+/// race, a third each through the path, a symbolic link and a hard link:
+/// all succeed and each revision is applied once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racers_through_links_apply_each_revision_once() {
+    const PROCESSES: usize = 15;
+    let Some(db) = TestDb::new(Backend::Sqlite).await else {
+        return;
+    };
+    let ids = [
+        "1ace00000001",
+        "1ace00000002",
+        "1ace00000003",
+        "1ace00000004",
+    ];
+    let specs: Vec<(String, String)> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let up = if i == 0 {
+                format!(
+                    "CREATE TABLE applied_log (rev VARCHAR(32) NOT NULL);\n{}",
+                    log(id)
+                )
+            } else {
+                format!("CREATE TABLE t{i} (id INT PRIMARY KEY);\n{}", log(id))
+            };
+            let parent = if i == 0 {
+                String::new()
+            } else {
+                ids[i - 1].to_owned()
+            };
+            (parent, up)
+        })
+        .collect();
+    let dir = write_revisions(
+        &ids.iter()
+            .zip(&specs)
+            .map(|(id, (parent, up))| (*id, parent.as_str(), "", up.as_str(), "SELECT 1;"))
+            .collect::<Vec<_>>(),
+    );
+    let migrations = load(&dir);
+    // The database file must exist to be linked to.
+    connect(&format!("{}?mode=rwc", db.url), Duration::from_secs(5))
+        .await
+        .close()
+        .await
+        .expect("close");
+    let [(_, symlink, _), (_, hard, _)] = links(&db);
+    let urls = [db.url.clone(), symlink, hard];
+    let signals = tempfile::tempdir().expect("temp dir");
+    let go = signals.path().join("go");
+    let children: Vec<_> = (0..PROCESSES)
+        .map(|i| spawn_child(CHILD_TEST, &urls[i % 3], dir.path(), SAFETY, Some(&go)))
+        .collect();
+    std::fs::write(&go, b"go").expect("write the go file");
+    let mut steps = Vec::new();
+    for child in children {
+        let output = bounded("a racing process", child.wait_with_output())
+            .await
+            .expect("wait for the child");
+        match child_outcome(&output) {
+            Ok(revs) => steps.extend(revs),
+            Err(e) => panic!("a racing process failed: {e:?}"),
+        }
+    }
+    steps.sort();
+    assert_eq!(steps, ids, "steps of all processes");
+    assert_applied_once(&db, &migrations, &ids).await;
+    db.drop_db().await;
+}
+
+// ---------------------------------------------------------------------------
+// What is left beside the database (item 14)
+// ---------------------------------------------------------------------------
+
+/// The names in `dir`, sorted.
+fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Issue 10, item 14: migrating left `app.db.retort-lock` beside the
+/// database. On Linux the lock is taken on the database file itself and
+/// nothing is left, whatever path was used.
+#[cfg(target_os = "linux")]
+#[test]
+fn migrating_leaves_nothing_beside_the_database() {
+    let dir = project();
+    let data = tempfile::tempdir().expect("temp dir");
+    let db = data.path().join("app.db");
+    let url = format!("sqlite://{}", db.display());
+    retort(dir.path(), &["--database-url", &url, "upgrade"]).code(0);
+    retort(dir.path(), &["--database-url", &url, "downgrade", "base"]).code(0);
+    std::os::unix::fs::symlink(&db, data.path().join("link.db")).expect("symlink");
+    let link = format!("sqlite://{}", data.path().join("link.db").display());
+    retort(dir.path(), &["--database-url", &link, "upgrade"]).code(0);
+    assert_eq!(names(data.path()), ["app.db", "link.db"]);
+}
+
+/// Issue 10, item 14: a read-only directory gave `cannot use lock file
+/// ro.db.retort-lock: Permission denied` and no hint. The lock needs no
+/// file any more; what fails is SQLite's journal, and the message says what
+/// to do. Doing it (making the directory writable) makes the migration
+/// work. Run as an unprivileged user (as root, permissions do not apply:
+/// the binary runs as `nobody` through `setpriv`).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_read_only_directory_says_what_to_do() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let root = std::fs::metadata("/proc/self")
+        .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
+        .unwrap_or(false);
+    let setpriv = ["/usr/bin/setpriv", "/bin/setpriv"]
+        .into_iter()
+        .find(|p| Path::new(p).exists());
+    if root && setpriv.is_none() {
+        eprintln!(
+            "SKIPPED: running as root without setpriv, so a read-only directory cannot be tested"
+        );
+        return;
+    }
+    let project = project();
+    let data = tempfile::tempdir().expect("temp dir");
+    let ro = data.path().join("ro");
+    std::fs::create_dir(&ro).expect("mkdir");
+    std::fs::write(ro.join("app.db"), b"").expect("create the database file");
+    let chmod = |path: &Path, mode: u32| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    };
+    for path in [data.path(), project.path()] {
+        chmod(path, 0o755);
+    }
+    chmod(&ro.join("app.db"), 0o666);
+    chmod(&ro, 0o555);
+    let url = "sqlite://ro/app.db";
+    let run = || {
+        let exe = assert_cmd::cargo::cargo_bin("retort");
+        let migrations = project.path().join("migrations").display().to_string();
+        let args = [
+            "--database-url",
+            url,
+            "--migrations",
+            migrations.as_str(),
+            "upgrade",
+        ];
+        let mut cmd = match (root, setpriv) {
+            (true, Some(setpriv)) => {
+                let mut cmd = assert_cmd::Command::new(setpriv);
+                cmd.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+                    .arg(&exe)
+                    .args(args);
+                cmd
+            }
+            _ => {
+                let mut cmd = assert_cmd::Command::new(&exe);
+                cmd.args(args);
+                cmd
+            }
+        };
+        cmd.current_dir(data.path())
+            .env("NO_COLOR", "1")
+            .timeout(SAFETY);
+        for var in LEAKY_VARS {
+            cmd.env_remove(var);
+        }
+        let output = cmd.output().expect("run retort");
+        Run {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    };
+    run().code(1).mentions(&[
+        "attempt to write a readonly database; SQLite writes its journal in the database's directory, which the user running retort cannot write: make that directory writable for this user, or move the database to a writable directory",
+    ]);
+    assert_eq!(names(&ro), ["app.db"]);
+    // What the message says: make the directory writable for that user.
+    chmod(&ro, 0o777);
+    run().code(0).mentions(&["Now at 5eed00000001"]);
+    assert_eq!(names(&ro), ["app.db"]);
 }

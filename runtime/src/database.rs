@@ -169,31 +169,18 @@ macro_rules! with_driver {
             }
             #[cfg(feature = "sqlite")]
             $crate::database::Database::Sqlite(pool) => {
-                let lock = $crate::driver::sqlite::lock_path(&pool.connect_options());
                 let conn = pool.acquire().await.map_err(|e| {
                     $crate::error::Error::database(
                         "acquiring an SQLite connection from the pool",
                         e,
                     )
                 })?;
-                let mut $d = $crate::driver::sqlite::SqliteDriver::new(conn, config, lock);
+                let mut $d = $crate::driver::sqlite::SqliteDriver::new(conn, config);
                 $body
             }
             #[cfg(feature = "sqlite")]
             $crate::database::Database::SqliteConnection(conn) => {
-                // The file name is not reachable from a bare connection:
-                // ask the database.
-                let file: Option<String> =
-                    sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
-                        .fetch_optional(&mut *conn)
-                        .await
-                        .map_err(|e| {
-                            $crate::error::Error::database("reading the SQLite file name", e)
-                        })?;
-                let lock = file
-                    .filter(|f| !f.is_empty())
-                    .map(|f| std::path::PathBuf::from(format!("{f}.retort-lock")));
-                let mut $d = $crate::driver::sqlite::SqliteDriver::new(conn, config, lock);
+                let mut $d = $crate::driver::sqlite::SqliteDriver::new(conn, config);
                 $body
             }
             $crate::database::Database::Url(url) => match $crate::database::url_backend(url)? {
@@ -237,12 +224,10 @@ macro_rules! with_driver {
                 #[cfg(feature = "sqlite")]
                 $crate::url::Backend::Sqlite => {
                     let options = $crate::driver::sqlite::options(url)?;
-                    let lock = $crate::driver::sqlite::lock_path(&options);
                     let conn =
                         $crate::database::connect(url, config.connect_timeout, options.connect())
                             .await?;
-                    let mut $d =
-                        $crate::driver::sqlite::SqliteDriver::new(Box::new(conn), config, lock);
+                    let mut $d = $crate::driver::sqlite::SqliteDriver::new(Box::new(conn), config);
                     $body
                 }
                 #[allow(unreachable_patterns)]

@@ -88,7 +88,7 @@ pub enum Error {
         rolled_back: Option<String>,
     },
     /// A statement of a revision failed.
-    #[error("{file}:{line}: {direction} of revision `{revision}` failed at statement {statement}{}: {message}{}", code.as_ref().map(|c| format!(" (database error {c})")).unwrap_or_default(), if *.rolled_back { "; the revision was rolled back" } else { "" })]
+    #[error("{file}:{line}: {direction} of revision `{revision}` failed at statement {statement}{}: {message}{}{}", code.as_ref().map(|c| format!(" (database error {c})")).unwrap_or_default(), if *.rolled_back { "; the revision was rolled back" } else { "" }, hint(.source))]
     Statement {
         /// The revision.
         revision: String,
@@ -135,7 +135,7 @@ pub enum Error {
     #[error("{0}")]
     Drift(crate::drift::Drift),
     /// A bookkeeping query failed.
-    #[error("{context} failed: {message}")]
+    #[error("{context} failed: {message}{}", hint(.source))]
     Database {
         /// What retort was doing.
         context: String,
@@ -156,14 +156,18 @@ pub enum Error {
     /// The blocking API could not start its runtime.
     #[error("cannot start the runtime for the blocking API: {0}")]
     Runtime(#[source] std::io::Error),
-    /// A lock file could not be used.
-    #[error("cannot use lock file {path}: {source}")]
+    /// The SQLite migration lock could not be taken or released: an I/O
+    /// error on the database file, or on the lock file where the lock is a
+    /// file beside the database (see the SQLite driver's docs).
+    #[error("cannot use {what}: {source}{}", .hint.as_ref().map(|h| format!("; {h}")).unwrap_or_default())]
     LockFile {
-        /// The file.
-        path: String,
+        /// The file: `the database file PATH` or `lock file PATH`.
+        what: String,
         /// The I/O error.
         #[source]
         source: std::io::Error,
+        /// What to do about it, when known.
+        hint: Option<String>,
     },
 }
 
@@ -179,6 +183,31 @@ impl Error {
             source,
         }
     }
+}
+
+/// What to do about a database error that the database explains only in
+/// its own terms (empty when there is nothing to add). SQLite's
+/// "attempt to write a readonly database" is most often a directory the
+/// user cannot write, where SQLite creates its journal.
+fn hint(source: &sqlx::Error) -> &'static str {
+    #[cfg(feature = "sqlite")]
+    if let sqlx::Error::Database(db) = source
+        && db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some()
+    {
+        const READONLY: i32 = 8;
+        const READONLY_DIRECTORY: i32 = 1544;
+        match db.code().and_then(|c| c.parse::<i32>().ok()) {
+            Some(READONLY_DIRECTORY) => {
+                return "; SQLite writes its journal in the database's directory, which the user running retort cannot write: make that directory writable for this user, or move the database to a writable directory";
+            }
+            Some(code) if code & 0xff == READONLY => {
+                return "; the user running retort cannot write the database file or its directory, or the URL opens it read-only (`mode=ro`): check their permissions and the URL";
+            }
+            _ => {}
+        }
+    }
+    let _ = source;
+    ""
 }
 
 /// The database's code and message of a driver error.
