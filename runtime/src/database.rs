@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::error::Error;
-use crate::url::{Backend, backend, redact, scrub};
+use crate::url::{Backend, backend, redact};
 
 /// The database to migrate: an sqlx pool or connection of any enabled
 /// backend, or a URL. Anything of these converts with `.into()`, so the
@@ -71,21 +71,13 @@ from_sqlx!("mysql", mut MySqlConnection, sqlx::MySqlConnection);
 from_sqlx!("sqlite", Sqlite, sqlx::SqlitePool);
 from_sqlx!("sqlite", mut SqliteConnection, sqlx::SqliteConnection);
 
-pub(crate) fn connect_error(url: &str, source: sqlx::Error) -> Error {
-    Error::Connect {
-        url: redact(url),
-        message: scrub(&source.to_string(), url),
-        source,
-    }
-}
-
 /// Awaits `connecting`, for at most `timeout` ([`Config::connect_timeout`](crate::Config::connect_timeout)).
 pub(crate) async fn connect<F, T>(url: &str, timeout: Duration, connecting: F) -> Result<T, Error>
 where
     F: std::future::Future<Output = Result<T, sqlx::Error>>,
 {
     match tokio::time::timeout(timeout, connecting).await {
-        Ok(result) => result.map_err(|e| connect_error(url, e)),
+        Ok(result) => result.map_err(|e| Error::connect(url, e)),
         Err(_) => Err(Error::ConnectTimeout {
             url: redact(url),
             connection: None,
@@ -188,7 +180,7 @@ macro_rules! with_driver {
                 $crate::url::Backend::Postgres => {
                     let options: sqlx::postgres::PgConnectOptions = url
                         .parse()
-                        .map_err(|e| $crate::database::connect_error(url, e))?;
+                        .map_err(|e| $crate::error::Error::connect(url, e))?;
                     let options = std::sync::Arc::new(options);
                     let conn =
                         $crate::database::connect(url, config.connect_timeout, options.connect())
@@ -207,7 +199,7 @@ macro_rules! with_driver {
                     let options: sqlx::mysql::MySqlConnectOptions = url
                         .replacen("mariadb:", "mysql:", 1)
                         .parse()
-                        .map_err(|e| $crate::database::connect_error(url, e))?;
+                        .map_err(|e| $crate::error::Error::connect(url, e))?;
                     let options = std::sync::Arc::new(options);
                     let conn =
                         $crate::database::connect(url, config.connect_timeout, options.connect())

@@ -172,6 +172,16 @@ pub enum Error {
 }
 
 impl Error {
+    /// [`Error::Connect`] for `url`, its password redacted from the URL and
+    /// scrubbed from the driver's message.
+    pub(crate) fn connect(url: &str, source: sqlx::Error) -> Self {
+        Self::Connect {
+            url: crate::url::redact(url),
+            message: crate::url::scrub(&source.to_string(), url),
+            source,
+        }
+    }
+
     pub(crate) fn database(context: impl Into<String>, source: sqlx::Error) -> Self {
         let message = match &source {
             sqlx::Error::Database(db) => db.message().to_owned(),

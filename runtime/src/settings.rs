@@ -368,23 +368,96 @@ impl Settings {
     /// of `database.url`); otherwise the connection settings are used with
     /// the user and password from Vault.
     pub async fn resolve_database(&self) -> Result<ResolvedDatabase> {
-        database_url::resolve_with_vault(self).await
-    }
-
-    /// The selected environment's name when its section says which
-    /// database to use: it sets `url`, a connection setting or a password
-    /// source under `[env.NAME.database]`, or `[env.NAME.vault.secret]`.
-    /// Such an environment, chosen explicitly, wins over the URL
-    /// variables (see the [module docs](self)).
-    pub(crate) fn env_with_own_database(&self) -> Option<&str> {
-        let name = self.env_name.as_deref()?;
-        let env = self.file.envs.get(name)?;
-        let database = &env.database;
-        let own = database.url.is_some()
-            || database.components.any()
-            || database.password.is_some()
-            || env.vault.as_ref().is_some_and(|v| v.secret.is_some());
-        own.then_some(name)
+        let mut looked_at = Vec::new();
+        if let Some(url) = database_url::resolve_external(self, &mut looked_at)? {
+            return Ok(ResolvedDatabase { url, lease: None });
+        }
+        let (Some(settings), Some(location)) = (self.active.vault.as_ref(), self.vault_secret())
+        else {
+            return Ok(ResolvedDatabase {
+                url: database_url::resolve_file(self, looked_at)?,
+                lease: None,
+            });
+        };
+        let key = |name: &str| format!("{}secret.{name}", settings.prefix);
+        let invalid = |key: String, message: &str| SettingsError::Invalid {
+            origin: self.origin.clone(),
+            key,
+            position: None,
+            message: message.to_owned(),
+        };
+        let database = &self.active.database;
+        let wants_url = matches!(
+            location,
+            vault::SecretLocation::Kv2 {
+                fields: vault::Fields::Url(_),
+                ..
+            } | vault::SecretLocation::Kv1 {
+                fields: vault::Fields::Url(_),
+                ..
+            }
+        );
+        if wants_url {
+            if let Some(url) = &database.url {
+                return Err(invalid(
+                    url.key.clone(),
+                    "is set, but `vault.secret.url_field` also gives the URL; remove one",
+                ));
+            }
+        } else {
+            if let Some(url) = &database.url {
+                return Err(invalid(
+                    url.key.clone(),
+                    "is set, but the user and password from Vault need the connection settings (`driver`, `host`, `database`, ...) instead of a URL",
+                ));
+            }
+            if !database.components.any() {
+                return Err(invalid(
+                    format!("{}driver", self.database_prefix()),
+                    "is not set; the user and password from Vault need the connection settings (`driver`, `host`, `database`, ...), or use `vault.secret.url_field`",
+                ));
+            }
+            if let Some(password) = &database.password {
+                return Err(invalid(
+                    password.key.clone(),
+                    "is set, but the password comes from Vault; remove one",
+                ));
+            }
+            if database.components.driver.as_ref().map(|d| d.value)
+                == Some(crate::url::Backend::Sqlite)
+            {
+                return Err(invalid(
+                    key("engine"),
+                    "does not apply to sqlite, which has no user or password",
+                ));
+            }
+        }
+        let fetched = vault::fetch(self, settings, location).await?;
+        let source = UrlSource::Vault {
+            address: fetched.address.clone(),
+            path: fetched.path.clone(),
+        };
+        let url = match fetched.credentials {
+            vault::Credentials::Url(url) => database_url::checked(url.expose().to_owned(), source),
+            vault::Credentials::UserPassword { user, password } => database_url::from_components(
+                self,
+                &database.components,
+                Some((user, password, source)),
+            ),
+        };
+        match url {
+            Ok(url) => Ok(ResolvedDatabase {
+                url,
+                lease: fetched.lease,
+            }),
+            Err(e) => {
+                // Do not leave dynamic credentials behind.
+                if let Some(lease) = fetched.lease {
+                    let _ = lease.revoke().await;
+                }
+                Err(e)
+            }
+        }
     }
 
     /// `[vault.secret]` of the selected settings, if set.

@@ -11,7 +11,6 @@ use super::env::read_dotenv;
 use super::error::{Result, SettingsError};
 use super::file::Components;
 use super::secret::Secret;
-use super::vault::{self, ResolvedDatabase};
 use crate::url::{Backend, backend, redact};
 
 /// The environment variables consulted, in precedence order.
@@ -201,7 +200,7 @@ pub(crate) fn resolve_external(
     if let Some(url) = non_empty(url) {
         let url = checked(url, UrlSource::Override)?;
         let mut ignored = ambient_urls(settings);
-        if let Some(env) = settings.env_with_own_database() {
+        if let Some(env) = env_with_own_database(settings) {
             ignored.push(format!("the database of [env.{env}]"));
         }
         note_ignored(&UrlSource::Override.to_string(), &ignored);
@@ -209,7 +208,7 @@ pub(crate) fn resolve_external(
     }
     looked_at.push(UrlSource::Override.to_string());
 
-    if let Some(env) = settings.env_with_own_database() {
+    if let Some(env) = env_with_own_database(settings) {
         note_ignored(
             &format!("the selected environment's [env.{env}] section"),
             &ambient_urls(settings),
@@ -249,98 +248,20 @@ pub(crate) fn resolve_external(
     Ok(None)
 }
 
-/// [`Settings::resolve_database`]: sources 1 to 5, else the file's
-/// database with Vault's URL or credentials when `[vault.secret]` is set.
-pub(crate) async fn resolve_with_vault(settings: &Settings) -> Result<ResolvedDatabase> {
-    let mut looked_at = Vec::new();
-    if let Some(url) = resolve_external(settings, &mut looked_at)? {
-        return Ok(ResolvedDatabase { url, lease: None });
-    }
-    let (Some(vault), Some(location)) = (settings.active.vault.as_ref(), settings.vault_secret())
-    else {
-        return Ok(ResolvedDatabase {
-            url: resolve_file(settings, looked_at)?,
-            lease: None,
-        });
-    };
-    let key = |name: &str| format!("{}secret.{name}", vault.prefix);
-    let invalid = |key: String, message: &str| SettingsError::Invalid {
-        origin: settings.origin.clone(),
-        key,
-        position: None,
-        message: message.to_owned(),
-    };
-    let database = &settings.active.database;
-    let wants_url = matches!(
-        location,
-        vault::SecretLocation::Kv2 {
-            fields: vault::Fields::Url(_),
-            ..
-        } | vault::SecretLocation::Kv1 {
-            fields: vault::Fields::Url(_),
-            ..
-        }
-    );
-    if wants_url {
-        if let Some(url) = &database.url {
-            return Err(invalid(
-                url.key.clone(),
-                "is set, but `vault.secret.url_field` also gives the URL; remove one",
-            ));
-        }
-    } else {
-        if let Some(url) = &database.url {
-            return Err(invalid(
-                url.key.clone(),
-                "is set, but the user and password from Vault need the connection settings (`driver`, `host`, `database`, ...) instead of a URL",
-            ));
-        }
-        if !database.components.any() {
-            return Err(invalid(
-                format!("{}driver", settings.database_prefix()),
-                "is not set; the user and password from Vault need the connection settings (`driver`, `host`, `database`, ...), or use `vault.secret.url_field`",
-            ));
-        }
-        if let Some(password) = &database.password {
-            return Err(invalid(
-                password.key.clone(),
-                "is set, but the password comes from Vault; remove one",
-            ));
-        }
-        if database.components.driver.as_ref().map(|d| d.value) == Some(crate::url::Backend::Sqlite)
-        {
-            return Err(invalid(
-                key("engine"),
-                "does not apply to sqlite, which has no user or password",
-            ));
-        }
-    }
-    let fetched = vault::fetch(settings, vault, location).await?;
-    let source = UrlSource::Vault {
-        address: fetched.address.clone(),
-        path: fetched.path.clone(),
-    };
-    let url = match fetched.credentials {
-        vault::Credentials::Url(url) => checked(url.expose().to_owned(), source),
-        vault::Credentials::UserPassword { user, password } => from_components(
-            settings,
-            &database.components,
-            Some((user, password, source)),
-        ),
-    };
-    match url {
-        Ok(url) => Ok(ResolvedDatabase {
-            url,
-            lease: fetched.lease,
-        }),
-        Err(e) => {
-            // Do not leave dynamic credentials behind.
-            if let Some(lease) = fetched.lease {
-                let _ = lease.revoke().await;
-            }
-            Err(e)
-        }
-    }
+/// The selected environment's name when its section says which
+/// database to use: it sets `url`, a connection setting or a password
+/// source under `[env.NAME.database]`, or `[env.NAME.vault.secret]`.
+/// Such an environment, chosen explicitly, wins over the URL
+/// variables (see the module docs of `settings`).
+fn env_with_own_database(settings: &Settings) -> Option<&str> {
+    let name = settings.env_name.as_deref()?;
+    let env = settings.file.envs.get(name)?;
+    let database = &env.database;
+    let own = database.url.is_some()
+        || database.components.any()
+        || database.password.is_some()
+        || env.vault.as_ref().is_some_and(|v| v.secret.is_some());
+    own.then_some(name)
 }
 
 /// The URL variables that are set (environment, then `.env`), for the log

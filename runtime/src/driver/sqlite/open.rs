@@ -9,7 +9,6 @@ use std::str::FromStr;
 
 use sqlx::sqlite::SqliteConnectOptions;
 
-use crate::database::connect_error;
 use crate::error::Error;
 use crate::url::redact;
 
@@ -18,7 +17,7 @@ use crate::url::redact;
 /// would be a new file directly under the root; an explicit `mode`
 /// (`rwc`, `rw`, `ro`, `memory`) is sqlx's, as written.
 pub(crate) fn options(url: &str) -> Result<SqliteConnectOptions, Error> {
-    let options = SqliteConnectOptions::from_str(url).map_err(|e| connect_error(url, e))?;
+    let options = SqliteConnectOptions::from_str(url).map_err(|e| Error::connect(url, e))?;
     if query_param(url, "mode").is_some() {
         return Ok(options);
     }
