@@ -22,7 +22,6 @@
 mod common;
 mod reliability;
 
-use std::fs::{File, OpenOptions, TryLockError};
 use std::path::Path;
 use std::process::Stdio;
 use std::str::FromStr;
@@ -32,7 +31,10 @@ use std::time::{Duration, Instant};
 use common::{Backend, TestDb, write_revisions};
 // `SAFETY` bounds every wait (a safety net, not an assertion); `SHORT` is the
 // lock timeout of migrators that must *not* have to wait.
-use reliability::{SAFETY, SHORT, bounded, lock_file, migration_at_gate, wait_until};
+use reliability::{
+    SAFETY, SHORT, bounded, hold_sqlite_lock, migration_at_gate, sqlite_file, sqlite_lock_held,
+    sqlite_lock_name, wait_until,
+};
 use retort::{Config, Error, Migrations, Report};
 use sqlx::Connection;
 
@@ -308,25 +310,6 @@ async fn gate_count(db: &TestDb) -> Vec<String> {
     .await
 }
 
-fn open_lock_file(path: &Path) -> File {
-    OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path)
-        .expect("open the lock file")
-}
-
-/// True while someone holds the SQLite migration lock (a brief
-/// `try_lock` from here, released at once).
-fn lock_file_held(path: &Path) -> bool {
-    match open_lock_file(path).try_lock() {
-        Ok(()) => false,
-        Err(TryLockError::WouldBlock) => true,
-        Err(TryLockError::Error(e)) => panic!("try_lock {}: {e}", path.display()),
-    }
-}
-
 /// Asserts that nothing holds the migration lock of `db`, looking at the
 /// lock itself where it is visible from outside (PostgreSQL: `pg_locks`;
 /// SQLite: the lock file). MariaDB's named locks cannot be listed without
@@ -344,8 +327,12 @@ async fn assert_lock_free(db: &TestDb) {
             assert!(held.is_empty(), "advisory lock still held by {held:?}");
         }
         Backend::Sqlite => {
-            let path = lock_file(db);
-            assert!(!lock_file_held(&path), "{} is still locked", path.display());
+            let path = sqlite_file(db);
+            assert!(
+                !sqlite_lock_held(&path),
+                "the migration lock of {} is still held",
+                path.display()
+            );
         }
         Backend::MySql => {}
     }
@@ -734,7 +721,7 @@ async fn lock_timeout_while_another_migrates(db: &TestDb) {
     let lock = match db.backend {
         Backend::Postgres => "PostgreSQL advisory lock".to_owned(),
         Backend::MySql => "MySQL named lock".to_owned(),
-        Backend::Sqlite => format!("lock file {}", lock_file(db).display()),
+        Backend::Sqlite => sqlite_lock_name(&sqlite_file(db)),
     };
     assert!(what.contains(&lock), "{what:?} should name the {lock}");
     let message = err.to_string();
@@ -801,19 +788,21 @@ async fn lock_is_per_database(db: &TestDb) {
     other.drop_db().await;
 }
 
-/// SQLite: a lock file held by someone else (here: this test, through its
-/// own file description, as another process would) makes the migration
-/// time out; once released, the migration runs.
+/// SQLite: the migration lock held by someone else (here: this test,
+/// through its own file description, as another process would) makes the
+/// migration time out; once released, the migration runs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_lock_file_held_elsewhere() {
+async fn sqlite_lock_held_elsewhere() {
     let Some(db) = TestDb::new(Backend::Sqlite).await else {
         return;
     };
     let dir = six_revisions(false);
     let migrations = load(&dir);
-    let path = lock_file(&db);
-    let holder = open_lock_file(&path);
-    holder.lock().expect("lock the lock file");
+    let path = sqlite_file(&db);
+    // The lock lives on the database file: create it first, as a running
+    // service's pool would have.
+    Conn::open(&db).await.ping_and_close().await;
+    let holder = hold_sqlite_lock(&path);
 
     let err = bounded(
         "the blocked migration",
@@ -822,19 +811,17 @@ async fn sqlite_lock_file_held_elsewhere() {
             .upgrade(db.url.as_str(), "head"),
     )
     .await
-    .expect_err("the lock file is held");
+    .expect_err("the lock is held");
+    let name = sqlite_lock_name(&path);
     assert!(
-        matches!(&err, Error::LockTimeout { what, .. } if what.contains(&path.display().to_string())),
-        "expected a LockTimeout naming {}, got {err:?}",
-        path.display()
+        matches!(&err, Error::LockTimeout { what, .. } if *what == name),
+        "expected a LockTimeout naming the {name}, got {err:?}"
     );
     assert!(err.to_string().starts_with(&format!(
-        "timed out after 0.5s waiting for the migration lock (lock file {})",
-        path.display()
+        "timed out after 0.5s waiting for the migration lock ({name})"
     )));
 
-    holder.unlock().expect("unlock");
-    drop(holder);
+    holder.release();
     let report = bounded(
         "the migration",
         migrations

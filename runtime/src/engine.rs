@@ -66,7 +66,9 @@ async fn already_at_head<D: Driver>(
     if !(target == "heads" || (target == "head" && single)) {
         return Ok(None);
     }
-    let state = d.read_state().await?;
+    let Some(state) = d.peek_state().await? else {
+        return Ok(None);
+    };
     if state.unfinished.is_some() || state.rows.len() != set.heads().len() {
         return Ok(None);
     }

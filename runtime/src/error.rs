@@ -32,6 +32,15 @@ pub enum Error {
         /// The cargo feature that would support it.
         missing_feature: Option<&'static str>,
     },
+    /// The URL names a database in a way retort refuses to act on (the
+    /// message says why and how to write what was meant).
+    #[error("invalid database URL `{url}`: {message}")]
+    InvalidUrl {
+        /// The URL, password redacted.
+        url: String,
+        /// What is wrong, and the spellings that work.
+        message: String,
+    },
     /// Connecting failed.
     #[error("cannot connect to {url}: {message}")]
     Connect {
@@ -42,6 +51,19 @@ pub enum Error {
         /// The driver's error.
         #[source]
         source: sqlx::Error,
+    },
+    /// The server did not complete the connection within the connect
+    /// timeout (it accepted the connection but never answered, or did not
+    /// accept it at all).
+    #[error("cannot connect to {url}{}: no answer within {}s; if the server is just slow, raise the connect timeout (`connect_timeout` under [database] in retort.toml, or `Config::connect_timeout`)", .connection.map(|c| format!(" ({c})")).unwrap_or_default(), timeout.as_secs_f64())]
+    ConnectTimeout {
+        /// The URL, password redacted.
+        url: String,
+        /// Which connection, when it is not the main one (`the migration
+        /// lock's connection`).
+        connection: Option<&'static str>,
+        /// The timeout.
+        timeout: Duration,
     },
     /// The migration directory could not be loaded.
     #[error(transparent)]
@@ -73,7 +95,7 @@ pub enum Error {
         rolled_back: Option<String>,
     },
     /// A statement of a revision failed.
-    #[error("{file}:{line}: {direction} of revision `{revision}` failed at statement {statement}{}: {message}{}", code.as_ref().map(|c| format!(" (database error {c})")).unwrap_or_default(), if *.rolled_back { "; the revision was rolled back" } else { "" })]
+    #[error("{file}:{line}: {direction} of revision `{revision}` failed at statement {statement}{}: {message}{}{}", code.as_ref().map(|c| format!(" (database error {c})")).unwrap_or_default(), if *.rolled_back { "; the revision was rolled back" } else { "" }, hint(.source))]
     Statement {
         /// The revision.
         revision: String,
@@ -120,7 +142,7 @@ pub enum Error {
     #[error("{0}")]
     Drift(crate::drift::Drift),
     /// A bookkeeping query failed.
-    #[error("{context} failed: {message}")]
+    #[error("{context} failed: {message}{}", hint(.source))]
     Database {
         /// What retort was doing.
         context: String,
@@ -141,18 +163,32 @@ pub enum Error {
     /// The blocking API could not start its runtime.
     #[error("cannot start the runtime for the blocking API: {0}")]
     Runtime(#[source] std::io::Error),
-    /// A lock file could not be used.
-    #[error("cannot use lock file {path}: {source}")]
+    /// The SQLite migration lock could not be taken or released: an I/O
+    /// error on the database file, or on the lock file where the lock is a
+    /// file beside the database (see the SQLite driver's docs).
+    #[error("cannot use {what}: {source}{}", .hint.as_ref().map(|h| format!("; {h}")).unwrap_or_default())]
     LockFile {
-        /// The file.
-        path: String,
+        /// The file: `the database file PATH` or `lock file PATH`.
+        what: String,
         /// The I/O error.
         #[source]
         source: std::io::Error,
+        /// What to do about it, when known.
+        hint: Option<String>,
     },
 }
 
 impl Error {
+    /// [`Error::Connect`] for `url`, its password redacted from the URL and
+    /// scrubbed from the driver's message.
+    pub(crate) fn connect(url: &str, source: sqlx::Error) -> Self {
+        Self::Connect {
+            url: crate::url::redact(url),
+            message: crate::url::scrub(&driver_message(&source), url),
+            source,
+        }
+    }
+
     pub(crate) fn database(context: impl Into<String>, source: sqlx::Error) -> Self {
         Self::Database {
             context: context.into(),
@@ -171,6 +207,31 @@ impl fmt::Debug for Error {
         }
         Ok(())
     }
+}
+
+/// What to do about a database error that the database explains only in
+/// its own terms (empty when there is nothing to add). SQLite's
+/// "attempt to write a readonly database" is most often a directory the
+/// user cannot write, where SQLite creates its journal.
+fn hint(source: &sqlx::Error) -> &'static str {
+    #[cfg(feature = "sqlite")]
+    if let sqlx::Error::Database(db) = source
+        && db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some()
+    {
+        const READONLY: i32 = 8;
+        const READONLY_DIRECTORY: i32 = 1544;
+        match db.code().and_then(|c| c.parse::<i32>().ok()) {
+            Some(READONLY_DIRECTORY) => {
+                return "; SQLite writes its journal in the database's directory, which the user running retort cannot write: make that directory writable for this user, or move the database to a writable directory";
+            }
+            Some(code) if code & 0xff == READONLY => {
+                return "; the user running retort cannot write the database file or its directory, or the URL opens it read-only (`mode=ro`): check their permissions and the URL";
+            }
+            _ => {}
+        }
+    }
+    let _ = source;
+    ""
 }
 
 /// The database's code and message of a driver error.
@@ -292,8 +353,9 @@ mod tests {
             "reading the version table failed: relation \"users\" already exists"
         );
         let e = Error::LockFile {
-            path: "app.db.retort-lock".to_owned(),
+            what: "lock file app.db.retort-lock".to_owned(),
             source: std::io::Error::other("disk full"),
+            hint: None,
         };
         assert_eq!(
             format!("{e:?}"),

@@ -8,11 +8,13 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::str::FromStr;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use retort::{Config, Error, Migrations, Report};
@@ -213,31 +215,95 @@ pub async fn wait_sessions_gone(db: &TestDb) {
     .await;
 }
 
-/// The SQLite lock file of a test database.
-pub fn lock_file(db: &TestDb) -> PathBuf {
-    let path = db
-        .url
-        .strip_prefix("sqlite://")
-        .expect("SQLite test URLs start with sqlite://");
-    PathBuf::from(format!("{path}.retort-lock"))
+/// The SQLite database file of a test database.
+pub fn sqlite_file(db: &TestDb) -> PathBuf {
+    PathBuf::from(
+        db.url
+            .strip_prefix("sqlite://")
+            .expect("SQLite test URLs start with sqlite://"),
+    )
 }
 
-fn lock_file_held(path: &Path) -> bool {
-    let file: File = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path)
-        .expect("open the lock file");
+/// How retort names the SQLite migration lock of `path` (in
+/// `Error::LockTimeout`): on Linux, a lock on the database file itself;
+/// elsewhere, the lock file beside its real path (see
+/// `runtime/src/driver/sqlite/lock.rs`).
+pub fn sqlite_lock_name(path: &Path) -> String {
+    if cfg!(target_os = "linux") {
+        format!("lock on the database file {}", path.display())
+    } else {
+        format!("lock file {}", sqlite_lock_file(path).display())
+    }
+}
+
+fn sqlite_lock_file(path: &Path) -> PathBuf {
+    let mut lock = path
+        .canonicalize()
+        .expect("the database file exists")
+        .into_os_string();
+    lock.push(".retort-lock");
+    PathBuf::from(lock)
+}
+
+/// The file this test process locks to see or take the SQLite migration
+/// lock of `path` as another process would. On Linux it is the database
+/// file itself, opened once per `role` and never closed: closing a
+/// descriptor of the database file would drop the POSIX locks this
+/// process's own SQLite connections (a gate, a migration in a task) hold
+/// on it. Each role is its own open file description, so a probe sees a
+/// hold taken through another role.
+fn sqlite_lock_target(path: &Path, role: &'static str) -> &'static File {
+    static FILES: std::sync::LazyLock<Mutex<HashMap<(PathBuf, &'static str), &'static File>>> =
+        std::sync::LazyLock::new(Mutex::default);
+    let mut files = FILES.lock().expect("the lock-file registry");
+    files.entry((path.to_owned(), role)).or_insert_with(|| {
+        let file = if cfg!(target_os = "linux") {
+            File::open(path).expect("open the database file")
+        } else {
+            OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(sqlite_lock_file(path))
+                .expect("open the lock file")
+        };
+        Box::leak(Box::new(file))
+    })
+}
+
+/// True while someone holds the SQLite migration lock of `path` (a brief
+/// `try_lock` from here, released at once).
+pub fn sqlite_lock_held(path: &Path) -> bool {
+    let file = sqlite_lock_target(path, "probe");
     match file.try_lock() {
-        Ok(()) => false,
+        Ok(()) => {
+            file.unlock().expect("unlock the probe");
+            false
+        }
         Err(TryLockError::WouldBlock) => true,
         Err(TryLockError::Error(e)) => panic!("try_lock {}: {e}", path.display()),
     }
 }
 
+/// Takes the SQLite migration lock of `path` as another process would;
+/// released by [`SqliteLockHold::release`].
+pub fn hold_sqlite_lock(path: &Path) -> SqliteLockHold {
+    let file = sqlite_lock_target(path, "holder");
+    file.lock().expect("take the SQLite migration lock");
+    SqliteLockHold(file)
+}
+
+/// The migration lock taken by [`hold_sqlite_lock`].
+pub struct SqliteLockHold(&'static File);
+
+impl SqliteLockHold {
+    pub fn release(self) {
+        self.0.unlock().expect("release the SQLite migration lock");
+    }
+}
+
 /// Nothing holds the migration lock where that is visible from outside
-/// (PostgreSQL: `pg_locks`; SQLite: the lock file). MariaDB's named lock
+/// (PostgreSQL: `pg_locks`; SQLite: the OS lock). MariaDB's named lock
 /// is checked by a run with a short lock timeout getting it.
 pub async fn assert_lock_free(db: &TestDb, context: &str) {
     match db.backend {
@@ -254,10 +320,10 @@ pub async fn assert_lock_free(db: &TestDb, context: &str) {
             );
         }
         Backend::Sqlite => {
-            let path = lock_file(db);
+            let path = sqlite_file(db);
             assert!(
-                !lock_file_held(&path),
-                "{context}: {} is still locked",
+                !sqlite_lock_held(&path),
+                "{context}: the migration lock of {} is still held",
                 path.display()
             );
         }
@@ -269,7 +335,7 @@ pub async fn assert_lock_free(db: &TestDb, context: &str) {
 /// waiting at the gate row; SQLite: holds the migration lock.
 pub async fn migration_at_gate(db: &TestDb) -> bool {
     !gate_waiters(db).await.is_empty()
-        || (db.backend == Backend::Sqlite && lock_file_held(&lock_file(db)))
+        || (db.backend == Backend::Sqlite && sqlite_lock_held(&sqlite_file(db)))
 }
 
 /// The server-side ids of the sessions waiting at the gate (PostgreSQL

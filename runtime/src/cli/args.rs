@@ -23,7 +23,8 @@ pub struct Cli {
         env = "RETORT_CONFIG"
     )]
     pub config: Option<PathBuf>,
-    /// A named environment of the settings file (`[env.NAME]`).
+    /// A named environment of the settings file (`[env.NAME]`). When it names
+    /// its database, that wins over `RETORT_DATABASE_URL` and `DATABASE_URL`.
     #[arg(
         long = "env",
         short = 'e',

@@ -9,8 +9,12 @@ use std::time::{Duration, Instant};
 use retort_core::plan::VersionChange;
 
 use crate::error::Error;
+pub(crate) use lock::LockWait;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) use lock::{LockConnection, lock_lost};
 use retort_core::split::Dialect;
 
+mod lock;
 #[cfg(feature = "mysql")]
 pub(crate) mod mysql;
 #[cfg(feature = "postgres")]
@@ -390,59 +394,6 @@ macro_rules! plain_transaction {
 }
 pub(crate) use plain_transaction;
 
-/// The connection a server-side lock lives on: a dedicated one opened on
-/// first use (pools and URLs), or, without connect options, the work
-/// connection itself (a caller's borrowed connection). A dedicated
-/// connection dropped by a panic or a cancelled future is closed, which
-/// makes the server release the lock.
-pub(crate) struct LockConnection<C: sqlx::Connection> {
-    conn: Option<C>,
-    options: Option<std::sync::Arc<C::Options>>,
-}
-
-impl<C: sqlx::Connection> LockConnection<C> {
-    pub(crate) fn new(options: Option<std::sync::Arc<C::Options>>) -> Self {
-        Self {
-            conn: None,
-            options,
-        }
-    }
-
-    /// Opens the dedicated connection if there is to be one.
-    pub(crate) async fn open(&mut self) -> Result<(), Error> {
-        if self.conn.is_none()
-            && let Some(options) = &self.options
-        {
-            let conn = C::connect_with(options)
-                .await
-                .map_err(|e| Error::database("opening the lock connection", e))?;
-            self.conn = Some(conn);
-        }
-        Ok(())
-    }
-
-    /// True once a dedicated connection is open (the lock then lives on a
-    /// session of its own, not on the work connection).
-    pub(crate) fn is_dedicated(&self) -> bool {
-        self.conn.is_some()
-    }
-
-    /// The connection to lock on.
-    pub(crate) fn get<'a>(&'a mut self, work: &'a mut C) -> &'a mut C {
-        match &mut self.conn {
-            Some(conn) => conn,
-            None => work,
-        }
-    }
-
-    /// Closes the dedicated connection.
-    pub(crate) async fn close(&mut self) {
-        if let Some(conn) = self.conn.take() {
-            let _ = conn.close().await;
-        }
-    }
-}
-
 /// What every backend provides.
 pub(crate) trait Driver: Send {
     /// The dialect, for statement splitting.
@@ -480,6 +431,15 @@ pub(crate) trait Driver: Send {
     /// unfinished attempt; missing tables read as empty.
     fn read_state(&mut self) -> impl Future<Output = Result<DbState, Error>> + Send;
 
+    /// [`read_state`](Driver::read_state) for the engine's unlocked
+    /// "already at head" answer: `None` when the state cannot be read now
+    /// without waiting for another connection (SQLite, while another
+    /// migrator commits), in which case the engine takes the lock and
+    /// reads again under it.
+    fn peek_state(&mut self) -> impl Future<Output = Result<Option<DbState>, Error>> + Send {
+        async { self.read_state().await.map(Some) }
+    }
+
     /// The whole history, oldest first (empty when there is no table).
     fn read_history(&mut self) -> impl Future<Output = Result<Vec<HistoryEntry>, Error>> + Send;
 
@@ -501,70 +461,6 @@ pub(crate) trait Driver: Send {
         &mut self,
         op: &Op<'_>,
     ) -> impl Future<Output = Result<Option<i64>, sqlx::Error>> + Send;
-}
-
-/// Waiting for the migration lock: the driver tries to take it (never with
-/// a blocking wait on the server) and calls [`LockWait::pause`] between
-/// tries, backing off from 20 ms to 1 s, for at most the timeout. Short
-/// tries keep waiting replicas from holding a snapshot that `CREATE INDEX
-/// CONCURRENTLY` would wait for, the deadlock Flyway users report.
-pub(crate) struct LockWait {
-    what: String,
-    timeout: Duration,
-    deadline: Instant,
-    pause: Duration,
-    waited: bool,
-}
-
-impl LockWait {
-    pub(crate) fn new(what: String, timeout: Duration) -> Self {
-        Self {
-            what,
-            timeout,
-            deadline: Instant::now() + timeout,
-            pause: Duration::from_millis(20),
-            waited: false,
-        }
-    }
-
-    /// Sleeps before the next try, or fails once the timeout is spent.
-    pub(crate) async fn pause(&mut self) -> Result<(), Error> {
-        if !self.waited {
-            tracing::info!(
-                lock = %self.what,
-                timeout_ms = u64::try_from(self.timeout.as_millis()).unwrap_or(u64::MAX),
-                "waiting for the migration lock held by another process"
-            );
-            self.waited = true;
-        }
-        let now = Instant::now();
-        if now >= self.deadline {
-            return Err(Error::LockTimeout {
-                what: self.what.clone(),
-                timeout: self.timeout,
-            });
-        }
-        tokio::time::sleep(self.pause.min(self.deadline - now)).await;
-        self.pause = (self.pause * 2).min(Duration::from_secs(1));
-        Ok(())
-    }
-
-    /// Logs the acquisition after a wait.
-    pub(crate) fn acquired(&self) {
-        if self.waited {
-            tracing::info!(lock = %self.what, "acquired the migration lock");
-        }
-    }
-}
-
-/// The error of [`Driver::check_lock`] when the lock is gone (`source`:
-/// the check itself failed, typically because the session is gone too).
-pub(crate) fn lock_lost(what: &str, source: Option<sqlx::Error>) -> Error {
-    Error::LockLost {
-        what: what.to_owned(),
-        detail: source.map(|e| crate::error::describe(&e).1),
-        rolled_back: None,
-    }
 }
 
 /// Quotes an identifier with `quote` (`"` or `` ` ``); names are validated

@@ -151,7 +151,7 @@ where
     ) -> Self {
         Self {
             conn,
-            lock_conn: LockConnection::new(lock_options),
+            lock_conn: LockConnection::new(lock_options, config.connect_timeout),
             sql: statements(config),
             schema: config.schema.clone(),
             version_table: config.version_table.clone(),

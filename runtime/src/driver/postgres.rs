@@ -269,7 +269,7 @@ where
     ) -> Self {
         Self {
             conn,
-            lock_conn: LockConnection::new(lock_options),
+            lock_conn: LockConnection::new(lock_options, config.connect_timeout),
             sql: statements(config),
             fused: Fused::new(config),
             key: lock_key(config),

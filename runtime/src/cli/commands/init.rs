@@ -25,8 +25,9 @@ migrations = "migrations"               # the revisions directory
 # transaction_mode = "per-revision"     # or "single"
 # lock_timeout = "5m"                   # or seconds; "30s", "1h", "1m30s", "500ms"
 
-# The database URL comes from --database-url, RETORT_DATABASE_URL,
-# DATABASE_URL, a .env file, or this table (in that order).
+# The database URL comes from --database-url, the database of the --env
+# environment, RETORT_DATABASE_URL, DATABASE_URL, a .env file, or this
+# table (in that order; see docs/settings.md).
 [database]
 # Either a URL ...
 # url = "postgres://app@localhost/app"
@@ -38,6 +39,7 @@ migrations = "migrations"               # the revisions directory
 # database = "app"                      # for sqlite, the database file
 # password_env = "APP_DB_PASSWORD"      # or password_file = "...", or password = "..."
 # params = { sslmode = "require" }
+# connect_timeout = "30s"               # how long connecting may take; also "10s", 60
 
 # Named environments (`retort --env staging ...`) override the keys above.
 # [env.staging]
@@ -167,6 +169,7 @@ mod tests {
             })
             .collect();
         let settings: Settings = text.parse().unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(settings.config().connect_timeout_duration().as_secs(), 30);
         let staging = settings.with_env("staging").unwrap();
         assert_eq!(staging.config().lock_timeout_duration().as_secs(), 60);
     }
