@@ -104,8 +104,6 @@ impl Step<'_> {
 pub struct Plan<'s> {
     /// Upgrade or downgrade.
     pub direction: Direction,
-    /// The revisions the target resolved to, sorted (none for `base`).
-    pub targets: Vec<String>,
     /// The steps, in execution order.
     pub steps: Vec<Step<'s>>,
     /// Version-table rows before, sorted.
@@ -478,7 +476,6 @@ impl MigrationSet {
             .collect();
         Ok(Plan {
             direction: Direction::Upgrade,
-            targets: state.ids(&targets),
             steps,
             heads_before,
             heads_after: state.ids(&state.rows),
@@ -551,7 +548,6 @@ impl MigrationSet {
             .collect();
         Ok(Plan {
             direction: Direction::Downgrade,
-            targets: state.ids(&dest.into_iter().collect::<Vec<_>>()),
             steps,
             heads_before,
             heads_after: state.ids(&state.rows),

@@ -18,89 +18,12 @@ pub(crate) mod postgres;
 #[cfg(feature = "sqlite")]
 pub(crate) mod sqlite;
 
-/// A version-table row and what the history table recorded for it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Row {
-    pub(crate) version: String,
-    /// Lineage hash recorded when the revision was last applied, stamped
-    /// or repaired; `None` when retort never recorded it (e.g. Alembic
-    /// applied it).
-    pub(crate) lineage: Option<String>,
-}
+mod rows;
 
-/// The last history row, when it records a step that did not finish.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Attempt {
-    pub(crate) id: i64,
-    pub(crate) revision: String,
-    pub(crate) operation: String,
-    pub(crate) status: String,
-    pub(crate) statements_done: i64,
-    pub(crate) statement_count: i64,
-    pub(crate) error: Option<String>,
-}
-
-/// What the database says about its migrations.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct DbState {
-    pub(crate) rows: Vec<Row>,
-    pub(crate) unfinished: Option<Attempt>,
-}
-
-/// One row of the history table.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct HistoryEntry {
-    /// Row id (increasing).
-    pub id: i64,
-    /// The revision.
-    pub revision: String,
-    /// `upgrade`, `downgrade`, `stamp`, `unstamp` or `repair`.
-    pub operation: String,
-    /// `applied`, `running`, `failed` or `resolved`.
-    pub status: String,
-    /// The revision's parents, space-separated.
-    pub parents: String,
-    /// The file's checksum when the step ran.
-    pub checksum: String,
-    /// The revision's lineage hash when the step ran.
-    pub lineage: String,
-    /// Statements in the section.
-    pub statement_count: i64,
-    /// Statements completed.
-    pub statements_done: i64,
-    /// The error, for failed steps.
-    pub error: Option<String>,
-    /// When the step started (UTC, as the database formats it).
-    pub started_at: String,
-    /// How long it took, in milliseconds.
-    pub duration_ms: Option<i64>,
-    /// The revision's downgrade SQL, kept so an older binary can roll back.
-    pub downgrade_sql: Option<String>,
-}
-
-/// A history row to insert.
-#[derive(Debug, Clone)]
-pub(crate) struct NewHistory<'a> {
-    pub(crate) revision: &'a str,
-    pub(crate) operation: &'static str,
-    pub(crate) status: &'static str,
-    pub(crate) parents: String,
-    pub(crate) checksum: String,
-    pub(crate) lineage: String,
-    pub(crate) statement_count: i64,
-    pub(crate) statements_done: i64,
-    pub(crate) downgrade_sql: Option<&'a str>,
-    /// Duration is measured from here when the row is written.
-    pub(crate) started: Option<Instant>,
-}
-
-impl NewHistory<'_> {
-    pub(crate) fn duration_ms(&self) -> Option<i64> {
-        self.started
-            .map(|s| i64::try_from(s.elapsed().as_millis()).unwrap_or(i64::MAX))
-    }
-}
+pub use rows::HistoryEntry;
+pub(crate) use rows::{
+    Attempt, DbState, HistoryLayout, Layout, NewHistory, Row, attempt_from, history_from,
+};
 
 /// One operation of a step.
 #[derive(Debug, Clone)]
@@ -109,20 +32,28 @@ pub(crate) enum Op<'a> {
     Sql(&'a str),
     /// A version-table change.
     Version(&'a VersionChange),
-    /// Insert a history row (returns its id in autocommit mode).
+    /// Insert a history row, chained onto the last one (returns its id in
+    /// autocommit mode).
     History(NewHistory<'a>),
-    /// Record progress of a running step.
-    Progress { id: i64, done: i64 },
-    /// Close a running step's history row.
+    /// Record progress of a running step, the history row `row` inserted
+    /// as `id`.
+    Progress {
+        id: i64,
+        row: &'a NewHistory<'a>,
+        done: i64,
+    },
+    /// Close a running step's history row `row`, inserted as `id`.
     Finish {
         id: i64,
+        row: &'a NewHistory<'a>,
         status: &'static str,
         done: i64,
         error: Option<String>,
         duration_ms: i64,
     },
-    /// Mark every unfinished history row resolved (`repair`).
-    ResolveUnfinished,
+    /// Rewrite a history row's link and hash (`repair` accepting a broken
+    /// chain, see [`crate::chain::reseal`]).
+    Reseal { id: i64, prev: String, hash: String },
     /// Delete every version-table row (`stamp --purge`).
     PurgeVersions,
 }
@@ -166,24 +97,44 @@ pub(crate) struct Statements {
     pub(crate) create_version: String,
     pub(crate) create_history: String,
     pub(crate) create_history_index: String,
+    /// Adds the hash chain's columns to a history table created before
+    /// them, in one transaction.
+    pub(crate) add_chain_columns: Vec<String>,
     pub(crate) read_rows: String,
     pub(crate) read_rows_plain: String,
+    /// The last history row: the columns of [`attempt_from`], then its
+    /// `row_hash` (the chain's tip).
     pub(crate) read_last: String,
+    /// [`Statements::read_last`] on a history table without the chain's
+    /// columns (the tip reads as NULL).
+    pub(crate) read_last_unchained: String,
+    /// The chain's tip: the last row's `row_hash`, as an expression an
+    /// offline script's `INSERT` can use.
+    pub(crate) last_hash: String,
     pub(crate) read_history: String,
+    /// [`Statements::read_history`] on a history table without the chain's
+    /// columns (they read as NULL).
+    pub(crate) read_history_unchained: String,
     pub(crate) insert_history: String,
     pub(crate) progress: String,
     pub(crate) finish: String,
-    pub(crate) resolve: String,
+    pub(crate) reseal: String,
     pub(crate) update_version: String,
     pub(crate) delete_version: String,
     pub(crate) insert_version: String,
     pub(crate) purge: String,
 }
 
-/// Binds a history row ([`NewHistory`]) to `query` in the order of the
-/// `insert_history` columns.
+/// The history table's columns in the order of `insert_history`'s values.
+pub(crate) const HISTORY_COLUMNS: &str = "revision, operation, status, parents, checksum, lineage, \
+     statement_count, statements_done, downgrade_sql, duration_ms, retort_version, checksum_scheme, \
+     error, nonce, prev_hash, row_hash";
+
+/// Binds a history row ([`NewHistory`]) to `query` in the order of
+/// [`HISTORY_COLUMNS`]: the row, then the chain's link `$prev` and the
+/// row's hash `$hash`.
 macro_rules! bind_history {
-    ($query:expr, $h:expr) => {{
+    ($query:expr, $h:expr, $prev:expr, $hash:expr) => {{
         let h = $h;
         $query
             .bind(h.revision)
@@ -198,17 +149,37 @@ macro_rules! bind_history {
             .bind(h.duration_ms())
             .bind(super::RETORT_VERSION)
             .bind(i64::from(retort_core::checksum::SCHEME_VERSION))
+            .bind(h.error.as_deref())
+            .bind(&h.nonce)
+            .bind($prev)
+            .bind($hash)
     }};
 }
 pub(crate) use bind_history;
 
-/// Defines `exec(conn, statements, op)` for a connection type; the
+/// The history chain's tip, as the driver last saw it: the `row_hash` of
+/// the newest history row (`""` when there is none, or it has no hash).
+/// Read with the state under the migration lock, then advanced by every
+/// history row the driver writes, so chaining a row costs no round trip.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Tip(Option<String>);
+
+impl Tip {
+    /// The tip read from the table (`None`: no row, or a row without hash).
+    pub(crate) fn read(hash: Option<String>) -> Self {
+        Self(Some(hash.unwrap_or_default()))
+    }
+}
+
+/// Defines `exec(conn, statements, tip, op)` for a connection type; the
 /// closure runs the prepared history insert and returns the new row's id.
+/// History rows are chained onto `tip`, which advances with each.
 macro_rules! exec_fn {
     ($conn:ty, |$query:ident, $c:ident| $insert:block) => {
         async fn exec(
             $c: &mut $conn,
             sql: &super::Statements,
+            tip: &mut super::Tip,
             op: &super::Op<'_>,
         ) -> Result<Option<i64>, sqlx::Error> {
             use super::Op;
@@ -237,34 +208,65 @@ macro_rules! exec_fn {
                     }
                 }
                 Op::History(h) => {
-                    let $query = super::bind_history!(q(&sql.insert_history), h);
-                    return $insert;
+                    let prev = match &tip.0 {
+                        Some(prev) => prev.clone(),
+                        // Not read with the state (never the case under the
+                        // engine's lock): ask.
+                        None => {
+                            sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                                "SELECT COALESCE({}, '')",
+                                sql.last_hash
+                            )))
+                            .fetch_one(&mut *$c)
+                            .await?
+                        }
+                    };
+                    let hash = h.content().hash();
+                    let $query = super::bind_history!(q(&sql.insert_history), h, &prev, &hash);
+                    let inserted: Result<Option<i64>, sqlx::Error> = $insert;
+                    if inserted.is_ok() {
+                        tip.0 = Some(hash);
+                    }
+                    return inserted;
                 }
-                Op::Progress { id, done } => {
+                Op::Progress { id, row, done } => {
+                    let hash = row.content_with(row.status, *done, None).hash();
                     q(&sql.progress)
                         .bind(done)
+                        .bind(&hash)
                         .bind(id)
                         .execute(&mut *$c)
                         .await?;
+                    tip.0 = Some(hash);
                 }
                 Op::Finish {
                     id,
+                    row,
                     status,
                     done,
                     error,
                     duration_ms,
                 } => {
+                    let hash = row.content_with(status, *done, error.as_deref()).hash();
                     q(&sql.finish)
                         .bind(*status)
                         .bind(done)
                         .bind(error.as_deref())
                         .bind(duration_ms)
+                        .bind(&hash)
                         .bind(id)
                         .execute(&mut *$c)
                         .await?;
+                    tip.0 = Some(hash);
                 }
-                Op::ResolveUnfinished => {
-                    q(&sql.resolve).execute(&mut *$c).await?;
+                Op::Reseal { id, prev, hash } => {
+                    q(&sql.reseal)
+                        .bind(prev)
+                        .bind(hash)
+                        .bind(id)
+                        .execute(&mut *$c)
+                        .await?;
+                    tip.0 = Some(hash.clone());
                 }
                 Op::PurgeVersions => {
                     q(&sql.purge).execute(&mut *$c).await?;
@@ -277,22 +279,46 @@ macro_rules! exec_fn {
 pub(crate) use exec_fn;
 
 /// The driver methods that differ between backends only in types and in
-/// how a missing table is recognised: expands inside `impl Driver for ...`
-/// of a struct with `conn` and `sql: Statements` fields and a
-/// `missing_table(&sqlx::Error) -> bool` function in scope.
+/// how a missing table or column is recognised: expands inside
+/// `impl Driver for ...` of a struct with `conn`, `sql: Statements` and
+/// `tip: Tip` fields and `missing_table(&sqlx::Error) -> bool` and
+/// `missing_column(&sqlx::Error) -> bool` functions in scope.
 macro_rules! common_methods {
     () => {
-        async fn ensure_tables(&mut self) -> Result<(), Error> {
-            let statements = [
-                &self.sql.create_version,
-                &self.sql.create_history,
-                &self.sql.create_history_index,
-            ];
-            for sql in statements.into_iter().filter(|s| !s.is_empty()) {
+        async fn ensure_tables(&mut self, layout: super::Layout) -> Result<(), Error> {
+            use super::HistoryLayout;
+            let create = |sql: &String| (!sql.is_empty()).then(|| sql.clone());
+            let mut statements: Vec<String> = Vec::new();
+            if !layout.version_table {
+                statements.extend(create(&self.sql.create_version));
+            }
+            if layout.history == HistoryLayout::Missing {
+                statements.extend(create(&self.sql.create_history));
+                statements.extend(create(&self.sql.create_history_index));
+            }
+            for sql in &statements {
                 sqlx::raw_sql(sqlx::AssertSqlSafe(sql.as_str()))
                     .execute(&mut *self.conn)
                     .await
                     .map_err(|e| Error::database("creating the version and history tables", e))?;
+            }
+            if layout.history == HistoryLayout::Unchained {
+                use sqlx::Connection as _;
+                let upgrade = |e| {
+                    Error::database(
+                        "adding the hash chain's columns to the history table (a bookkeeping-table upgrade)",
+                        e,
+                    )
+                };
+                let mut tx = self.conn.begin().await.map_err(upgrade)?;
+                for sql in &self.sql.add_chain_columns {
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.as_str()))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(upgrade)?;
+                }
+                tx.commit().await.map_err(upgrade)?;
+                tracing::info!("added the hash chain's columns to the history table; rows written before stay unchained");
             }
             Ok(())
         }
@@ -300,6 +326,10 @@ macro_rules! common_methods {
         async fn read_state(&mut self) -> Result<super::DbState, Error> {
             use sqlx::Row as _;
             let context = |e| Error::database("reading the version table", e);
+            let mut layout = super::Layout {
+                version_table: true,
+                history: super::HistoryLayout::Chained,
+            };
             let rows = match sqlx::query(sqlx::AssertSqlSafe(self.sql.read_rows.as_str()))
                 .fetch_all(&mut *self.conn)
                 .await
@@ -311,7 +341,10 @@ macro_rules! common_methods {
                         .fetch_all(&mut *self.conn)
                         .await
                     {
-                        Err(e) if missing_table(&e) => Vec::new(),
+                        Err(e) if missing_table(&e) => {
+                            layout.version_table = false;
+                            Vec::new()
+                        }
                         other => other.map_err(context)?,
                     }
                 }
@@ -332,35 +365,59 @@ macro_rules! common_methods {
                 .fetch_optional(&mut *self.conn)
                 .await
             {
-                Err(e) if missing_table(&e) => None,
+                Err(e) if missing_table(&e) => {
+                    layout.history = super::HistoryLayout::Missing;
+                    None
+                }
+                Err(e) if missing_column(&e) => {
+                    layout.history = super::HistoryLayout::Unchained;
+                    sqlx::query(sqlx::AssertSqlSafe(self.sql.read_last_unchained.as_str()))
+                        .fetch_optional(&mut *self.conn)
+                        .await
+                        .map_err(history)?
+                }
                 other => other.map_err(history)?,
             };
+            let tip: Option<String> = match &last {
+                Some(row) => row.try_get(7).map_err(history)?,
+                None => None,
+            };
+            self.tip = super::Tip::read(tip);
             let unfinished = last
                 .map(|r| super::attempt_from(&r))
                 .transpose()
                 .map_err(history)?
                 .flatten();
-            Ok(super::DbState { rows, unfinished })
+            Ok(super::DbState {
+                rows,
+                unfinished,
+                layout,
+            })
         }
 
         async fn read_history(&mut self) -> Result<Vec<super::HistoryEntry>, Error> {
             let history = |e| Error::database("reading the history table", e);
-            match sqlx::query(sqlx::AssertSqlSafe(self.sql.read_history.as_str()))
+            let rows = match sqlx::query(sqlx::AssertSqlSafe(self.sql.read_history.as_str()))
                 .fetch_all(&mut *self.conn)
                 .await
             {
-                Err(e) if missing_table(&e) => Ok(Vec::new()),
-                Err(e) => Err(history(e)),
-                Ok(rows) => rows
-                    .iter()
-                    .map(super::history_from)
-                    .collect::<Result<_, _>>()
-                    .map_err(history),
-            }
+                Err(e) if missing_table(&e) => return Ok(Vec::new()),
+                Err(e) if missing_column(&e) => {
+                    sqlx::query(sqlx::AssertSqlSafe(self.sql.read_history_unchained.as_str()))
+                        .fetch_all(&mut *self.conn)
+                        .await
+                        .map_err(history)?
+                }
+                other => other.map_err(history)?,
+            };
+            rows.iter()
+                .map(super::history_from)
+                .collect::<Result<_, _>>()
+                .map_err(history)
         }
 
         async fn autocommit(&mut self, op: &super::Op<'_>) -> Result<Option<i64>, sqlx::Error> {
-            exec(&mut self.conn, &self.sql, op).await
+            exec(&mut self.conn, &self.sql, &mut self.tip, op).await
         }
     };
 }
@@ -368,7 +425,8 @@ pub(crate) use common_methods;
 
 /// `Driver::transaction` as `BEGIN`, each op in turn, `COMMIT` (MySQL and
 /// SQLite, which do not check the lock inside transactions; PostgreSQL
-/// fuses the bookkeeping and checks the lock inside).
+/// fuses the bookkeeping and checks the lock inside). The chain's tip
+/// stays where it was if the transaction fails.
 macro_rules! plain_transaction {
     () => {
         async fn transaction(
@@ -378,13 +436,21 @@ macro_rules! plain_transaction {
         ) -> Result<(), super::TxFailure> {
             use sqlx::Connection as _;
             let failed = |op| move |source| super::TxFailure::new(op, source);
-            let mut tx = self.conn.begin().await.map_err(failed(None))?;
-            for (i, op) in ops.iter().enumerate() {
-                exec(&mut tx, &self.sql, op)
-                    .await
-                    .map_err(failed(Some(i)))?;
+            let before = self.tip.clone();
+            let result = async {
+                let mut tx = self.conn.begin().await.map_err(failed(None))?;
+                for (i, op) in ops.iter().enumerate() {
+                    exec(&mut tx, &self.sql, &mut self.tip, op)
+                        .await
+                        .map_err(failed(Some(i)))?;
+                }
+                tx.commit().await.map_err(failed(None))
             }
-            tx.commit().await.map_err(failed(None))
+            .await;
+            if result.is_err() {
+                self.tip = before;
+            }
+            result
         }
     };
 }
@@ -473,11 +539,16 @@ pub(crate) trait Driver: Send {
         false
     }
 
-    /// Creates the version and history tables if missing.
-    fn ensure_tables(&mut self) -> impl Future<Output = Result<(), Error>> + Send;
+    /// Creates the version and history tables that `layout` (read by
+    /// [`Driver::read_state`] under the lock) lacks, and upgrades a history
+    /// table from before the hash chain. Called only before writing, so a
+    /// refused command leaves a fresh database as it was.
+    fn ensure_tables(&mut self, layout: Layout) -> impl Future<Output = Result<(), Error>> + Send;
 
-    /// Reads the version table (with recorded lineage hashes) and the last
-    /// unfinished attempt; missing tables read as empty.
+    /// Reads the version table (with recorded lineage hashes), the last
+    /// unfinished attempt and the tables' layout; missing tables read as
+    /// empty. Also takes the history chain's tip, onto which the history
+    /// rows this driver writes next are chained.
     fn read_state(&mut self) -> impl Future<Output = Result<DbState, Error>> + Send;
 
     /// The whole history, oldest first (empty when there is no table).
@@ -582,56 +653,4 @@ pub(crate) fn expect_one(affected: u64, what: &str, id: &str) -> Result<(), sqlx
             "expected to {what} one version-table row `{id}`, matched {affected} (was the version table changed by hand or by another tool meanwhile?)"
         )))
     }
-}
-
-/// Reads the columns `id, revision, operation, status, statements_done,
-/// statement_count, error`; `None` unless the step is unfinished.
-pub(crate) fn attempt_from<R>(row: &R) -> Result<Option<Attempt>, sqlx::Error>
-where
-    R: sqlx::Row,
-    usize: sqlx::ColumnIndex<R>,
-    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
-    let status: String = row.try_get(3)?;
-    if status != "running" && status != "failed" {
-        return Ok(None);
-    }
-    Ok(Some(Attempt {
-        id: row.try_get(0)?,
-        revision: row.try_get(1)?,
-        operation: row.try_get(2)?,
-        status,
-        statements_done: row.try_get(4)?,
-        statement_count: row.try_get(5)?,
-        error: row.try_get(6)?,
-    }))
-}
-
-/// Reads a history row selected with the columns of [`HistoryEntry`], in order.
-pub(crate) fn history_from<R>(row: &R) -> Result<HistoryEntry, sqlx::Error>
-where
-    R: sqlx::Row,
-    usize: sqlx::ColumnIndex<R>,
-    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
-    Ok(HistoryEntry {
-        id: row.try_get(0)?,
-        revision: row.try_get(1)?,
-        operation: row.try_get(2)?,
-        status: row.try_get(3)?,
-        parents: row.try_get(4)?,
-        checksum: row.try_get(5)?,
-        lineage: row.try_get(6)?,
-        statement_count: row.try_get(7)?,
-        statements_done: row.try_get(8)?,
-        error: row.try_get(9)?,
-        started_at: row.try_get(10)?,
-        duration_ms: row.try_get(11)?,
-        downgrade_sql: row.try_get(12)?,
-    })
 }

@@ -20,7 +20,7 @@ pub(crate) async fn run(ctx: &Context<'_>, args: &UpgradeArgs) -> anyhow::Result
         let (start, end) = split_range(&args.target);
         let end = if end.is_empty() { "heads" } else { end };
         let script = crate::offline::upgrade(&migrations, &ctx.config(), backend, start, end)?;
-        print_script(&script);
+        print_script(ctx, &script);
         return Ok(ExitCode::SUCCESS);
     }
     no_dialect_without_sql(args.dialect.as_deref())?;
@@ -69,12 +69,16 @@ pub(crate) fn offline_backend(ctx: &Context<'_>, dialect: Option<&str>) -> anyho
         .context("offline mode needs a dialect: pass `--dialect postgres|mysql|sqlite`, or configure a database URL (it is not connected to)")
 }
 
-/// Prints an offline script on stdout, as is.
-pub(crate) fn print_script(script: &str) {
+/// Prints an offline script on stdout, as is, and on stderr that it does
+/// nothing, when it does nothing.
+pub(crate) fn print_script(ctx: &Context<'_>, script: &crate::offline::Script) {
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(script.as_bytes());
+    let _ = out.write_all(script.sql.as_bytes());
     let _ = out.flush();
+    if let Some(nothing) = &script.nothing {
+        ctx.out.note(nothing);
+    }
 }
 
 /// `Running upgrade a -> b, message (1.2 ms)` per step, then the heads.
