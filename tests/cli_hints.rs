@@ -30,7 +30,7 @@ impl Run {
     #[track_caller]
     fn code(self, code: i32) -> Self {
         assert!(!self.stderr.contains("panicked"), "panic: {self:#?}");
-        assert_eq!(self.code, Some(code), "{self:#?}");
+        assert_eq!(self.code, Some(code), "retort {:?}: {self:#?}", self.args);
         self
     }
 
@@ -723,4 +723,55 @@ fn words_keep_quoted_arguments_together() {
         words(r#"merge -m "merge heads""#),
         ["merge", "-m", "merge heads"]
     );
+}
+
+/// `retort ARGS` in `dir`, with no database URL.
+fn bare(dir: &std::path::Path, args: &[&str]) -> Run {
+    let mut cmd = assert_cmd::Command::cargo_bin("retort").expect("the retort binary");
+    cmd.current_dir(dir)
+        .env("NO_COLOR", "1")
+        .timeout(Duration::from_secs(60));
+    for var in [
+        "RETORT_DATABASE_URL",
+        "DATABASE_URL",
+        "RETORT_CONFIG",
+        "RETORT_ENV",
+        "RUST_LOG",
+    ] {
+        cmd.env_remove(var);
+    }
+    let output = cmd.args(args).output().expect("run retort");
+    Run {
+        args: args.iter().map(|a| (*a).to_owned()).collect(),
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// The command-line hints outside the database: `init` in another
+/// directory, `--sql` with `--dialect`, `--dialect` without a URL.
+#[test]
+fn command_line_hints_work() {
+    let dir = tempfile::tempdir().unwrap();
+    bare(dir.path(), &["init"]).ok();
+    bare(dir.path(), &["revision", "-m", "one"]).ok();
+    bare(dir.path(), &["init"])
+        .code(1)
+        .mentions("run `retort init` in another directory");
+    std::fs::create_dir(dir.path().join("other")).unwrap();
+    bare(dir.path(), &["init", "other"]).ok();
+
+    bare(dir.path(), &["upgrade", "--dialect", "sqlite"])
+        .code(1)
+        .mentions("add `--sql`");
+    bare(dir.path(), &["upgrade", "--dialect", "sqlite", "--sql"])
+        .ok()
+        .mentions("Running upgrade");
+    bare(dir.path(), &["upgrade", "--sql"])
+        .code(1)
+        .mentions("pass `--dialect postgres|mysql|sqlite`");
+    for dialect in ["postgres", "mysql", "sqlite"] {
+        bare(dir.path(), &["upgrade", "--sql", "--dialect", dialect]).ok();
+    }
 }

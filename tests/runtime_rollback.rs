@@ -94,6 +94,16 @@ async fn edited_recorded_downgrade_is_refused(db: &TestDb) {
     );
     assert_eq!(older.current(db.url.as_str()).await.unwrap(), ["dddd0004"]);
     assert_eq!(db.tables().await.iter().filter(|t| t.len() == 1).count(), 5);
+    // The way out it names: the release that has the files downgrades
+    // from them, not from the recorded SQL.
+    newer.downgrade(db.url.as_str(), "bbbb0002").await.unwrap();
+    let tables: Vec<String> = db
+        .tables()
+        .await
+        .into_iter()
+        .filter(|t| t.len() == 1)
+        .collect();
+    assert_eq!(tables, ["a", "b"]);
 }
 
 async fn unknown_revision_without_history_is_reported(db: &TestDb) {
