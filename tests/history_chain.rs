@@ -142,6 +142,47 @@ async fn every_write_is_chained(db: &TestDb) {
     assert!(check.is_ok(), "{:?}", check.problems());
 }
 
+/// A step run statement by statement fails; `repair`, then `stamp`,
+/// resolve it: its row becomes `resolved` and the chain still holds.
+async fn resolutions_keep_the_chain(db: &TestDb) {
+    let url = db.url.as_str();
+    let failing: Spec<'static> = (
+        C,
+        B,
+        "-- Transactional: false",
+        "CREATE TABLE t_c (id INT PRIMARY KEY);\nINSERT INTO t_missing (id) VALUES (1);",
+        "DROP TABLE t_c;",
+    );
+    let dir = project(&[SPECS[0], SPECS[1], failing]);
+    let m = load(&dir.path().join("migrations"));
+    for resolve in ["repair", "stamp"] {
+        m.upgrade(url, "head").await.unwrap_err();
+        let check = m.check(url).await.unwrap();
+        assert!(check.failed.is_some());
+        assert_eq!(check.history.broken, None, "{resolve}");
+        db.execute("DROP TABLE t_c").await;
+        match resolve {
+            "repair" => m.repair(url).await.map(drop).unwrap(),
+            _ => m.stamp(url, B).await.map(drop).unwrap(),
+        }
+        let check = m.check(url).await.unwrap();
+        assert_eq!(
+            (check.failed.as_ref(), check.history.broken.as_ref()),
+            (None, None),
+            "{resolve}"
+        );
+        let history = m.history(url).await.unwrap();
+        assert!(
+            history
+                .iter()
+                .any(|h| h.revision == C && h.status == "resolved"),
+            "{history:#?}"
+        );
+        assert!(history.iter().all(|h| h.status != "failed"), "{history:#?}");
+    }
+    assert_eq!(m.check(url).await.unwrap().history.rows, 4);
+}
+
 /// The id of the `n`th history row (0-based).
 async fn nth_id(db: &TestDb, n: usize) -> String {
     links(db).await[n].0.clone()
@@ -345,6 +386,7 @@ async fn a_database_from_release_0_1_0_keeps_working(db: &TestDb) {
 
 backend_tests!(
     every_write_is_chained,
+    resolutions_keep_the_chain,
     an_edited_row_is_found,
     a_deleted_row_is_found,
     a_database_from_release_0_1_0_keeps_working

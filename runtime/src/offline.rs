@@ -177,9 +177,14 @@ pub(crate) fn stamp(
             Op::PurgeVersions => statement(&mut out, &sql, &sql.statements.purge),
             Op::Version(change) => version_change(&mut out, &sql, change),
             Op::History(h) => history_row(&mut out, &sql, h),
-            // A stamp runs no revision SQL, tracks no attempt and rewrites
-            // no history.
-            Op::Sql(_) | Op::Progress { .. } | Op::Finish { .. } | Op::Reseal { .. } => {}
+            // A stamp runs no revision SQL and tracks no attempt. It does
+            // not mark a failed step resolved either: the new row hash
+            // that takes depends on the row, which a script cannot know.
+            Op::Sql(_)
+            | Op::Progress { .. }
+            | Op::Finish { .. }
+            | Op::Reseal { .. }
+            | Op::Resolve { .. } => {}
         }
     }
     statement(&mut out, &sql, sql.commit);

@@ -58,6 +58,9 @@ pub(crate) enum Op<'a> {
     /// Rewrite a history row's link and hash (`repair` accepting a broken
     /// chain, see [`crate::chain::reseal`]).
     Reseal { id: i64, prev: String, hash: String },
+    /// Mark the unfinished step `id`, the last row, resolved; `hash` is its
+    /// row hash with the new status (`None` for a row without hash).
+    Resolve { id: i64, hash: Option<String> },
     /// Delete every version-table row (`stamp --purge`).
     PurgeVersions,
 }
@@ -123,6 +126,7 @@ pub(crate) struct Statements {
     pub(crate) progress: String,
     pub(crate) finish: String,
     pub(crate) reseal: String,
+    pub(crate) resolve: String,
     pub(crate) update_version: String,
     pub(crate) delete_version: String,
     pub(crate) insert_version: String,

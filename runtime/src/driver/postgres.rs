@@ -97,6 +97,7 @@ fn statements(config: &Config) -> Statements {
             "UPDATE {h} SET status = $1, statements_done = $2, error = $3, duration_ms = $4, row_hash = $5 WHERE id = $6"
         ),
         reseal: format!("UPDATE {h} SET prev_hash = $1, row_hash = $2 WHERE id = $3"),
+        resolve: format!("UPDATE {h} SET status = 'resolved', row_hash = $1 WHERE id = $2"),
         update_version: format!("UPDATE {v} SET version_num = $1 WHERE version_num = $2"),
         delete_version: format!("DELETE FROM {v} WHERE version_num = $1"),
         insert_version: format!("INSERT INTO {v} (version_num) VALUES ($1)"),

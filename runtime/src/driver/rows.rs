@@ -68,12 +68,11 @@ pub struct HistoryEntry {
     pub id: i64,
     /// The revision.
     pub revision: String,
-    /// `upgrade`, `downgrade`, `stamp`, `repair`, `resolve` (a failed or
-    /// interrupted step marked resolved by `stamp` or `repair`) or `reseal`
+    /// `upgrade`, `downgrade`, `stamp`, `unstamp`, `repair` or `reseal`
     /// (`repair` accepted a broken hash chain).
     pub operation: String,
-    /// `applied`, `running` or `failed` (`resolved` in rows written before
-    /// resolutions got rows of their own).
+    /// `applied`, `running`, `failed` or `resolved` (a failed or
+    /// interrupted step that `stamp` or `repair` resolved).
     pub status: String,
     /// The revision's parents, space-separated.
     pub parents: String,
@@ -85,8 +84,7 @@ pub struct HistoryEntry {
     pub statement_count: i64,
     /// Statements completed.
     pub statements_done: i64,
-    /// The error, for failed steps (what was resolved, for `resolve` and
-    /// `reseal` rows).
+    /// The error, for failed steps (what was accepted, for `reseal` rows).
     pub error: Option<String>,
     /// When the step started (UTC, as the database formats it).
     pub started_at: String,

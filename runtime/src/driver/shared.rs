@@ -142,6 +142,14 @@ macro_rules! exec_fn {
                         .await?;
                     tip.0 = Some(hash.clone());
                 }
+                Op::Resolve { id, hash } => {
+                    q(&sql.resolve)
+                        .bind(hash.as_deref())
+                        .bind(id)
+                        .execute(&mut *$c)
+                        .await?;
+                    tip.0 = Some(hash.clone().unwrap_or_default());
+                }
                 Op::PurgeVersions => {
                     q(&sql.purge).execute(&mut *$c).await?;
                 }

@@ -86,6 +86,7 @@ fn statements(config: &Config) -> Statements {
             "UPDATE {h} SET status = ?, statements_done = ?, error = ?, duration_ms = ?, row_hash = ? WHERE id = ?"
         ),
         reseal: format!("UPDATE {h} SET prev_hash = ?, row_hash = ? WHERE id = ?"),
+        resolve: format!("UPDATE {h} SET status = 'resolved', row_hash = ? WHERE id = ?"),
         update_version: format!("UPDATE {v} SET version_num = ? WHERE version_num = ?"),
         delete_version: format!("DELETE FROM {v} WHERE version_num = ?"),
         insert_version: format!("INSERT INTO {v} (version_num) VALUES (?)"),

@@ -1,6 +1,6 @@
 //! The verbs that change only the bookkeeping: `stamp` (the version table,
-//! without running SQL) and `repair` (accepting edits, resolving a failed
-//! step, re-sealing a broken history chain).
+//! without running SQL, resolving a failed step) and `repair` (accepting
+//! edits, resolving a failed step, re-sealing a broken history chain).
 
 use std::time::Instant;
 
@@ -10,7 +10,7 @@ use retort_core::plan::StampPlan;
 use super::{history, row_ids, sorted};
 use crate::chain::{self, BrokenRow};
 use crate::drift::{self, Drift};
-use crate::driver::{Attempt, DbState, Driver, NewHistory, Op};
+use crate::driver::{Attempt, DbState, Driver, HistoryEntry, NewHistory, Op};
 use crate::error::Error;
 use crate::report::Report;
 
@@ -46,37 +46,30 @@ fn is_noop(op: &Op<'_>) -> bool {
     matches!(op, Op::Version(change) if change.is_empty())
 }
 
-/// A `resolve` row: the step that did not finish is resolved by `verb`
-/// (the user says what is applied). A row of its own, so that the failed
-/// attempt's row is never rewritten.
-fn resolution<'a>(set: &'a MigrationSet, attempt: &'a Attempt, verb: &str) -> NewHistory<'a> {
-    let rev = set.get(&attempt.revision);
-    NewHistory {
-        revision: &attempt.revision,
-        operation: "resolve",
-        status: "applied",
-        parents: rev
-            .map(|r| r.parents().collect::<Vec<_>>().join(" "))
-            .unwrap_or_default(),
-        checksum: rev.map(|r| r.checksum().to_hex()).unwrap_or_default(),
-        lineage: rev.map(|r| r.lineage().to_hex()).unwrap_or_default(),
-        statement_count: attempt.statement_count,
-        statements_done: attempt.statements_done,
-        error: Some(format!(
-            "resolved by `{verb}`: the {} of `{}` had {} after {} of {} statement(s)",
-            attempt.operation,
-            attempt.revision,
-            if attempt.status == "running" {
-                "been interrupted"
-            } else {
-                "failed"
-            },
-            attempt.statements_done,
-            attempt.statement_count
-        )),
-        downgrade_sql: None,
-        nonce: chain::nonce(),
-        started: Some(Instant::now()),
+/// Marks the step that did not finish `resolved` (the user says what is
+/// applied), in `history` too, and returns the op that does so in the
+/// table. The row is the last one, so rows written after it chain onto its
+/// new hash. A row written before the chain stays without hash, and a row
+/// whose hash did not match its content keeps that hash: a resolution
+/// never hides an edit.
+fn resolve(history: &mut [HistoryEntry], attempt: &Attempt) -> Op<'static> {
+    let Some(entry) = history.iter_mut().find(|entry| entry.id == attempt.id) else {
+        return Op::Resolve {
+            id: attempt.id,
+            hash: None,
+        };
+    };
+    let intact = entry
+        .row_hash
+        .as_ref()
+        .is_some_and(|hash| *hash == chain::Content::of(entry).hash());
+    entry.status = "resolved".to_owned();
+    if intact {
+        entry.row_hash = Some(chain::Content::of(entry).hash());
+    }
+    Op::Resolve {
+        id: attempt.id,
+        hash: entry.row_hash.clone(),
     }
 }
 
@@ -127,7 +120,8 @@ pub(super) async fn stamp<D: Driver>(
     let plan = set.plan_stamp(&current, targets, purge)?;
     let mut ops: Vec<Op<'_>> = Vec::new();
     if let Some(attempt) = &state.unfinished {
-        ops.push(Op::History(resolution(set, attempt, "stamp")));
+        let mut history = d.read_history().await?;
+        ops.push(resolve(&mut history, attempt));
     }
     ops.extend(
         stamp_ops(set, &plan, purge)
@@ -154,7 +148,7 @@ pub(super) async fn repair<D: Driver>(
     set: &MigrationSet,
     state: &DbState,
 ) -> Result<Report, Error> {
-    let history_rows = d.read_history().await?;
+    let mut history_rows = d.read_history().await?;
     let drift = drift::full(set, &state.rows, &history_rows);
     if !drift.unknown.is_empty() {
         return Err(Error::Drift(Drift {
@@ -163,6 +157,10 @@ pub(super) async fn repair<D: Driver>(
         }));
     }
     let mut ops: Vec<Op<'_>> = Vec::new();
+    // First, while the unfinished step's row is the last one.
+    if let Some(attempt) = &state.unfinished {
+        ops.push(resolve(&mut history_rows, attempt));
+    }
     let broken = chain::verify(&history_rows).broken;
     if let Some(broken) = &broken {
         ops.extend(
@@ -171,9 +169,6 @@ pub(super) async fn repair<D: Driver>(
                 .map(|(id, prev, hash)| Op::Reseal { id, prev, hash }),
         );
         ops.push(Op::History(reseal_row(broken)));
-    }
-    if let Some(attempt) = &state.unfinished {
-        ops.push(Op::History(resolution(set, attempt, "repair")));
     }
     let mut repaired: Vec<&str> = drift.edited.iter().map(|e| e.revision.as_str()).collect();
     for row in &state.rows {
