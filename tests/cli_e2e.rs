@@ -468,7 +468,7 @@ async fn full_cycle(db: &TestDb) {
     // says "Ambiguous walk"): exit 1 naming both parents, nothing done.
     p.retort(&["downgrade", "-1"])
         .code(1)
-        .mentions(&[&c, &d, "give the revision to go to"]);
+        .mentions(&[&c, &d, "name the revision to go to"]);
     assert_eq!(version_rows(db).await, sorted(&[&m]));
     // Downgrading to one parent removes only the merge: both branches
     // are current again.

@@ -138,9 +138,25 @@ pub enum Error {
         /// The revision to stamp if the step was completed by hand.
         stamp_hint: String,
     },
+    /// An offline range (`--sql START:END`) that goes the other way.
+    #[error("`{direction} --sql {start}:{end}` would do nothing: `{end}` is {} `{start}`; for the script that goes {} from one to the other, run `retort {} --sql {start}:{end}`", if *.direction == Direction::Upgrade { "below" } else { "above" }, if *.direction == Direction::Upgrade { "down" } else { "up" }, if *.direction == Direction::Upgrade { "downgrade" } else { "upgrade" })]
+    ReversedRange {
+        /// The command's direction.
+        direction: Direction,
+        /// The range's start.
+        start: String,
+        /// The range's end.
+        end: String,
+    },
     /// Applied revisions were edited, or are unknown.
     #[error("{0}")]
     Drift(crate::drift::Drift),
+    /// The history table's hash chain is broken, so the downgrade SQL it
+    /// recorded for revisions this build lacks cannot be trusted to run.
+    #[error(
+        "{0}; the downgrade SQL recorded in the history table for revisions this build lacks cannot be trusted to run: downgrade with the release that has their files, or restore the history table from a backup"
+    )]
+    BrokenHistory(crate::chain::BrokenRow),
     /// A bookkeeping query failed.
     #[error("{context} failed: {message}{}", hint(.source))]
     Database {
@@ -176,6 +192,21 @@ pub enum Error {
         /// What to do about it, when known.
         hint: Option<String>,
     },
+}
+
+impl From<crate::report::FailedStep> for Error {
+    fn from(step: crate::report::FailedStep) -> Self {
+        Self::FailedState {
+            revision: step.revision,
+            file: step.file.unwrap_or_else(|| "unknown file".to_owned()),
+            direction: step.direction,
+            statement: step.statement,
+            count: step.statement_count,
+            error: step.error,
+            interrupted: step.interrupted,
+            stamp_hint: step.stamp_hint,
+        }
+    }
 }
 
 impl Error {

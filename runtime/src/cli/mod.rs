@@ -19,7 +19,7 @@
 //! | 0 | success |
 //! | 1 | the command failed (the error and its causes are printed on stderr) |
 //! | 2 | invalid usage: unknown verb or flag, missing argument |
-//! | 3 | `check` found a problem: drift, several heads, pending revisions or a failed step |
+//! | 3 | `check` found a problem: drift, several heads, pending revisions, a failed step or a broken history chain |
 
 use std::borrow::Cow;
 use std::ffi::OsString;

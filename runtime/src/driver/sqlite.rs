@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use sqlx::sqlite::SqliteConnection;
 
-use super::{DbState, Driver, Statements, quote_ident};
+use super::{DbState, Driver, HISTORY_COLUMNS, Statements, Tip, quote_ident};
 
 mod lock;
 mod open;
@@ -50,8 +50,19 @@ fn statements(config: &Config) -> Statements {
                  started_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')), \
                  duration_ms INTEGER, \
                  retort_version VARCHAR(32) NOT NULL, \
-                 checksum_scheme INTEGER NOT NULL)"
+                 checksum_scheme INTEGER NOT NULL, \
+                 nonce VARCHAR(32), \
+                 prev_hash CHAR(64), \
+                 row_hash CHAR(64))"
         ),
+        add_chain_columns: [
+            "nonce VARCHAR(32)",
+            "prev_hash CHAR(64)",
+            "row_hash CHAR(64)",
+        ]
+        .iter()
+        .map(|column| format!("ALTER TABLE {h} ADD COLUMN {column}"))
+        .collect(),
         create_history_index: format!("CREATE INDEX IF NOT EXISTS {ix} ON {h} (revision, id)"),
         read_rows: format!(
             "SELECT v.version_num, (SELECT h.lineage FROM {h} h WHERE h.revision = v.version_num \
@@ -60,30 +71,39 @@ fn statements(config: &Config) -> Statements {
         ),
         read_rows_plain: format!("SELECT version_num, NULL FROM {v}"),
         read_last: format!(
-            "SELECT id, revision, operation, status, statements_done, statement_count, error \
+            "SELECT id, revision, operation, status, statements_done, statement_count, error, row_hash \
                  FROM {h} ORDER BY id DESC LIMIT 1"
         ),
-        read_history: format!(
-            "SELECT id, revision, operation, status, parents, checksum, lineage, statement_count, \
-                 statements_done, error, started_at, duration_ms, downgrade_sql FROM {h} ORDER BY id"
+        read_last_unchained: format!(
+            "SELECT id, revision, operation, status, statements_done, statement_count, error, NULL \
+                 FROM {h} ORDER BY id DESC LIMIT 1"
         ),
+        last_hash: format!("(SELECT row_hash FROM {h} ORDER BY id DESC LIMIT 1)"),
+        read_history: read_history(&h, "nonce, prev_hash, row_hash"),
+        read_history_unchained: read_history(&h, "NULL, NULL, NULL"),
         insert_history: format!(
-            "INSERT INTO {h} (revision, operation, status, parents, checksum, lineage, statement_count, \
-                 statements_done, downgrade_sql, duration_ms, retort_version, checksum_scheme) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO {h} ({HISTORY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         ),
-        progress: format!("UPDATE {h} SET statements_done = ? WHERE id = ?"),
+        progress: format!("UPDATE {h} SET statements_done = ?, row_hash = ? WHERE id = ?"),
         finish: format!(
-            "UPDATE {h} SET status = ?, statements_done = ?, error = ?, duration_ms = ? WHERE id = ?"
+            "UPDATE {h} SET status = ?, statements_done = ?, error = ?, duration_ms = ?, row_hash = ? WHERE id = ?"
         ),
-        resolve: format!(
-            "UPDATE {h} SET status = 'resolved' WHERE status IN ('running', 'failed')"
-        ),
+        reseal: format!("UPDATE {h} SET prev_hash = ?, row_hash = ? WHERE id = ?"),
+        resolve: format!("UPDATE {h} SET status = 'resolved', row_hash = ? WHERE id = ?"),
         update_version: format!("UPDATE {v} SET version_num = ? WHERE version_num = ?"),
         delete_version: format!("DELETE FROM {v} WHERE version_num = ?"),
         insert_version: format!("INSERT INTO {v} (version_num) VALUES (?)"),
         purge: format!("DELETE FROM {v}"),
     }
+}
+
+/// `read_history` with `chain` as its last three columns.
+fn read_history(h: &str, chain: &str) -> String {
+    format!(
+        "SELECT id, revision, operation, status, parents, checksum, lineage, statement_count, \
+         statements_done, error, started_at, duration_ms, downgrade_sql, retort_version, \
+         checksum_scheme, {chain} FROM {h} ORDER BY id"
+    )
 }
 
 /// The SQL of offline scripts (`--sql`).
@@ -116,6 +136,7 @@ pub(crate) fn literal(text: &str) -> String {
 pub(crate) struct SqliteDriver<C> {
     conn: C,
     sql: Statements,
+    tip: Tip,
     held: Option<lock::Held>,
 }
 
@@ -127,6 +148,7 @@ where
         Self {
             conn,
             sql: statements(config),
+            tip: Tip::default(),
             held: None,
         }
     }
@@ -169,6 +191,10 @@ fn busy(e: &Error) -> bool {
 
 fn missing_table(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.message().starts_with("no such table"))
+}
+
+fn missing_column(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.message().starts_with("no such column"))
 }
 
 impl<C> Driver for SqliteDriver<C>

@@ -50,7 +50,9 @@ pub(crate) fn history<'a>(
         } else {
             0
         },
+        error: None,
         downgrade_sql: rev.downgrade_sql(),
+        nonce: crate::chain::nonce(),
         started: Some(Instant::now()),
     }
 }
@@ -262,7 +264,7 @@ async fn run_step<D: Driver>(d: &mut D, step: &Step<'_>, verified: bool) -> Resu
         verified,
     );
     let id = d
-        .autocommit(&Op::History(attempt))
+        .autocommit(&Op::History(attempt.clone()))
         .await
         .map_err(record)?
         .unwrap_or_default();
@@ -277,6 +279,7 @@ async fn run_step<D: Driver>(d: &mut D, step: &Step<'_>, verified: bool) -> Resu
             let error = statement_error(step, k, statement.line, false, source);
             let finish = Op::Finish {
                 id,
+                row: &attempt,
                 status: "failed",
                 done: i64::try_from(k).unwrap_or(i64::MAX),
                 error: Some(error.to_string()),
@@ -289,13 +292,18 @@ async fn run_step<D: Driver>(d: &mut D, step: &Step<'_>, verified: bool) -> Resu
         }
         let done = i64::try_from(k + 1).unwrap_or(i64::MAX);
         if k + 1 < statements.len() {
-            d.autocommit(&Op::Progress { id, done })
-                .await
-                .map_err(record)?;
+            d.autocommit(&Op::Progress {
+                id,
+                row: &attempt,
+                done,
+            })
+            .await
+            .map_err(record)?;
         }
     }
     let finish = Op::Finish {
         id,
+        row: &attempt,
         status: "applied",
         done: i64::try_from(statements.len()).unwrap_or(i64::MAX),
         error: None,
@@ -312,12 +320,12 @@ fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
-async fn execute_single<D: Driver>(
-    d: &mut D,
-    plan: Plan<'_>,
-    mut report: Report,
-    verified: bool,
-) -> Result<Report, Error> {
+/// Refuses, before anything is written, a plan the configured mode cannot
+/// run.
+pub(super) fn validate<D: Driver>(d: &D, config: &Config, plan: &Plan<'_>) -> Result<(), Error> {
+    if config.transaction_mode != TransactionMode::Single || plan.steps.len() < 2 {
+        return Ok(());
+    }
     if !d.transactional_ddl() {
         return Err(Error::Unsupported(
             "a single transaction for the whole run is not possible on MySQL/MariaDB, where DDL commits implicitly; use the per-revision mode".to_owned(),
@@ -330,6 +338,16 @@ async fn execute_single<D: Driver>(
             step.revision.path()
         )));
     }
+    Ok(())
+}
+
+/// The whole plan in one transaction; [`validate`] has accepted it.
+async fn execute_single<D: Driver>(
+    d: &mut D,
+    plan: Plan<'_>,
+    mut report: Report,
+    verified: bool,
+) -> Result<Report, Error> {
     let dialect = d.dialect();
     let statements: Vec<Vec<retort_core::split::Statement<'_>>> =
         plan.steps.iter().map(|s| split(s.sql(), dialect)).collect();

@@ -26,8 +26,9 @@ pub(crate) async fn run(ctx: &Context<'_>, args: &CurrentArgs) -> anyhow::Result
         let rows: Vec<_> = current
             .iter()
             .map(|id| match known(id) {
-                Some((i, rev)) => revision_json(
-                    rev,
+                Some((i, _)) => revision_json(
+                    &migrations,
+                    i,
                     Marks {
                         current: true,
                         ..Marks::of(graph, i)
@@ -55,8 +56,9 @@ pub(crate) async fn run(ctx: &Context<'_>, args: &CurrentArgs) -> anyhow::Result
     }
     for id in &current {
         match known(id) {
-            Some((i, rev)) if args.details => {
-                ctx.out.line(revision_details(rev, Marks::of(graph, i)))
+            Some((i, _)) if args.details => {
+                ctx.out
+                    .line(revision_details(&migrations, i, Marks::of(graph, i)))
             }
             Some((i, _)) => {
                 let head = if Marks::of(graph, i).head {

@@ -19,7 +19,7 @@ pub(crate) async fn run(ctx: &Context<'_>, args: &DowngradeArgs) -> anyhow::Resu
             anyhow::bail!("offline downgrade needs a target after `:` (e.g. `{start}:base`)");
         }
         let script = crate::offline::downgrade(&migrations, &ctx.config(), backend, start, end)?;
-        print_script(&script);
+        print_script(ctx, &script);
         return Ok(ExitCode::SUCCESS);
     }
     no_dialect_without_sql(args.dialect.as_deref())?;

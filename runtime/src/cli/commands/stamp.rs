@@ -34,7 +34,7 @@ pub(crate) async fn run(ctx: &Context<'_>, args: &StampArgs) -> anyhow::Result<E
             &targets,
             args.purge,
         )?;
-        print_script(&script);
+        print_script(ctx, &script);
         return Ok(ExitCode::SUCCESS);
     }
     no_dialect_without_sql(args.dialect.as_deref())?;

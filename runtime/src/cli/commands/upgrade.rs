@@ -19,7 +19,7 @@ pub(crate) async fn run(ctx: &Context<'_>, args: &UpgradeArgs) -> anyhow::Result
         let (start, end) = split_range(&args.target);
         let end = if end.is_empty() { "heads" } else { end };
         let script = crate::offline::upgrade(&migrations, &ctx.config(), backend, start, end)?;
-        print_script(&script);
+        print_script(ctx, &script);
         return Ok(ExitCode::SUCCESS);
     }
     no_dialect_without_sql(args.dialect.as_deref())?;
@@ -117,12 +117,16 @@ fn offline_note(ctx: &Context<'_>, backend: Backend, dialect_from: &str) {
     ));
 }
 
-/// Prints an offline script on stdout, as is.
-pub(crate) fn print_script(script: &str) {
+/// Prints an offline script on stdout, as is, and on stderr that it does
+/// nothing, when it does nothing.
+pub(crate) fn print_script(ctx: &Context<'_>, script: &crate::offline::Script) {
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(script.as_bytes());
+    let _ = out.write_all(script.sql.as_bytes());
     let _ = out.flush();
+    if let Some(nothing) = &script.nothing {
+        ctx.out.note(nothing);
+    }
 }
 
 /// Where the run left the database.
