@@ -243,7 +243,7 @@ fn kv2_url_field_and_per_environment_override() {
             r#"
             [vault]
             address = "{addr}"
-            timeout = "5s"
+            timeout = "60s"
             [vault.secret]
             path = "{path}"
             url_field = "url"
