@@ -234,9 +234,7 @@ async fn assert_same(offline: &TestDb, online: &TestDb, what: &str) {
 }
 
 async fn upgrade_and_downgrade_scripts(db: &TestDb) {
-    let Some(other) = TestDb::new(db.backend).await else {
-        return;
-    };
+    let other = db.sibling().await;
     let dir = common::write_revisions(REVISIONS);
     let dir = dir.path();
 
@@ -279,9 +277,7 @@ async fn upgrade_and_downgrade_scripts(db: &TestDb) {
 }
 
 async fn stamp_scripts(db: &TestDb) {
-    let Some(other) = TestDb::new(db.backend).await else {
-        return;
-    };
+    let other = db.sibling().await;
     let dir = common::write_revisions(REVISIONS);
     let dir = dir.path();
 

@@ -28,12 +28,12 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{Backend, TestDb, write_revisions};
+use common::{Backend, TestDb, each_server, write_revisions};
 // `SAFETY` bounds every wait (a safety net, not an assertion); `SHORT` is the
 // lock timeout of migrators that must *not* have to wait.
 use reliability::{
     SAFETY, SHORT, bounded, hold_sqlite_lock, migration_at_gate, sqlite_file, sqlite_lock_held,
-    sqlite_lock_name, wait_until,
+    sqlite_lock_name, wait_lock_free, wait_until,
 };
 use retort::{Config, Error, Migrations, Report};
 use sqlx::Connection;
@@ -523,11 +523,11 @@ async fn eight_tasks_upgrade_at_once(db: &TestDb) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_eight_tasks_race_through_create_index_concurrently() {
-    if let Some(db) = TestDb::new(Backend::Postgres).await {
-        race_tasks(&db, true).await;
-        assert_valid_index(&db).await;
-        db.drop_db().await;
-    }
+    each_server(Backend::Postgres, async |db| {
+        race_tasks(db, true).await;
+        assert_valid_index(db).await;
+    })
+    .await;
 }
 
 // ---------------------------------------------------------------------------
@@ -679,11 +679,11 @@ async fn four_processes_upgrade_at_once(db: &TestDb) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_four_processes_race_through_create_index_concurrently() {
-    if let Some(db) = TestDb::new(Backend::Postgres).await {
-        race_processes(&db, true).await;
-        assert_valid_index(&db).await;
-        db.drop_db().await;
-    }
+    each_server(Backend::Postgres, async |db| {
+        race_processes(db, true).await;
+        assert_valid_index(db).await;
+    })
+    .await;
 }
 
 // ---------------------------------------------------------------------------
@@ -754,9 +754,7 @@ async fn lock_timeout_while_another_migrates(db: &TestDb) {
 async fn lock_is_per_database(db: &TestDb) {
     let dir = gated_revisions(db.backend);
     let migrations = load(&dir);
-    let other = TestDb::new(db.backend)
-        .await
-        .expect("a second database on the same server");
+    let other = db.sibling().await;
     let Gated {
         gate, task: first, ..
     } = start_migration_blocked_at_gate(db, &migrations).await;
@@ -1001,10 +999,17 @@ async fn lock_released_after_task_panicked(db: &TestDb) {
 }
 
 /// What must hold after a migration waiting at the gate was cancelled,
-/// unwound by a panic or killed: the lock is free (a run with a short lock timeout gets it while
-/// the gate is still closed), and the upgrade can be completed.
+/// unwound by a panic or killed: the lock is released while the gate is
+/// still closed (a run with a short lock timeout gets it), and the upgrade
+/// can be completed.
 async fn after_interrupted_migration(db: &TestDb, migrations: &Migrations, gate: Gate) {
     let quick = || short_timeout(SHORT);
+    // The interrupted migration's lock connection was dropped, not closed:
+    // the server releases its lock once it reads the closed socket, a
+    // moment later, however loaded the machine. Wait for that (bounded by
+    // the safety timeout) instead of betting that it fits in the run's
+    // lock timeout.
+    wait_lock_free(db).await;
     // An upgrade to the revision before the gate (already applied) needs
     // the lock but not the gate.
     let result = bounded(

@@ -36,11 +36,9 @@ pub async fn bounded<T>(what: &str, fut: impl Future<Output = T>) -> T {
 }
 
 /// Polls `cond` until it holds, failing the test after [`SAFETY`].
-pub async fn wait_until<F, Fut>(what: &str, mut cond: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
+/// `cond` may borrow state mutably across polls (an `async ||` closure
+/// polling one connection the caller holds).
+pub async fn wait_until(what: &str, mut cond: impl AsyncFnMut() -> bool) {
     let deadline = Instant::now() + SAFETY;
     while !cond().await {
         assert!(
@@ -183,34 +181,105 @@ impl Conn {
     }
 }
 
-/// Other sessions on the test database (PostgreSQL, MariaDB; SQLite has
-/// none). A SIGKILLed client's sessions end when the server reads the
-/// closed socket, which may be after the statement in flight completed:
-/// the state is only final once they are gone.
-pub async fn other_sessions(db: &TestDb) -> u64 {
-    let mut c = Conn::open(db).await;
-    let n = match db.backend {
-        Backend::Postgres => {
-            c.count(
-                "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+/// The ids of the other sessions on the test database, seen from `conn`
+/// (PostgreSQL pids, MariaDB connection ids; SQLite has none).
+async fn other_sessions_seen_from(conn: &mut Conn) -> Vec<String> {
+    match conn {
+        Conn::Postgres(_) => {
+            conn.strings(
+                "SELECT pid::text FROM pg_stat_activity WHERE datname = current_database() \
+                 AND pid <> pg_backend_pid()",
             )
             .await
         }
-        Backend::MySql => {
-            c.count(
-                "FROM information_schema.processlist WHERE db = DATABASE() AND id <> CONNECTION_ID()",
+        Conn::MySql(_) => {
+            conn.strings(
+                "SELECT CAST(id AS CHAR) FROM information_schema.processlist \
+                 WHERE db = DATABASE() AND id <> CONNECTION_ID()",
             )
             .await
         }
-        Backend::Sqlite => 0,
-    };
-    c.close().await;
-    n
+        Conn::Sqlite(_) => Vec::new(),
+    }
 }
 
+/// Other sessions on the test database (PostgreSQL, MariaDB; SQLite has
+/// none), from a connection of its own. Careful: a connection closed just
+/// before (an earlier call's, say) may still be listed, since a server ends
+/// a session shortly *after* the client closed it; to wait for sessions to
+/// end, use [`wait_sessions_gone`], which polls through one connection.
+pub async fn other_sessions(db: &TestDb) -> u64 {
+    let mut c = Conn::open(db).await;
+    let n = other_sessions_seen_from(&mut c).await.len();
+    c.close().await;
+    n as u64
+}
+
+/// Waits until no other session is connected to the test database. A
+/// SIGKILLed client's sessions end when the server reads the closed socket,
+/// which may be after the statement in flight completed: the state is only
+/// final once they are gone. All polls go through one connection, so no
+/// poll's own session (ending asynchronously after a close) is counted.
 pub async fn wait_sessions_gone(db: &TestDb) {
-    wait_until("the killed client's sessions end", || async {
-        other_sessions(db).await == 0
+    let mut c = Conn::open(db).await;
+    wait_until("the other sessions on the test database end", async || {
+        other_sessions_seen_from(&mut c).await.is_empty()
+    })
+    .await;
+    c.close().await;
+}
+
+/// The name of retort's MariaDB lock for the test database with the default
+/// version table: `GET_LOCK` names are server-wide, so the driver hashes
+/// `<database>.<version table>` (64-bit FNV-1a, as in
+/// `runtime/src/driver/mysql.rs`).
+fn mysql_lock_name(database: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in format!("{database}.retort_version").bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("retort:{hash:016x}")
+}
+
+/// The sessions holding the migration lock of the test database (default
+/// version table), found by the lock itself rather than by elimination
+/// among the sessions: PostgreSQL, the holders of exclusive advisory locks
+/// in this database (the lock and its lease, on one session; a work
+/// session only ever takes the lease in shared mode); MariaDB,
+/// `IS_USED_LOCK` of the lock's name. SQLite's lock is a file: empty.
+pub async fn lock_holders(db: &TestDb) -> Vec<String> {
+    match db.backend {
+        Backend::Postgres => {
+            db.query_strings(
+                "SELECT DISTINCT pid::text FROM pg_locks WHERE locktype = 'advisory' AND granted \
+                 AND mode = 'ExclusiveLock' \
+                 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            )
+            .await
+        }
+        Backend::MySql => db
+            .query_strings(&format!(
+                "SELECT COALESCE(CAST(IS_USED_LOCK('{}') AS CHAR), '')",
+                mysql_lock_name(db.name())
+            ))
+            .await
+            .into_iter()
+            .filter(|id| !id.is_empty())
+            .collect(),
+        Backend::Sqlite => Vec::new(),
+    }
+}
+
+/// Waits until nothing holds the migration lock of the test database. A
+/// lock whose session was dropped (a cancelled or killed migration) is
+/// released by the server once it reads the closed socket, a moment later.
+pub async fn wait_lock_free(db: &TestDb) {
+    wait_until("the migration lock is released", async || {
+        match db.backend {
+            Backend::Sqlite => !sqlite_lock_held(&sqlite_file(db)),
+            Backend::Postgres | Backend::MySql => lock_holders(db).await.is_empty(),
+        }
     })
     .await;
 }

@@ -233,6 +233,9 @@ pub(crate) fn literal(text: &str) -> String {
     }
 }
 
+/// The first `server_version_num` with `idle_session_timeout` (14.0).
+const IDLE_SESSION_TIMEOUT_SINCE: u32 = 140_000;
+
 /// A random advisory-lock key for the lock's lease ([`LEASE_HELD`]).
 fn random_key() -> i64 {
     use std::hash::{BuildHasher as _, Hasher as _};
@@ -304,6 +307,41 @@ where
 
     fn lock_name(&self) -> String {
         format!("PostgreSQL advisory lock {}", self.key)
+    }
+
+    /// Exempts the dedicated lock session from `idle_session_timeout`
+    /// (PostgreSQL 14+). The session is idle by design while revisions run
+    /// on the work session, so a server, database or role setting of that
+    /// timeout would end it in the middle of a long revision, and with it
+    /// the lock: the run would stop with [`Error::LockLost`]. PostgreSQL 13
+    /// has no such timeout; there is nothing to turn off.
+    async fn keep_lock_session(&mut self) -> Result<(), Error> {
+        if !self.lock_conn.is_dedicated() {
+            return Ok(());
+        }
+        let conn = self.lock_conn.get(&mut self.conn);
+        let sql = match conn.server_version_num() {
+            Some(version) if version >= IDLE_SESSION_TIMEOUT_SINCE => {
+                "SET idle_session_timeout = 0"
+            }
+            Some(version) => {
+                tracing::debug!(
+                    server_version_num = version,
+                    "PostgreSQL before 14 has no idle_session_timeout to turn off on the lock session"
+                );
+                return Ok(());
+            }
+            // A server (or proxy) that does not report its version: turn
+            // the timeout off where the setting exists.
+            None => {
+                "SELECT set_config('idle_session_timeout', '0', false) \
+                 WHERE current_setting('idle_session_timeout', true) IS NOT NULL"
+            }
+        };
+        sqlx::query(sql).execute(conn).await.map_err(|e| {
+            Error::database("turning off idle_session_timeout on the lock session", e)
+        })?;
+        Ok(())
     }
 
     /// [`Driver::transaction`]'s transaction; with `lease` (`Some` while the
@@ -411,6 +449,7 @@ where
 
     async fn lock(&mut self, timeout: Duration) -> Result<(), Error> {
         self.lock_conn.open().await?;
+        self.keep_lock_session().await?;
         let key = self.key;
         let mut wait = LockWait::new(self.lock_name(), timeout);
         loop {
