@@ -19,7 +19,24 @@ pub use retort_core::load::SourceFile;
 pub use retort_core::{
     Digest256, MigrationSet, Revision, checksum, format, graph, load, plan, target,
 };
-pub use retort_runtime::*;
+pub use retort_runtime::{
+    Backend, Blocking, Break, BrokenRow, CheckReport, Config, Database, Direction, Drift, Edited,
+    Error, FailedStep, HistoryCheck, HistoryEntry, LoadError, LoadErrors, Migrations, Migrator,
+    PlannedStep, RUN_TARGET, Report, StepReport, TransactionMode, offline, testing,
+};
+
+/// Settings: `retort.toml`, environment variables and `.env` resolved to a
+/// database URL (feature `settings`; with `vault`, credentials from
+/// Vault/OpenBao).
+#[cfg(feature = "settings")]
+pub use retort_settings as settings;
+#[cfg(feature = "settings")]
+pub use retort_settings::Settings;
+
+/// The `retort` command line, to mount in a service's own binary
+/// (feature `cli`): `retort::cli::run(&MIGRATIONS)`.
+#[cfg(feature = "cli")]
+pub use retort_cli as cli;
 
 /// Embeds a directory of revision files into the binary, checked at compile time.
 ///

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use retort::TransactionMode;
-use retort::settings::{Secret, Settings, SettingsError, UrlSource};
+use retort_settings::{Secret, Settings, SettingsError, UrlSource};
 
 const PASSWORD: &str = "hunter2-p@ss:w/rd?#%";
 
@@ -496,7 +496,7 @@ fn components_percent_encode_user_password_and_database() {
         "postgres://me%40corp:hunter2-p%40ss%3Aw%2Frd%3F%23%25@db.internal:5433/my%20db\
          ?application_name=retort%20cli&connect_timeout=5&sslmode=require"
     );
-    assert_eq!(url.backend(), retort::url::Backend::Postgres);
+    assert_eq!(url.backend(), retort::Backend::Postgres);
     assert!(!url.to_string().contains("hunter2"), "{url}");
     assert!(!format!("{url:?}").contains("hunter2"), "{url:?}");
     assert!(!format!("{settings:?}").contains("hunter2"), "{settings:?}");

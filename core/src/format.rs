@@ -23,24 +23,11 @@ use std::ops::Range;
 
 use crate::checksum::{Digest256, checksum};
 
-/// Marker line that opens the upgrade section.
-pub const UPGRADE_MARKER: &str = "-- migrate:upgrade";
-/// Marker line that opens the downgrade section.
-pub const DOWNGRADE_MARKER: &str = "-- migrate:downgrade";
-/// Longest revision id accepted: the width of Alembic's `version_num VARCHAR(32)`.
-pub const MAX_ID_LEN: usize = 32;
-/// Words that are targets, never revision ids or branch labels.
-pub const RESERVED_WORDS: [&str; 3] = ["head", "heads", "base"];
+mod error;
+mod grammar;
 
-/// The header keys, in the canonical spelling `retort revision` writes.
-pub const HEADER_KEYS: [&str; 6] = [
-    "Revision ID",
-    "Revises",
-    "Create Date",
-    "Branch Labels",
-    "Depends On",
-    "Transactional",
-];
+pub use error::{ParseError, ParseErrorKind};
+pub use grammar::{DOWNGRADE_MARKER, HEADER_KEYS, MAX_ID_LEN, RESERVED_WORDS, UPGRADE_MARKER};
 
 /// A byte range of the file's text holding one section's SQL, and the line
 /// (1-based) where that SQL starts.
@@ -101,137 +88,6 @@ pub struct ParsedRevision {
     pub checksum: Digest256,
     /// Where the header values were found.
     pub lines: HeaderLines,
-}
-
-/// A revision file that could not be parsed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}:{line}: {kind}")]
-pub struct ParseError {
-    /// The file, as it should be shown to the user.
-    pub file: String,
-    /// 1-based line number.
-    pub line: u32,
-    /// What was wrong.
-    pub kind: ParseErrorKind,
-}
-
-/// What was wrong with a revision file.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ParseErrorKind {
-    /// The file is not valid UTF-8.
-    #[error("file is not valid UTF-8 (invalid byte sequence on this line)")]
-    NotUtf8,
-    /// The file has no `-- migrate:upgrade` line.
-    #[error("missing `{UPGRADE_MARKER}` line: every revision needs an upgrade section")]
-    MissingUpgrade,
-    /// A section marker appears twice.
-    #[error("second `{marker}` line (the first is on line {first_line})")]
-    DuplicateMarker {
-        /// The repeated marker.
-        marker: &'static str,
-        /// Line of the first occurrence.
-        first_line: u32,
-    },
-    /// The downgrade marker comes before the upgrade marker.
-    #[error("`{DOWNGRADE_MARKER}` before `{UPGRADE_MARKER}`: the upgrade section comes first")]
-    DowngradeBeforeUpgrade,
-    /// A line starts like a marker but is none.
-    #[error(
-        "unknown section marker `{found}`: expected `{UPGRADE_MARKER}` or `{DOWNGRADE_MARKER}`"
-    )]
-    UnknownMarker {
-        /// The line as found.
-        found: String,
-    },
-    /// SQL (or anything but comments and blank lines) before the upgrade marker.
-    #[error(
-        "expected a `-- Key: value` header line, a `--` comment or `{UPGRADE_MARKER}`, found `{found}`"
-    )]
-    UnexpectedBeforeUpgrade {
-        /// The line as found (truncated).
-        found: String,
-    },
-    /// An unknown `Key: value` line inside the block of header keys.
-    #[error(
-        "unknown header key `{key}`: expected one of `Revision ID`, `Revises`, `Create Date`, `Branch Labels`, `Depends On`, `Transactional`"
-    )]
-    UnknownKey {
-        /// The key as found.
-        key: String,
-    },
-    /// A comment line without `Key:` inside the block of header keys.
-    #[error(
-        "expected `-- Key: value` inside the header block, found `{found}` (put free text above the keys, or separate it with a blank line)"
-    )]
-    ExpectedKey {
-        /// The line as found (truncated).
-        found: String,
-    },
-    /// A header key appears twice.
-    #[error("duplicate header key `{key}` (first on line {first_line})")]
-    DuplicateKey {
-        /// The canonical key.
-        key: &'static str,
-        /// Line of the first occurrence.
-        first_line: u32,
-    },
-    /// A required header key is missing.
-    #[error("missing header key `{key}`: {hint}")]
-    MissingKey {
-        /// The canonical key.
-        key: &'static str,
-        /// How to fix it.
-        hint: &'static str,
-    },
-    /// A revision id, parent id, dependency or label is malformed.
-    #[error("invalid {what} `{value}`: {reason}")]
-    InvalidName {
-        /// "revision id", "parent revision id", "dependency" or "branch label".
-        what: &'static str,
-        /// The value as found.
-        value: String,
-        /// Why it is invalid.
-        reason: &'static str,
-    },
-    /// The same name is listed twice in one header value.
-    #[error("`{value}` is listed twice in `{key}`")]
-    DuplicateName {
-        /// The canonical key.
-        key: &'static str,
-        /// The repeated name.
-        value: String,
-    },
-    /// A revision lists itself as parent or dependency.
-    #[error("revision `{id}` lists itself in `{key}`")]
-    SelfReference {
-        /// The canonical key.
-        key: &'static str,
-        /// The revision id.
-        id: String,
-    },
-    /// A header key has an empty value where one is required.
-    #[error("`{key}` has an empty value")]
-    EmptyValue {
-        /// The canonical key.
-        key: &'static str,
-    },
-    /// `Transactional` is neither `true` nor `false`.
-    #[error("invalid `Transactional` value `{value}`: expected `true` or `false`")]
-    InvalidTransactional {
-        /// The value as found.
-        value: String,
-    },
-}
-
-impl ParseErrorKind {
-    fn at(self, file: &str, line: u32) -> ParseError {
-        ParseError {
-            file: file.to_owned(),
-            line,
-            kind: self,
-        }
-    }
 }
 
 /// One line of the text: its number and byte ranges.

@@ -13,30 +13,9 @@ use crate::revision::Revision;
 use crate::set::MigrationSet;
 use crate::target::{Resolver, Symbol, Target, TargetError, parse};
 
-/// Which way a step goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Direction {
-    /// Runs the upgrade section.
-    Upgrade,
-    /// Runs the downgrade section.
-    Downgrade,
-}
+mod direction;
 
-impl Direction {
-    /// `"upgrade"` or `"downgrade"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Upgrade => "upgrade",
-            Self::Downgrade => "downgrade",
-        }
-    }
-}
-
-impl std::fmt::Display for Direction {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use direction::Direction;
 
 /// How one step changes the rows of the version table.
 ///
@@ -597,10 +576,8 @@ impl MigrationSet {
 }
 
 mod order;
-mod range;
+pub mod range;
 mod stamp;
-
-pub use range::needs_current;
 
 use order::{alembic_order, check_overlap};
 

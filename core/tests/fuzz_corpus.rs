@@ -2,7 +2,7 @@
 //! (`fuzz/corpus/<target>/`, `fuzz/artifacts/<target>/`) through the same
 //! checks as the cargo-fuzz targets, so they guard against regressions in
 //! a plain `cargo test`. The settings target is replayed by
-//! `runtime/tests/fuzz_corpus.rs`.
+//! `settings/tests/fuzz_corpus.rs`.
 
 #[allow(dead_code, unreachable_pub)]
 mod checks {

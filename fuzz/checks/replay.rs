@@ -1,6 +1,6 @@
 // Replays the committed corpus and crash reproducers of a fuzz target
 // through its check. Included (not compiled as a module of its own) by
-// `core/tests/fuzz_corpus.rs` and `runtime/tests/fuzz_corpus.rs` (not by
+// `core/tests/fuzz_corpus.rs` and `settings/tests/fuzz_corpus.rs` (not by
 // `fuzz/src/lib.rs`): keep it free of anything but `std`. Paths are relative
 // to the including crate's manifest directory, a sibling of `fuzz/`.
 

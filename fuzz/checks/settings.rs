@@ -1,10 +1,9 @@
 // The checks run by the `settings` fuzz target. Included (not compiled as
 // a module of its own) by `fuzz/src/lib.rs` and
-// `runtime/tests/fuzz_corpus.rs`: keep it free of anything but
-// `retort_runtime` and `std`.
+// `settings/tests/fuzz_corpus.rs`: keep it free of anything but
+// `retort_settings`, `retort_runtime` and `std`.
 
-use retort_runtime::Settings;
-use retort_runtime::settings::Secret;
+use retort_settings::{Secret, Settings};
 use retort_runtime::url::{backend, redact};
 
 /// The password of `url` as `redact` must hide it: after the first `:` of

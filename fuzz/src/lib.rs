@@ -1,5 +1,5 @@
 //! The checks behind the fuzz targets, shared with the regression tests
-//! (`core/tests/fuzz_corpus.rs`, `runtime/tests/fuzz_corpus.rs`), which
+//! (`core/tests/fuzz_corpus.rs`, `settings/tests/fuzz_corpus.rs`), which
 //! `include!` the same files so the committed corpus guards regressions
 //! without cargo-fuzz.
 

@@ -135,9 +135,14 @@ impl Config {
         self.connect_timeout
     }
 
-    /// Checks the identifiers: they are spliced into SQL, so only plain
-    /// names are allowed.
-    pub(crate) fn validate(&self) -> Result<(), Error> {
+    /// Checks the settings as every run does before it connects: the
+    /// identifiers are spliced into SQL, so only plain names are allowed;
+    /// the connect timeout is positive; the two tables differ.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] naming the setting.
+    pub fn validate(&self) -> Result<(), Error> {
         let names = [
             ("version table", Some(self.version_table.as_str())),
             ("history table", Some(self.history_table.as_str())),

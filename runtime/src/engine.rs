@@ -18,14 +18,10 @@ mod bookkeeping;
 mod read;
 mod step;
 
-#[cfg(feature = "cli")]
 pub(crate) use bookkeeping::stamp_ops;
 pub(crate) use read::{check, current, history_of, plan};
 use step::execute;
-#[cfg(feature = "cli")]
 pub(crate) use step::history;
-#[cfg(not(feature = "cli"))]
-use step::history;
 
 /// Operations that run under the migration lock.
 pub(crate) enum Locked<'t> {
@@ -37,7 +33,7 @@ pub(crate) enum Locked<'t> {
 
 /// The target of a run's span and of its steps' events, which the CLI's
 /// live display and log pipelines rely on (`docs/output.md`).
-pub(crate) const RUN_TARGET: &str = "retort_runtime::run";
+pub const RUN_TARGET: &str = "retort_runtime::run";
 
 impl Locked<'_> {
     /// The span around a run: the operation and what it was asked for.

@@ -287,9 +287,17 @@ pub(crate) fn driver_message(source: &sqlx::Error) -> String {
 
 /// The causes in `chain` worth showing below `message`, in plain words:
 /// a cause whose text the message (or an earlier cause) already contains
-/// is left out, a driver error is shown as [`driver_message`], and what
-/// lies below a driver error (its internals) is not shown.
-pub(crate) fn causes<'e>(
+/// is left out, a driver error is shown as the database's own message
+/// (without sqlx's prefix and the server's source position), and what
+/// lies below a driver error (its internals) is not shown. [`Error`]'s
+/// `Debug` and the `retort` command line print errors this way.
+///
+/// ```
+/// let io = std::io::Error::other("disk full");
+/// assert_eq!(retort_runtime::causes("cannot write: disk full", Some(&io)), Vec::<String>::new());
+/// assert_eq!(retort_runtime::causes("cannot write", Some(&io)), ["disk full"]);
+/// ```
+pub fn causes<'e>(
     message: &str,
     chain: Option<&'e (dyn std::error::Error + 'static)>,
 ) -> Vec<String> {

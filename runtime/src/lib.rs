@@ -13,8 +13,6 @@
 
 mod blocking;
 mod chain;
-#[cfg(feature = "cli")]
-pub mod cli;
 mod config;
 mod database;
 mod drift;
@@ -22,11 +20,9 @@ mod driver;
 mod engine;
 mod error;
 mod migrations;
-#[cfg(feature = "cli")]
-mod offline;
+pub mod offline;
 mod recorded;
 mod report;
-pub mod settings;
 pub use retort_core::split;
 pub mod testing;
 pub mod url;
@@ -37,9 +33,10 @@ pub use config::{Config, TransactionMode};
 pub use database::Database;
 pub use drift::{Drift, Edited};
 pub use driver::HistoryEntry;
-pub use error::Error;
+pub use engine::RUN_TARGET;
+pub use error::{Error, causes};
 pub use migrations::{Migrations, Migrator};
 pub use report::{CheckReport, FailedStep, PlannedStep, Report, StepReport};
 pub use retort_core::load::{LoadError, LoadErrors};
 pub use retort_core::plan::Direction;
-pub use settings::Settings;
+pub use url::Backend;

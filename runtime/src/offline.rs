@@ -79,15 +79,15 @@ fn start_rows<'s>(set: &'s MigrationSet, start: Option<&str>) -> Result<Vec<&'s 
 }
 
 /// A rendered script.
-pub(crate) struct Script {
+pub struct Script {
     /// The SQL.
-    pub(crate) sql: String,
+    pub sql: String,
     /// When the script does nothing: what to tell the user.
-    pub(crate) nothing: Option<String>,
+    pub nothing: Option<String>,
 }
 
 /// The script of an upgrade from `start` (default: an empty database) to `target`.
-pub(crate) fn upgrade(
+pub fn upgrade(
     set: &MigrationSet,
     config: &Config,
     backend: Backend,
@@ -113,7 +113,7 @@ pub(crate) fn upgrade(
 }
 
 /// The script of a downgrade from `start` to `target`.
-pub(crate) fn downgrade(
+pub fn downgrade(
     set: &MigrationSet,
     config: &Config,
     backend: Backend,
@@ -153,7 +153,7 @@ fn script(sql: &OfflineSql, plan: &Plan<'_>) -> Script {
 }
 
 /// The script of a stamp from `start` (default: an empty version table) to `targets`.
-pub(crate) fn stamp(
+pub fn stamp(
     set: &MigrationSet,
     config: &Config,
     backend: Backend,

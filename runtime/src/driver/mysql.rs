@@ -107,7 +107,6 @@ fn read_history(h: &str, chain: &str) -> String {
 }
 
 /// The SQL of offline scripts (`--sql`).
-#[cfg(feature = "cli")]
 pub(crate) fn offline(config: &Config) -> crate::offline::OfflineSql {
     let sql = statements(config);
     crate::offline::OfflineSql {
@@ -123,7 +122,6 @@ pub(crate) fn offline(config: &Config) -> crate::offline::OfflineSql {
 /// String literal with MySQL's escapes: backslashes doubled (the default
 /// `sql_mode` reads them as escapes), quotes doubled, NUL as `\0` and
 /// Ctrl-Z as `\Z` (as `mysql_real_escape_string` does).
-#[cfg(feature = "cli")]
 pub(crate) fn literal(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('\'');

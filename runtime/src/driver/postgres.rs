@@ -203,7 +203,6 @@ struct FusedChange<'s, 'c> {
 }
 
 /// The SQL of offline scripts (`--sql`).
-#[cfg(feature = "cli")]
 pub(crate) fn offline(config: &Config) -> crate::offline::OfflineSql {
     let mut sql = statements(config);
     sql.insert_history = sql
@@ -223,7 +222,6 @@ pub(crate) fn offline(config: &Config) -> crate::offline::OfflineSql {
 /// String literal: `E'...'` with doubled backslashes when the text has a
 /// backslash (so the result does not depend on
 /// `standard_conforming_strings`), else standard quoting.
-#[cfg(feature = "cli")]
 pub(crate) fn literal(text: &str) -> String {
     let quoted = text.replace('\'', "''");
     if text.contains('\\') {

@@ -107,7 +107,6 @@ fn read_history(h: &str, chain: &str) -> String {
 }
 
 /// The SQL of offline scripts (`--sql`).
-#[cfg(feature = "cli")]
 pub(crate) fn offline(config: &Config) -> crate::offline::OfflineSql {
     let sql = statements(config);
     crate::offline::OfflineSql {
@@ -122,7 +121,6 @@ pub(crate) fn offline(config: &Config) -> crate::offline::OfflineSql {
 
 /// String literal: quotes doubled; text with a NUL character (which a
 /// literal cannot hold) as a cast blob.
-#[cfg(feature = "cli")]
 pub(crate) fn literal(text: &str) -> String {
     if text.contains('\0') {
         let hex: String = text.bytes().map(|b| format!("{b:02X}")).collect();

@@ -1,0 +1,287 @@
+//! The `retort` command line, usable as the `retort` binary (revisions
+//! read from the migrations directory) or mounted in a service with the
+//! revisions it embeds:
+//!
+//! ```no_run
+//! static MIGRATIONS: retort_runtime::Migrations = {
+//! #   retort_runtime::Migrations::__embedded(retort_core::MigrationSet::__embedded(&[], &[]))
+//! };
+//! // `myservice migrate upgrade head`, `myservice migrate current`, ...
+//! fn main() -> std::process::ExitCode {
+//!     retort_cli::run(&MIGRATIONS)
+//! }
+//! ```
+//!
+//! # Exit codes
+//!
+//! | code | meaning |
+//! |---|---|
+//! | 0 | success |
+//! | 1 | the command failed (the error and its causes are printed on stderr) |
+//! | 2 | invalid usage: unknown verb or flag, missing argument |
+//! | 3 | `check` found a problem: drift, several heads, pending revisions, a failed step or a broken history chain |
+
+use std::borrow::Cow;
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::Parser;
+use tracing::instrument::WithSubscriber as _;
+
+use retort_runtime::Config;
+use retort_runtime::Migrations;
+use retort_settings::{DatabaseUrl, Lease, Settings};
+
+mod args;
+mod commands;
+mod live;
+mod output;
+
+pub use args::*;
+pub use output::Output;
+
+/// Exit code: the command failed.
+pub const EXIT_FAILURE: u8 = 1;
+/// Exit code: invalid usage.
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code: `check` found a problem.
+pub const EXIT_CHECK_FAILED: u8 = 3;
+
+/// What a command works with: settings, revisions, output.
+pub struct Context<'m> {
+    /// The resolved settings (file, environment, overrides).
+    pub settings: Settings,
+    /// Where output goes, and how.
+    pub out: Output,
+    embedded: Option<&'m Migrations>,
+    migrations_override: Option<PathBuf>,
+    /// The URL once resolved (Vault is asked at most once per command).
+    resolved: std::sync::OnceLock<DatabaseUrl>,
+    /// The lease of dynamic credentials from Vault, revoked at the end.
+    lease: std::sync::Mutex<Option<Lease>>,
+}
+
+impl<'m> Context<'m> {
+    /// The migrations directory (from `--migrations`, else the settings).
+    pub fn migrations_dir(&self) -> PathBuf {
+        self.migrations_override
+            .clone()
+            .unwrap_or_else(|| self.settings.migrations_dir())
+    }
+
+    /// The revisions: the embedded ones when mounted in a service, else
+    /// the migrations directory's.
+    pub fn migrations(&self) -> anyhow::Result<Cow<'m, Migrations>> {
+        match self.embedded {
+            Some(embedded) => Ok(Cow::Borrowed(embedded)),
+            None => {
+                let dir = self.migrations_dir();
+                Migrations::from_dir(&dir)
+                    .map(Cow::Owned)
+                    .with_context(|| format!("cannot load the revisions in {}", dir.display()))
+            }
+        }
+    }
+
+    /// True when the revisions are embedded in the running binary.
+    pub fn is_embedded(&self) -> bool {
+        self.embedded.is_some()
+    }
+
+    /// The database URL (password redacted in every display of it),
+    /// without asking Vault (see [`connect_url`](Self::connect_url)).
+    pub fn database_url(&self) -> anyhow::Result<DatabaseUrl> {
+        Ok(self.settings.database_url()?)
+    }
+
+    /// The database URL to connect to, asking Vault/OpenBao when the
+    /// settings say so ([`Settings::resolve_database`]). A lease on dynamic
+    /// credentials is kept and revoked when the command finishes (unless
+    /// `revoke_on_exit = false`).
+    ///
+    /// Every command that connects comes through here first, so this is
+    /// where the target is stated, once, before anything runs (as Flyway's
+    /// `Database: ...`): `Database: URL (from SOURCE)` on stderr, password
+    /// redacted, unless `-q`.
+    pub async fn connect_url(&self) -> anyhow::Result<DatabaseUrl> {
+        if let Some(url) = self.resolved.get() {
+            return Ok(url.clone());
+        }
+        let resolved = self.settings.resolve_database().await?;
+        if let Some(lease) = resolved.lease {
+            tracing::info!(
+                lease_id = lease.id(),
+                lease_duration_s = lease.duration().as_secs(),
+                "dynamic database credentials from Vault"
+            );
+            if let Ok(mut slot) = self.lease.lock() {
+                *slot = Some(lease);
+            }
+        }
+        let url = self.resolved.get_or_init(|| resolved.url);
+        self.out
+            .note(format!("Database: {url} (from {})", url.source()));
+        Ok(url.clone())
+    }
+
+    /// Revokes the lease of dynamic credentials, if any and if
+    /// `revoke_on_exit`; a failure is reported, not fatal.
+    async fn finish(&self) {
+        let lease = self.lease.lock().ok().and_then(|mut slot| slot.take());
+        if let Some(lease) = lease.filter(Lease::revoke_on_exit) {
+            let id = lease.id().to_owned();
+            match lease.revoke().await {
+                Ok(()) => tracing::info!(lease_id = %id, "Vault lease revoked"),
+                Err(e) => self.out.note(format!(
+                    "warning: cannot revoke the Vault lease {id} (it expires on its own): {e}"
+                )),
+            }
+        }
+    }
+
+    /// The runtime settings (version table, lock timeout, ...).
+    pub fn config(&self) -> Config {
+        self.settings.config()
+    }
+}
+
+/// Runs the command line with the process's arguments and the revisions
+/// embedded in the service: `retort::cli::run(&MIGRATIONS)` in `main`.
+///
+/// Must not be called from inside an async runtime (use [`run_async`]).
+pub fn run(migrations: &Migrations) -> ExitCode {
+    run_from(std::env::args_os(), Some(migrations))
+}
+
+/// Runs the `retort` binary: revisions from the migrations directory.
+pub fn main() -> ExitCode {
+    run_from(std::env::args_os(), None)
+}
+
+/// Runs the command line on `args` (the first one is the program name).
+pub fn run_from(
+    args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
+    embedded: Option<&Migrations>,
+) -> ExitCode {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        eprintln!(
+            "error: retort::cli::run was called inside an async runtime; call retort::cli::run_async(...).await instead"
+        );
+        return ExitCode::from(EXIT_FAILURE);
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    runtime.block_on(run_async(args, embedded))
+}
+
+/// [`run_from`] for callers already inside a tokio runtime.
+pub async fn run_async(
+    args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
+    embedded: Option<&Migrations>,
+) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let cli = with_details(cli);
+    let out = Output::new(cli.verbose, cli.quiet);
+    let logging = output::logging(&out);
+    // Global, so that events from other threads (SQLite's worker) follow
+    // `-q`/`-v` too; when the host service already set its own, this
+    // command's output still works, scoped to its future.
+    let _ = tracing_subscriber::util::SubscriberInitExt::try_init(logging.clone());
+    let result = execute(cli, embedded, out.clone())
+        .with_subscriber(logging)
+        .await;
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            out.error(&error);
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+/// `-v` on the read verbs is Alembic's `--verbose`: each revision's details.
+fn with_details(mut cli: Cli) -> Cli {
+    let verbose = cli.verbose > 0 && !cli.quiet;
+    match &mut cli.command {
+        Command::Current(args) => args.details = verbose,
+        Command::History(args) => args.details = verbose,
+        Command::Heads(args) => args.details = verbose,
+        Command::Branches(args) => args.details = verbose,
+        _ => {}
+    }
+    cli
+}
+
+fn settings(cli: &Cli) -> anyhow::Result<Settings> {
+    let mut settings = match &cli.config {
+        Some(path) => Settings::from_path(path)?,
+        None => Settings::load()?,
+    };
+    if let Some(env) = &cli.environment {
+        settings = settings.with_env(env)?;
+    }
+    if let Some(url) = &cli.database_url {
+        settings = settings.with_database_url(url.clone());
+    }
+    Ok(settings)
+}
+
+async fn execute(cli: Cli, embedded: Option<&Migrations>, out: Output) -> anyhow::Result<ExitCode> {
+    let settings = settings(&cli)?;
+    let ctx = Context {
+        settings,
+        out,
+        embedded,
+        migrations_override: cli.migrations.clone(),
+        resolved: std::sync::OnceLock::new(),
+        lease: std::sync::Mutex::new(None),
+    };
+    let result = dispatch(&ctx, &cli).await;
+    ctx.finish().await;
+    result
+}
+
+async fn dispatch(ctx: &Context<'_>, cli: &Cli) -> anyhow::Result<ExitCode> {
+    match &cli.command {
+        Command::Init(args) => commands::init::run(ctx, args),
+        Command::Revision(args) => commands::revision::run(ctx, args),
+        Command::Merge(args) => commands::merge::run(ctx, args),
+        Command::Upgrade(args) => commands::upgrade::run(ctx, args).await,
+        Command::Downgrade(args) => commands::downgrade::run(ctx, args).await,
+        Command::Current(args) => commands::current::run(ctx, args).await,
+        Command::History(args) => commands::history::run(ctx, args).await,
+        Command::Heads(args) => commands::heads::run(ctx, args),
+        Command::Branches(args) => commands::branches::run(ctx, args),
+        Command::Show(args) => commands::show::run(ctx, args),
+        Command::Stamp(args) => commands::stamp::run(ctx, args).await,
+        Command::Check(args) => commands::check::run(ctx, args).await,
+        Command::Repair(args) => commands::repair::run(ctx, args).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,5 +1,0 @@
-//! The `retort` command line; see `retort --help`.
-
-fn main() -> std::process::ExitCode {
-    retort::cli::main()
-}
