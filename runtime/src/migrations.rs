@@ -1,7 +1,6 @@
 //! [`Migrations`]: the set of revisions a service carries, and the async
 //! API that applies them.
 
-use std::ops::Deref;
 use std::path::Path;
 
 use retort_core::MigrationSet;
@@ -53,6 +52,32 @@ impl Migrations {
     /// The validated revisions and their graph.
     pub fn set(&self) -> &MigrationSet {
         &self.set
+    }
+
+    /// The revisions, in id order.
+    pub fn revisions(&self) -> &[retort_core::Revision] {
+        self.set.revisions()
+    }
+
+    /// The revision with this full id.
+    pub fn get(&self, id: &str) -> Option<&retort_core::Revision> {
+        self.set.get(id)
+    }
+
+    /// The ids of the heads (revisions no other revision revises), sorted.
+    /// With several heads, `upgrade head` is ambiguous.
+    pub fn heads(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        self.set.heads()
+    }
+
+    /// How many revisions there are.
+    pub fn len(&self) -> usize {
+        self.set.len()
+    }
+
+    /// True when there is no revision (a new project).
+    pub fn is_empty(&self) -> bool {
+        self.set.is_empty()
     }
 
     /// These migrations with non-default settings.
@@ -151,14 +176,6 @@ impl Migrations {
     /// checksums) and marks a failed step as resolved.
     pub async fn repair<'a>(&self, db: impl Into<Database<'a>>) -> Result<Report, Error> {
         self.with_config(Config::default()).repair(db).await
-    }
-}
-
-impl Deref for Migrations {
-    type Target = MigrationSet;
-
-    fn deref(&self) -> &MigrationSet {
-        &self.set
     }
 }
 

@@ -18,6 +18,7 @@ use retort_core::target::TargetError;
 use crate::config::Config;
 use crate::driver::{NewHistory, Op, Statements};
 use crate::error::Error;
+use crate::migrations::Migrations;
 use crate::url::Backend;
 use retort_core::split::{Dialect, split};
 
@@ -88,12 +89,13 @@ pub struct Script {
 
 /// The script of an upgrade from `start` (default: an empty database) to `target`.
 pub fn upgrade(
-    set: &MigrationSet,
+    migrations: &Migrations,
     config: &Config,
     backend: Backend,
     start: Option<&str>,
     target: &str,
 ) -> Result<Script, Error> {
+    let set = migrations.set();
     let sql = driver_sql(backend, config)?;
     let rows = start_rows(set, start)?;
     let plan = set.plan_upgrade(&rows, target)?;
@@ -114,12 +116,13 @@ pub fn upgrade(
 
 /// The script of a downgrade from `start` to `target`.
 pub fn downgrade(
-    set: &MigrationSet,
+    migrations: &Migrations,
     config: &Config,
     backend: Backend,
     start: &str,
     target: &str,
 ) -> Result<Script, Error> {
+    let set = migrations.set();
     let sql = driver_sql(backend, config)?;
     let rows = start_rows(set, Some(start))?;
     let plan = match set.plan_downgrade(&rows, target) {
@@ -154,13 +157,14 @@ fn script(sql: &OfflineSql, plan: &Plan<'_>) -> Script {
 
 /// The script of a stamp from `start` (default: an empty version table) to `targets`.
 pub fn stamp(
-    set: &MigrationSet,
+    migrations: &Migrations,
     config: &Config,
     backend: Backend,
     start: Option<&str>,
     targets: &[&str],
     purge: bool,
 ) -> Result<Script, Error> {
+    let set = migrations.set();
     let sql = driver_sql(backend, config)?;
     let rows = start_rows(set, start)?;
     let plan = set.plan_stamp(&rows, targets, purge)?;
@@ -413,7 +417,8 @@ fn statement(out: &mut String, sql: &OfflineSql, text: &str) {
     }
 }
 
-#[cfg(test)]
+// The tests render every dialect.
+#[cfg(all(test, feature = "postgres", feature = "mysql", feature = "sqlite"))]
 mod tests {
     use super::*;
 

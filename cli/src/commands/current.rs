@@ -11,7 +11,7 @@ use super::history::{Marks, graph_of, revision_details, revision_json};
 
 pub(crate) async fn run(ctx: &Context<'_>, args: &CurrentArgs) -> anyhow::Result<ExitCode> {
     let migrations = ctx.migrations()?;
-    let graph = graph_of(&migrations)?;
+    let graph = graph_of(migrations.set())?;
     let url = ctx.connect_url().await?;
     let current = migrations
         .with_config(ctx.config())
@@ -19,6 +19,7 @@ pub(crate) async fn run(ctx: &Context<'_>, args: &CurrentArgs) -> anyhow::Result
         .await?;
     let known = |id: &str| {
         migrations
+            .set()
             .index_of(id)
             .map(|i| (i, &migrations.revisions()[i]))
     };
@@ -27,7 +28,7 @@ pub(crate) async fn run(ctx: &Context<'_>, args: &CurrentArgs) -> anyhow::Result
             .iter()
             .map(|id| match known(id) {
                 Some((i, _)) => revision_json(
-                    &migrations,
+                    migrations.set(),
                     i,
                     Marks {
                         current: true,
@@ -58,7 +59,7 @@ pub(crate) async fn run(ctx: &Context<'_>, args: &CurrentArgs) -> anyhow::Result
         match known(id) {
             Some((i, _)) if args.details => {
                 ctx.out
-                    .line(revision_details(&migrations, i, Marks::of(graph, i)))
+                    .line(revision_details(migrations.set(), i, Marks::of(graph, i)))
             }
             Some((i, _)) => {
                 let head = if Marks::of(graph, i).head {

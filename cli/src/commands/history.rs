@@ -17,7 +17,7 @@ use super::upgrade::split_range;
 
 pub(crate) async fn run(ctx: &Context<'_>, args: &HistoryArgs) -> anyhow::Result<ExitCode> {
     let migrations = ctx.migrations()?;
-    let set: &MigrationSet = &migrations;
+    let set: &MigrationSet = migrations.set();
     let graph = graph_of(set)?;
     let range = args.rev_range.as_deref();
     let (start, end) = range.map_or((None, ""), split_range);

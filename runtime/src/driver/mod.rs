@@ -31,7 +31,9 @@ mod shared;
 pub(crate) use rows::{
     Attempt, DbState, HistoryLayout, Layout, NewHistory, Row, attempt_from, history_from,
 };
-pub(crate) use shared::{Tip, bind_history, common_methods, exec_fn, plain_transaction};
+#[cfg(any(feature = "sqlite", feature = "mysql"))]
+pub(crate) use shared::plain_transaction;
+pub(crate) use shared::{Tip, bind_history, common_methods, exec_fn};
 
 /// One operation of a step.
 #[derive(Debug, Clone)]

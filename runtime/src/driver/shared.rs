@@ -309,6 +309,7 @@ pub(crate) use common_methods;
 /// SQLite, which do not check the lock inside transactions; PostgreSQL
 /// fuses the bookkeeping and checks the lock inside). The chain's tip
 /// stays where it was if the transaction fails.
+#[cfg(any(feature = "sqlite", feature = "mysql"))]
 macro_rules! plain_transaction {
     () => {
         async fn transaction(
@@ -336,4 +337,5 @@ macro_rules! plain_transaction {
         }
     };
 }
+#[cfg(any(feature = "sqlite", feature = "mysql"))]
 pub(crate) use plain_transaction;
