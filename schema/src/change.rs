@@ -306,9 +306,10 @@ impl Change {
             Change::DropTable { .. } | Change::DropColumn { .. } => true,
             Change::AlterColumn { from, to, .. } => from.data_type != to.data_type,
             Change::RebuildTable { from, to } => from.columns.iter().any(|c| {
-                !to.columns
+                to.columns
                     .iter()
-                    .any(|n| n.name.eq_ignore_ascii_case(&c.name))
+                    .find(|n| n.name.eq_ignore_ascii_case(&c.name))
+                    .is_none_or(|n| n.data_type != c.data_type)
             }),
             Change::RecreateEnum { from, to, .. } => {
                 from.values.iter().any(|v| !to.values.contains(v))

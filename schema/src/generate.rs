@@ -214,20 +214,35 @@ fn fix_up(d: Dialect, changes: Vec<Change>) -> Vec<Change> {
 }
 
 fn not_null_warnings(changes: &[Change]) -> Vec<String> {
-    changes
-        .iter()
-        .filter_map(|c| match c {
-            Change::AddColumn { table, column }
-                if !column.nullable && column.default.is_none() && column.generated.is_none() && column.identity.is_none() =>
-            {
-                Some(format!(
-                    "column {table}.{} is NOT NULL without a default: the upgrade fails if {table} has rows (add a DEFAULT, or add it nullable, fill it, then set NOT NULL)",
-                    column.name
-                ))
+    let needs_value = |c: &crate::model::Column| {
+        !c.nullable && c.default.is_none() && c.generated.is_none() && c.identity.is_none()
+    };
+    let warning = |table: &str, column: &str| {
+        format!(
+            "column {table}.{column} is NOT NULL without a default: the upgrade fails if {table} has rows (add a DEFAULT, or add it nullable, fill it, then set NOT NULL)"
+        )
+    };
+    let mut out = Vec::new();
+    for c in changes {
+        match c {
+            Change::AddColumn { table, column } if needs_value(column) => {
+                out.push(warning(table, &column.name))
             }
-            _ => None,
-        })
-        .collect()
+            Change::RebuildTable { from, to } => {
+                for column in &to.columns {
+                    let new = !from
+                        .columns
+                        .iter()
+                        .any(|f| f.name.eq_ignore_ascii_case(&column.name));
+                    if new && needs_value(column) {
+                        out.push(warning(&to.name, &column.name));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 fn render_all(d: Dialect, changes: &[Change]) -> Result<Vec<Statement>, Error> {

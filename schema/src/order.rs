@@ -116,21 +116,22 @@ pub(crate) fn order(d: Dialect, mut changes: Vec<Change>) -> Vec<Change> {
     let mut drop_sorted = topo(&dropped, &changes, &name, &deps);
     drop_sorted.reverse();
     if d != Dialect::Sqlite {
+        // A foreign key whose referenced table goes before its own table
+        // (a cycle) would block that drop: it goes first.
         let mut gone: BTreeSet<String> = BTreeSet::new();
         for &i in &drop_sorted {
             if let Change::DropTable { table } = &changes[i] {
-                gone.insert(key(d, &table.name));
+                let me = key(d, &table.name);
                 for fk in &table.foreign_keys {
                     let r = key(d, &fk.ref_table);
-                    let dropped_later =
-                        dropped.iter().any(|&j| name(&changes[j]) == r) && !gone.contains(&r);
-                    if dropped_later {
+                    if r != me && gone.contains(&r) {
                         extra.push(Change::DropForeignKey {
                             table: table.name.clone(),
                             fk: fk.clone(),
                         });
                     }
                 }
+                gone.insert(me);
             }
         }
     }

@@ -100,7 +100,7 @@ pub async fn postgres(conn: &mut PgConnection, scope: &Scope) -> Result<Schema, 
     for (kind, name) in constraints(conn, nsp, &mut tables, &names).await? {
         schema.not_compared(kind, name);
     }
-    indexes(conn, nsp, &mut tables, &mut schema).await?;
+    indexes(conn, nsp, &mut tables, &mut schema, scope).await?;
     let defs: Vec<(i64, String)> = sqlx::query_as(
         "SELECT c.oid::int8, pg_get_viewdef(c.oid, true) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE n.nspname = $1 AND c.relkind IN ('v', 'm')",
@@ -194,9 +194,6 @@ async fn columns(
         options,
     ) in rows
     {
-        let Some(table) = tables.get_mut(&oid) else {
-            continue;
-        };
         let mut c = Column::new(name, data_type);
         c.nullable = !notnull;
         c.comment = comment;
@@ -227,7 +224,10 @@ async fn columns(
                 owned.insert(seq);
             }
         }
-        table.columns.push(c);
+        // Columns of excluded tables still own their sequences.
+        if let Some(table) = tables.get_mut(&oid) {
+            table.columns.push(c);
+        }
     }
     Ok(owned)
 }
@@ -383,6 +383,7 @@ async fn indexes(
     nsp: &str,
     tables: &mut BTreeMap<i64, Table>,
     schema: &mut Schema,
+    scope: &Scope,
 ) -> Result<(), Error> {
     let rows: Vec<(i64, String, String, bool, String)> = sqlx::query_as(
         "SELECT i.indrelid::int8, ic.relname::text, pg_get_indexdef(i.indexrelid), i.indisunique, t.relname::text \
@@ -398,7 +399,7 @@ async fn indexes(
     .map_err(query_error("indexes"))?;
     for (rel, name, def, unique, table_name) in rows {
         let Some(table) = tables.get_mut(&rel) else {
-            if !schema.tables.contains_key(&table_name) {
+            if !scope.excludes(D, &table_name) {
                 schema.not_compared("index", format!("{name} on {table_name}"));
             }
             continue;

@@ -59,20 +59,25 @@ fn destructive_note(change: &Change) -> Option<String> {
             to.name, from.data_type, to.data_type
         ),
         Change::RebuildTable { from, to } => {
-            let gone: Vec<&str> = from
-                .columns
-                .iter()
-                .filter(|c| {
-                    !to.columns
-                        .iter()
-                        .any(|n| n.name.eq_ignore_ascii_case(&c.name))
-                })
-                .map(|c| c.name.as_str())
-                .collect();
+            let mut what = Vec::new();
+            for c in &from.columns {
+                match to
+                    .columns
+                    .iter()
+                    .find(|n| n.name.eq_ignore_ascii_case(&c.name))
+                {
+                    None => what.push(format!("drops column {} and its values", c.name)),
+                    Some(n) if n.data_type != c.data_type => what.push(format!(
+                        "converts column {} from {} to {} (values take the new type's affinity)",
+                        c.name, c.data_type, n.data_type
+                    )),
+                    Some(_) => {}
+                }
+            }
             format!(
-                "destructive: rebuilds table {} without column(s) {} and their values",
+                "destructive: rebuilds table {}: {}",
                 from.name,
-                gone.join(", ")
+                what.join("; ")
             )
         }
         Change::RecreateEnum { from, to, .. } => {
