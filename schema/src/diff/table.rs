@@ -68,11 +68,16 @@ pub(crate) fn compared_fk_name<'f>(
     Some(name)
 }
 
-/// The name a check constraint is compared by: `None` for MariaDB's
-/// made-up `CONSTRAINT_<n>`, which depends on creation order.
-pub(crate) fn compared_check_name(d: Dialect, check: &crate::model::Check) -> Option<&str> {
+/// The name a check constraint is compared by: `None` for the names
+/// MariaDB makes up, `CONSTRAINT_<n>` (which depends on creation order)
+/// and, for a check written on a column, the column's name (`is_column`).
+pub(crate) fn compared_check_name<'c>(
+    d: Dialect,
+    check: &'c crate::model::Check,
+    is_column: &dyn Fn(&str) -> bool,
+) -> Option<&'c str> {
     let name = check.name.as_deref()?;
-    if d == Dialect::MySql && is_mysql_auto_check_name(name) {
+    if d == Dialect::MySql && (is_mysql_auto_check_name(name) || is_column(name)) {
         return None;
     }
     Some(name)
@@ -201,7 +206,11 @@ pub(super) fn diff_table(
         d,
         &from.checks,
         &to.checks,
-        |c| compared_check_name(d, c),
+        |c| {
+            compared_check_name(d, c, &|n| {
+                from.column(d, n).is_some() || to.column(d, n).is_some()
+            })
+        },
         |a, b| a.definition == b.definition,
     );
     for (i, j) in p.renamed {
