@@ -110,6 +110,16 @@ pub enum Change {
         /// The column.
         column: Column,
     },
+    /// MySQL: adds an `AUTO_INCREMENT` column and the key it needs in one
+    /// statement, which numbers the rows already there.
+    AddKeyedColumn {
+        /// The table.
+        table: String,
+        /// The column.
+        column: Column,
+        /// Its primary key or unique constraint.
+        key: Key,
+    },
     /// Drops a column and its data.
     DropColumn {
         /// The table.
@@ -418,6 +428,14 @@ impl fmt::Display for Change {
             Change::RebuildTable { from, .. } => write!(f, "~ rebuild table {}", from.name),
             Change::AddColumn { table, column } => {
                 write!(f, "+ column {table}.{}", column_summary(column))
+            }
+            Change::AddKeyedColumn { table, column, key } => {
+                write!(
+                    f,
+                    "+ column {table}.{} with {}",
+                    column_summary(column),
+                    key.definition
+                )
             }
             Change::DropColumn { table, column } => write!(f, "- column {table}.{}", column.name),
             Change::AlterColumn { table, from, to } => {

@@ -185,27 +185,85 @@ pub fn autogenerate(
 }
 
 /// Dialect-specific reshaping before ordering: MySQL adds an
-/// `AUTO_INCREMENT` column plain and makes it auto-increment once its key
-/// exists.
+/// `AUTO_INCREMENT` column in one statement with the key it needs (which
+/// numbers the existing rows); without such a key, plain, made
+/// auto-increment once its key exists. Keys whose columns are all dropped
+/// go with them.
 fn fix_up(d: Dialect, changes: Vec<Change>) -> Vec<Change> {
     if d != Dialect::MySql {
         return changes;
     }
+    let single = |key: &crate::model::Key, table: &str, column: &str| {
+        key.columns.len() == 1 && key.columns[0].eq_ignore_ascii_case(column) && !table.is_empty()
+    };
+    let mut keyed: Vec<(String, String, crate::model::Key)> = Vec::new();
+    for c in &changes {
+        if let Change::AddColumn { table, column } = c
+            && column.identity.is_some()
+        {
+            let key = changes.iter().find_map(|k| match k {
+                Change::AddPrimaryKey { table: t, key } | Change::AddUnique { table: t, key }
+                    if t == table && single(key, t, &column.name) =>
+                {
+                    Some(key.clone())
+                }
+                _ => None,
+            });
+            if let Some(key) = key {
+                keyed.push((table.clone(), column.name.clone(), key));
+            }
+        }
+    }
+    // A key whose columns all go is dropped with them (and must be, while
+    // one of them is AUTO_INCREMENT).
+    let dropped = |table: &str, key: &crate::model::Key| {
+        key.columns.iter().all(|col| {
+            changes.iter().any(|c| {
+                matches!(c, Change::DropColumn { table: t, column } if t == table && column.name.eq_ignore_ascii_case(col))
+            })
+        })
+    };
+    let redundant: Vec<Change> = changes
+        .iter()
+        .filter(|c| match c {
+            Change::DropPrimaryKey { table, key } | Change::DropUnique { table, key } => {
+                dropped(table, key)
+            }
+            _ => false,
+        })
+        .cloned()
+        .collect();
     let mut out = Vec::with_capacity(changes.len());
     for c in changes {
         match c {
+            Change::AddPrimaryKey { ref table, ref key }
+            | Change::AddUnique { ref table, ref key }
+                if keyed.iter().any(|(t, _, k)| t == table && k == key) => {}
+            ref c if redundant.contains(c) => {}
             Change::AddColumn { table, column } if column.identity.is_some() => {
-                let mut plain = column.clone();
-                plain.identity = None;
-                out.push(Change::AddColumn {
-                    table: table.clone(),
-                    column: plain.clone(),
-                });
-                out.push(Change::AlterColumn {
-                    table,
-                    from: plain,
-                    to: column,
-                });
+                match keyed
+                    .iter()
+                    .find(|(t, c, _)| *t == table && *c == column.name)
+                {
+                    Some((_, _, key)) => out.push(Change::AddKeyedColumn {
+                        table,
+                        column,
+                        key: key.clone(),
+                    }),
+                    None => {
+                        let mut plain = column.clone();
+                        plain.identity = None;
+                        out.push(Change::AddColumn {
+                            table: table.clone(),
+                            column: plain.clone(),
+                        });
+                        out.push(Change::AlterColumn {
+                            table,
+                            from: plain,
+                            to: column,
+                        });
+                    }
+                }
             }
             other => out.push(other),
         }

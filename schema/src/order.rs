@@ -49,7 +49,10 @@ fn phase(d: Dialect, c: &Change) -> u8 {
             13
         }
         Change::TableOptions { .. } => 10,
-        Change::AddColumn { .. } | Change::AlterColumn { .. } | Change::RebuildTable { .. } => 11,
+        Change::AddColumn { .. }
+        | Change::AddKeyedColumn { .. }
+        | Change::AlterColumn { .. }
+        | Change::RebuildTable { .. } => 11,
         Change::TableComment { .. } | Change::ColumnComment { .. } => 12,
         Change::AddPrimaryKey { .. }
         | Change::AddUnique { .. }

@@ -112,6 +112,14 @@ pub(super) fn render(change: &Change) -> Result<Vec<String>, Error> {
         Change::AddColumn { table, column } => {
             vec![alter(table, format!("ADD COLUMN {}", column_def(column)))]
         }
+        Change::AddKeyedColumn { table, column, key } => vec![alter(
+            table,
+            format!(
+                "ADD COLUMN {}, ADD {}",
+                column_def(column),
+                super::key_clause(D, key)
+            ),
+        )],
         Change::DropColumn { table, column } => {
             vec![alter(table, format!("DROP COLUMN {}", q(&column.name)))]
         }

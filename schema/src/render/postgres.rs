@@ -294,6 +294,10 @@ pub(super) fn render(change: &Change) -> Result<Vec<String>, Error> {
             }
             out
         }
+        Change::AddKeyedColumn { table, column, key } => vec![
+            alter(table, format!("ADD COLUMN {}", column_def(column))),
+            alter(table, format!("ADD {}", key_clause(D, key))),
+        ],
         Change::DropColumn { table, column } => {
             vec![alter(table, format!("DROP COLUMN {}", q(&column.name)))]
         }
