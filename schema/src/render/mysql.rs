@@ -77,7 +77,20 @@ fn alter(table: &str, action: String) -> String {
 /// Table options as they become; an option that goes away returns to its
 /// default (`ENGINE=InnoDB`, the database's character set).
 fn options_change(from: &[String], to: &[String]) -> String {
-    let mut parts: Vec<String> = to.iter().filter(|o| !from.contains(o)).cloned().collect();
+    let mut parts = Vec::new();
+    for o in to.iter().filter(|o| !from.contains(o)) {
+        match o.strip_prefix("COLLATE=") {
+            // The table's default alone would leave its columns as they
+            // were: CONVERT changes both.
+            Some(collation) => {
+                let charset = collation.split('_').next().unwrap_or(collation);
+                parts.push(format!(
+                    "CONVERT TO CHARACTER SET {charset} COLLATE {collation}"
+                ));
+            }
+            None => parts.push(o.clone()),
+        }
+    }
     for o in from {
         let name = o.split('=').next().unwrap_or_default();
         if to.iter().any(|t| t.split('=').next() == Some(name)) {
@@ -85,11 +98,11 @@ fn options_change(from: &[String], to: &[String]) -> String {
         }
         match name {
             "ENGINE" => parts.push("ENGINE=InnoDB".to_owned()),
-            "COLLATE" => parts.push("CHARACTER SET DEFAULT".to_owned()),
+            "COLLATE" => parts.push("CONVERT TO CHARACTER SET DEFAULT".to_owned()),
             _ => {}
         }
     }
-    parts.join(" ")
+    parts.join(", ")
 }
 
 pub(super) fn render(change: &Change) -> Result<Vec<String>, Error> {
