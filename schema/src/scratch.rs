@@ -106,7 +106,7 @@ impl ScratchDatabase {
                 url: format!("{} (dev_url for a {backend} project)", redact(server)),
             });
         }
-        let mut admin = AnyConn::connect(server).await?;
+        let mut admin = AnyConn::connect(&admin_url(dialect, server)).await?;
         let created = admin.execute(&format!("CREATE DATABASE {name}")).await;
         admin.close().await;
         if let Err(source) = created {
@@ -168,8 +168,17 @@ impl ScratchDatabase {
     }
 }
 
+/// The URL to create and drop databases through: MySQL's without a
+/// database (the dev user need not have access to the one named).
+fn admin_url(dialect: Dialect, server: &str) -> String {
+    match dialect {
+        Dialect::MySql => with_database(server, ""),
+        _ => server.to_owned(),
+    }
+}
+
 async fn drop_database(dialect: Dialect, server: &str, name: &str) -> Result<(), Error> {
-    let mut admin = AnyConn::connect(server).await?;
+    let mut admin = AnyConn::connect(&admin_url(dialect, server)).await?;
     let sql = match dialect {
         Dialect::Postgres => format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
         _ => format!("DROP DATABASE IF EXISTS {name}"),
