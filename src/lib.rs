@@ -84,3 +84,8 @@ pub mod __private {
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
+
+/// The Rust examples of `docs/output.md`, compiled as doctests.
+#[doc = include_str!("../docs/output.md")]
+#[cfg(doctest)]
+pub struct OutputDoctests;

@@ -1,7 +1,8 @@
 //! The documented `build.rs` recipe: with
 //! `cargo:rerun-if-changed=migrations`, *adding* a revision file recompiles
 //! the crate and the new revision is embedded. Builds a scratch crate (its
-//! dependencies are cached under `target/rerun-probe`).
+//! dependencies are cached in `rerun-probe` under cargo's temporary
+//! directory for tests, inside whatever the target directory is).
 
 use std::path::Path;
 use std::process::Command;
@@ -11,7 +12,6 @@ const REVISION_A: &str =
 const REVISION_B: &str = "-- b\n-- Revision ID: bbbb0002\n-- Revises: aaaa0001\n-- migrate:upgrade\nCREATE TABLE b (id INT);\n";
 
 fn run_probe(dir: &Path) -> String {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"));
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut last_error = String::new();
     for offline in [true, false] {
@@ -22,7 +22,7 @@ fn run_probe(dir: &Path) -> String {
         }
         cmd.env(
             "CARGO_TARGET_DIR",
-            workspace.join("target").join("rerun-probe"),
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("rerun-probe"),
         );
         let out = cmd.output().expect("run cargo");
         if out.status.success() {

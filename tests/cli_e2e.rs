@@ -4,8 +4,9 @@
 //! asserting both what it prints and what it leaves in the database.
 //!
 //! Also: the database URL's precedence through the command line
-//! (`--database-url` > `RETORT_DATABASE_URL` > `DATABASE_URL` > `.env` >
-//! `retort.toml` url > connection settings, and `--env NAME`), checked by
+//! (`--database-url` > the database of the `--env NAME` environment >
+//! `RETORT_DATABASE_URL` > `DATABASE_URL` > `.env` > `retort.toml` url >
+//! connection settings), checked by
 //! pointing each source at its own SQLite file and seeing which file got
 //! the tables.
 
@@ -467,7 +468,7 @@ async fn full_cycle(db: &TestDb) {
     // says "Ambiguous walk"): exit 1 naming both parents, nothing done.
     p.retort(&["downgrade", "-1"])
         .code(1)
-        .mentions(&[&c, &d, "give the revision to go to"]);
+        .mentions(&[&c, &d, "name the revision to go to"]);
     assert_eq!(version_rows(db).await, sorted(&[&m]));
     // Downgrading to one parent removes only the merge: both branches
     // are current again.
@@ -795,7 +796,9 @@ fn env_selects_the_environment_section() {
     run(cmd, &["upgrade"]).ok();
     assert_eq!(dbs(dir.path()), ["staging"]);
 
-    // The environment variables still beat the selected environment's url.
+    // The selected environment's database beats the URL variables (what
+    // the user names wins over what the environment holds), and `-v` says
+    // which one was ignored.
     let dir = tempfile::tempdir().unwrap();
     env_project(dir.path());
     let mut cmd = command(dir.path());
@@ -803,6 +806,71 @@ fn env_selects_the_environment_section() {
         "DATABASE_URL",
         format!("sqlite://{}", dir.path().join("top.db").display()),
     );
-    run(cmd, &["--env", "staging", "upgrade"]).ok();
+    run(cmd, &["--env", "staging", "-v", "upgrade"])
+        .ok()
+        .mentions(&[
+            "the database URL comes from the selected environment's [env.staging] section; ignoring the environment variable DATABASE_URL",
+        ]);
+    assert_eq!(dbs(dir.path()), ["staging"]);
+
+    // RETORT_DATABASE_URL too, and with the environment from RETORT_ENV.
+    let dir = tempfile::tempdir().unwrap();
+    env_project(dir.path());
+    let mut cmd = command(dir.path());
+    cmd.env(
+        "RETORT_DATABASE_URL",
+        format!("sqlite://{}", dir.path().join("top.db").display()),
+    )
+    .env("RETORT_ENV", "ci");
+    run(cmd, &["upgrade"]).ok();
+    assert_eq!(dbs(dir.path()), ["ci"]);
+
+    // --database-url beats the environment's database.
+    let dir = tempfile::tempdir().unwrap();
+    env_project(dir.path());
+    let top = format!("sqlite://{}", dir.path().join("top.db").display());
+    run(
+        command(dir.path()),
+        &["--env", "staging", "--database-url", &top, "-v", "upgrade"],
+    )
+    .ok()
+    .mentions(&[
+        "the database URL comes from --database-url; ignoring the database of [env.staging]",
+    ]);
     assert_eq!(dbs(dir.path()), ["top"]);
+}
+
+/// Issue 10, item 1, as the user met it: `retort init`, one revision,
+/// `DATABASE_URL` in `.env` for development, a staging environment in
+/// `retort.toml`; `retort --env staging upgrade` migrated dev.db.
+#[test]
+fn env_beats_database_url_in_dotenv() {
+    let dir = tempfile::tempdir().unwrap();
+    run(command(dir.path()), &["init"]).ok();
+    let toml = std::fs::read_to_string(dir.path().join("retort.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("retort.toml"),
+        format!(
+            "{toml}\n[env.staging.database]\ndriver = \"sqlite\"\ndatabase = \"staging.db\"\n\n[env.ci]\nlock_timeout = 60\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join(".env"), "DATABASE_URL=sqlite://dev.db\n").unwrap();
+    run(command(dir.path()), &["revision", "-m", "first"]).ok();
+    let files = || {
+        ["dev.db", "staging.db"]
+            .into_iter()
+            .filter(|f| dir.path().join(f).exists())
+            .collect::<Vec<_>>()
+    };
+
+    run(command(dir.path()), &["--env", "staging", "-v", "upgrade"])
+        .ok()
+        .mentions(&["ignoring DATABASE_URL in .env"]);
+    assert_eq!(files(), ["staging.db"]);
+
+    // An environment that says nothing about the database leaves the
+    // order alone: `.env` gives the URL.
+    run(command(dir.path()), &["--env", "ci", "upgrade"]).ok();
+    assert_eq!(files(), ["dev.db", "staging.db"]);
 }

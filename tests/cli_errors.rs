@@ -202,16 +202,16 @@ fn every_verb_parses_its_help_and_short_flags() {
             .expect_mentions(&["Usage"], &format!("{verb} --help"));
     }
     for verb in ["current", "history", "heads", "branches"] {
-        let run = retort(dir.path(), &[verb, "-V"]);
+        let run = retort(dir.path(), &[verb, "-v"]);
         assert!(
             !run.stderr.contains("panicked"),
-            "{verb} -V panicked:\n{}",
+            "{verb} -v panicked:\n{}",
             run.stderr
         );
         assert_ne!(
             run.code,
             Some(2),
-            "{verb} -V is not accepted:\n{}",
+            "{verb} -v is not accepted:\n{}",
             run.all()
         );
     }

@@ -22,17 +22,19 @@
 mod common;
 mod reliability;
 
-use std::fs::{File, OpenOptions, TryLockError};
 use std::path::Path;
 use std::process::Stdio;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{Backend, TestDb, write_revisions};
+use common::{Backend, TestDb, each_server, write_revisions};
 // `SAFETY` bounds every wait (a safety net, not an assertion); `SHORT` is the
 // lock timeout of migrators that must *not* have to wait.
-use reliability::{SAFETY, SHORT, bounded, lock_file, migration_at_gate, wait_until};
+use reliability::{
+    SAFETY, SHORT, bounded, hold_sqlite_lock, migration_at_gate, sqlite_file, sqlite_lock_held,
+    sqlite_lock_name, wait_lock_free, wait_until,
+};
 use retort::{Config, Error, Migrations, Report};
 use sqlx::Connection;
 
@@ -308,25 +310,6 @@ async fn gate_count(db: &TestDb) -> Vec<String> {
     .await
 }
 
-fn open_lock_file(path: &Path) -> File {
-    OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path)
-        .expect("open the lock file")
-}
-
-/// True while someone holds the SQLite migration lock (a brief
-/// `try_lock` from here, released at once).
-fn lock_file_held(path: &Path) -> bool {
-    match open_lock_file(path).try_lock() {
-        Ok(()) => false,
-        Err(TryLockError::WouldBlock) => true,
-        Err(TryLockError::Error(e)) => panic!("try_lock {}: {e}", path.display()),
-    }
-}
-
 /// Asserts that nothing holds the migration lock of `db`, looking at the
 /// lock itself where it is visible from outside (PostgreSQL: `pg_locks`;
 /// SQLite: the lock file). MariaDB's named locks cannot be listed without
@@ -344,8 +327,12 @@ async fn assert_lock_free(db: &TestDb) {
             assert!(held.is_empty(), "advisory lock still held by {held:?}");
         }
         Backend::Sqlite => {
-            let path = lock_file(db);
-            assert!(!lock_file_held(&path), "{} is still locked", path.display());
+            let path = sqlite_file(db);
+            assert!(
+                !sqlite_lock_held(&path),
+                "the migration lock of {} is still held",
+                path.display()
+            );
         }
         Backend::MySql => {}
     }
@@ -536,11 +523,11 @@ async fn eight_tasks_upgrade_at_once(db: &TestDb) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_eight_tasks_race_through_create_index_concurrently() {
-    if let Some(db) = TestDb::new(Backend::Postgres).await {
-        race_tasks(&db, true).await;
-        assert_valid_index(&db).await;
-        db.drop_db().await;
-    }
+    each_server(Backend::Postgres, async |db| {
+        race_tasks(db, true).await;
+        assert_valid_index(db).await;
+    })
+    .await;
 }
 
 // ---------------------------------------------------------------------------
@@ -692,11 +679,11 @@ async fn four_processes_upgrade_at_once(db: &TestDb) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_four_processes_race_through_create_index_concurrently() {
-    if let Some(db) = TestDb::new(Backend::Postgres).await {
-        race_processes(&db, true).await;
-        assert_valid_index(&db).await;
-        db.drop_db().await;
-    }
+    each_server(Backend::Postgres, async |db| {
+        race_processes(db, true).await;
+        assert_valid_index(db).await;
+    })
+    .await;
 }
 
 // ---------------------------------------------------------------------------
@@ -734,7 +721,7 @@ async fn lock_timeout_while_another_migrates(db: &TestDb) {
     let lock = match db.backend {
         Backend::Postgres => "PostgreSQL advisory lock".to_owned(),
         Backend::MySql => "MySQL named lock".to_owned(),
-        Backend::Sqlite => format!("lock file {}", lock_file(db).display()),
+        Backend::Sqlite => sqlite_lock_name(&sqlite_file(db)),
     };
     assert!(what.contains(&lock), "{what:?} should name the {lock}");
     let message = err.to_string();
@@ -767,9 +754,7 @@ async fn lock_timeout_while_another_migrates(db: &TestDb) {
 async fn lock_is_per_database(db: &TestDb) {
     let dir = gated_revisions(db.backend);
     let migrations = load(&dir);
-    let other = TestDb::new(db.backend)
-        .await
-        .expect("a second database on the same server");
+    let other = db.sibling().await;
     let Gated {
         gate, task: first, ..
     } = start_migration_blocked_at_gate(db, &migrations).await;
@@ -801,19 +786,21 @@ async fn lock_is_per_database(db: &TestDb) {
     other.drop_db().await;
 }
 
-/// SQLite: a lock file held by someone else (here: this test, through its
-/// own file description, as another process would) makes the migration
-/// time out; once released, the migration runs.
+/// SQLite: the migration lock held by someone else (here: this test,
+/// through its own file description, as another process would) makes the
+/// migration time out; once released, the migration runs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_lock_file_held_elsewhere() {
+async fn sqlite_lock_held_elsewhere() {
     let Some(db) = TestDb::new(Backend::Sqlite).await else {
         return;
     };
     let dir = six_revisions(false);
     let migrations = load(&dir);
-    let path = lock_file(&db);
-    let holder = open_lock_file(&path);
-    holder.lock().expect("lock the lock file");
+    let path = sqlite_file(&db);
+    // The lock lives on the database file: create it first, as a running
+    // service's pool would have.
+    Conn::open(&db).await.ping_and_close().await;
+    let holder = hold_sqlite_lock(&path);
 
     let err = bounded(
         "the blocked migration",
@@ -822,19 +809,17 @@ async fn sqlite_lock_file_held_elsewhere() {
             .upgrade(db.url.as_str(), "head"),
     )
     .await
-    .expect_err("the lock file is held");
+    .expect_err("the lock is held");
+    let name = sqlite_lock_name(&path);
     assert!(
-        matches!(&err, Error::LockTimeout { what, .. } if what.contains(&path.display().to_string())),
-        "expected a LockTimeout naming {}, got {err:?}",
-        path.display()
+        matches!(&err, Error::LockTimeout { what, .. } if *what == name),
+        "expected a LockTimeout naming the {name}, got {err:?}"
     );
     assert!(err.to_string().starts_with(&format!(
-        "timed out after 0.5s waiting for the migration lock (lock file {})",
-        path.display()
+        "timed out after 0.5s waiting for the migration lock ({name})"
     )));
 
-    holder.unlock().expect("unlock");
-    drop(holder);
+    holder.release();
     let report = bounded(
         "the migration",
         migrations
@@ -1014,10 +999,17 @@ async fn lock_released_after_task_panicked(db: &TestDb) {
 }
 
 /// What must hold after a migration waiting at the gate was cancelled,
-/// unwound by a panic or killed: the lock is free (a run with a short lock timeout gets it while
-/// the gate is still closed), and the upgrade can be completed.
+/// unwound by a panic or killed: the lock is released while the gate is
+/// still closed (a run with a short lock timeout gets it), and the upgrade
+/// can be completed.
 async fn after_interrupted_migration(db: &TestDb, migrations: &Migrations, gate: Gate) {
     let quick = || short_timeout(SHORT);
+    // The interrupted migration's lock connection was dropped, not closed:
+    // the server releases its lock once it reads the closed socket, a
+    // moment later, however loaded the machine. Wait for that (bounded by
+    // the safety timeout) instead of betting that it fits in the run's
+    // lock timeout.
+    wait_lock_free(db).await;
     // An upgrade to the revision before the gate (already applied) needs
     // the lock but not the gate.
     let result = bounded(

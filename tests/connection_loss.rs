@@ -15,10 +15,10 @@
 mod common;
 mod reliability;
 
-use common::{Backend, TestDb, write_revisions};
+use common::{Backend, TestDb, each_server, write_revisions};
 use reliability::{
-    Conn, Gate, applied, assert_lock_free, bounded, gate_waiters, short, wait_sessions_gone,
-    wait_until,
+    Conn, Gate, applied, assert_lock_free, bounded, gate_waiters, lock_holders, short,
+    wait_lock_free, wait_sessions_gone, wait_until,
 };
 use retort::{Error, Migrations};
 
@@ -229,26 +229,26 @@ async fn session_killed_mid_revision(db: &TestDb, transactional: bool) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_session_terminated_mid_revision() {
-    if let Some(db) = TestDb::new(Backend::Postgres).await {
-        session_killed_mid_revision(&db, true).await;
-        db.drop_db().await;
-    }
+    each_server(Backend::Postgres, async |db| {
+        session_killed_mid_revision(db, true).await
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_session_terminated_mid_non_transactional_revision() {
-    if let Some(db) = TestDb::new(Backend::Postgres).await {
-        session_killed_mid_revision(&db, false).await;
-        db.drop_db().await;
-    }
+    each_server(Backend::Postgres, async |db| {
+        session_killed_mid_revision(db, false).await
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mysql_session_killed_mid_revision() {
-    if let Some(db) = TestDb::new(Backend::MySql).await {
-        session_killed_mid_revision(&db, true).await;
-        db.drop_db().await;
-    }
+    each_server(Backend::MySql, async |db| {
+        session_killed_mid_revision(db, true).await
+    })
+    .await;
 }
 
 /// Starts `upgrade head` with R2 waiting at the gate, kills the run's lock
@@ -258,11 +258,7 @@ async fn upgrade_losing_the_lock_at_the_gate(
     db: &TestDb,
     migrations: &std::sync::Arc<Migrations>,
 ) -> Error {
-    // The sessions of earlier runs may still be closing; the lock session
-    // is found below as the only other one.
-    wait_sessions_gone(db).await;
-    let mut gate = Gate::close(db).await;
-    let gate_session = gate.session_id().await;
+    let gate = Gate::close(db).await;
     let (m, url) = (std::sync::Arc::clone(migrations), db.url.clone());
     let task =
         tokio::spawn(async move { m.with_config(short()).upgrade(url.as_str(), "head").await });
@@ -270,42 +266,34 @@ async fn upgrade_losing_the_lock_at_the_gate(
         !gate_waiters(db).await.is_empty()
     })
     .await;
-    let waiters = gate_waiters(db).await;
-    let [work] = waiters.as_slice() else {
-        panic!("expected one session at the gate, got {waiters:?}");
+    // The lock session is the one holding the lock, found by the lock
+    // itself: counting the other sessions would also count the polls' own,
+    // which end asynchronously after each close.
+    let holders = lock_holders(db).await;
+    let [lock_session] = holders.as_slice() else {
+        panic!("expected one session holding the migration lock, got {holders:?}");
     };
-    let others_sql = match db.backend {
-        Backend::Postgres => format!(
-            "SELECT pid::text FROM pg_stat_activity WHERE datname = current_database() \
-             AND pid <> pg_backend_pid() AND pid NOT IN ({gate_session}, {work})"
-        ),
-        _ => format!(
-            "SELECT CAST(id AS CHAR) FROM information_schema.processlist \
-             WHERE db = DATABASE() AND id <> CONNECTION_ID() AND id NOT IN ({gate_session}, {work})"
-        ),
-    };
-    // The lock session is the only other one, once the sessions of the
-    // polls above (closing asynchronously) are gone.
-    wait_until("only the lock session is left", || async {
-        db.query_strings(&others_sql).await.len() == 1
-    })
-    .await;
-    let others = db.query_strings(&others_sql).await;
-    let [lock_session] = others.as_slice() else {
-        panic!("expected the migrator's lock session, got {others:?}");
-    };
+    assert!(
+        !gate_waiters(db).await.contains(lock_session),
+        "the lock session {lock_session} is not the session at the gate"
+    );
     terminate(db, lock_session).await;
     // The kill is asynchronous: wait until the session (and with it the
     // lock, released before the session leaves the activity list) is gone,
     // so the run cannot still see its lock held.
     let gone = match db.backend {
-        Backend::Postgres => format!("SELECT 1 FROM pg_stat_activity WHERE pid = {lock_session}"),
-        _ => format!("SELECT 1 FROM information_schema.processlist WHERE id = {lock_session}"),
+        Backend::Postgres => {
+            format!("SELECT pid::text FROM pg_stat_activity WHERE pid = {lock_session}")
+        }
+        _ => format!(
+            "SELECT CAST(id AS CHAR) FROM information_schema.processlist WHERE id = {lock_session}"
+        ),
     };
     wait_until("the lock session is gone", || async {
         db.query_strings(&gone).await.is_empty()
     })
     .await;
+    wait_lock_free(db).await;
     gate.open().await;
 
     let joined = bounded("the migration after its lock session was killed", task).await;
@@ -404,26 +392,26 @@ async fn lock_session_killed_mid_migration(db: &TestDb, merge: bool) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_lock_session_terminated_mid_migration() {
-    if let Some(db) = TestDb::new(Backend::Postgres).await {
-        lock_session_killed_mid_migration(&db, false).await;
-        db.drop_db().await;
-    }
+    each_server(Backend::Postgres, async |db| {
+        lock_session_killed_mid_migration(db, false).await
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_lock_session_terminated_mid_merge_revision() {
-    if let Some(db) = TestDb::new(Backend::Postgres).await {
-        lock_session_killed_mid_migration(&db, true).await;
-        db.drop_db().await;
-    }
+    each_server(Backend::Postgres, async |db| {
+        lock_session_killed_mid_migration(db, true).await
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mysql_lock_session_killed_mid_migration() {
-    if let Some(db) = TestDb::new(Backend::MySql).await {
-        lock_session_killed_mid_migration(&db, false).await;
-        db.drop_db().await;
-    }
+    each_server(Backend::MySql, async |db| {
+        lock_session_killed_mid_migration(db, false).await
+    })
+    .await;
 }
 
 /// PostgreSQL: a statement that fails after the lock went (here a missing
@@ -432,9 +420,10 @@ async fn mysql_lock_session_killed_mid_migration() {
 /// revision fails with its own statement error.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_statement_failing_after_the_lock_went_is_lock_lost() {
-    let Some(db) = TestDb::new(Backend::Postgres).await else {
-        return;
-    };
+    each_server(Backend::Postgres, statement_failing_after_the_lock_went).await;
+}
+
+async fn statement_failing_after_the_lock_went(db: &TestDb) {
     let up1 = first_revision();
     let up2 = "CREATE TABLE part_a (id INT PRIMARY KEY);\n\
                UPDATE gate SET n = n + 1 WHERE id = 1;\n\
@@ -447,12 +436,12 @@ async fn postgres_statement_failing_after_the_lock_went_is_lock_lost() {
     bounded("upgrade to R1", migrations.upgrade(db.url.as_str(), R1))
         .await
         .expect("upgrade to R1");
-    let err = upgrade_losing_the_lock_at_the_gate(&db, &migrations).await;
+    let err = upgrade_losing_the_lock_at_the_gate(db, &migrations).await;
     let Error::LockLost { rolled_back, .. } = &err else {
         panic!("expected LockLost, got {err:?}");
     };
     assert_eq!(rolled_back.as_deref(), Some(&*format!("revision `{R2}`")));
-    wait_sessions_gone(&db).await;
+    wait_sessions_gone(db).await;
     assert_eq!(
         migrations.current(db.url.as_str()).await.expect("current"),
         [R1]
@@ -470,6 +459,5 @@ async fn postgres_statement_failing_after_the_lock_went_is_lock_lost() {
         matches!(&err, Error::Statement { revision, statement: 3, .. } if revision == R2),
         "{err:?}"
     );
-    assert_lock_free(&db, "at the end").await;
-    db.drop_db().await;
+    assert_lock_free(db, "at the end").await;
 }

@@ -28,7 +28,7 @@ mod reliability;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{Backend, TestDb, write_revisions};
+use common::{Backend, Server, TestDb, write_revisions};
 use reliability::{
     Conn, SAFETY, XorShift, assert_lock_free, bounded, child_outcome, short, spawn_child,
     wait_sessions_gone,
@@ -304,8 +304,8 @@ fn env_u64(name: &str) -> Option<u64> {
 }
 
 /// One uninterrupted child run: how long a whole upgrade takes from spawn.
-async fn measure_span(backend: Backend, dir: &Path) -> Option<Duration> {
-    let db = TestDb::new(backend).await?;
+async fn measure_span(server: &Server, dir: &Path) -> Duration {
+    let db = TestDb::on(server).await;
     let started = Instant::now();
     let child = spawn_child(CHILD_TEST, &db.url, dir, SAFETY, None);
     let output = bounded("the calibration child", child.wait_with_output())
@@ -314,10 +314,18 @@ async fn measure_span(backend: Backend, dir: &Path) -> Option<Duration> {
     let span = started.elapsed();
     child_outcome(&output).expect("the calibration run succeeds");
     db.drop_db().await;
-    Some(span)
+    span
 }
 
+/// The trials on every server of `backend` (every PostgreSQL version).
 async fn crash_trials(backend: Backend) {
+    for server in common::servers(backend) {
+        crash_trials_on(&server).await;
+        common::report::passed(&server.info().await.label);
+    }
+}
+
+async fn crash_trials_on(server: &Server) {
     let trials = env_u64("RETORT_CRASH_TRIALS").unwrap_or(5);
     let seed = env_u64("RETORT_CRASH_SEED").unwrap_or_else(|| {
         let nanos = std::time::SystemTime::now()
@@ -329,13 +337,11 @@ async fn crash_trials(backend: Backend) {
     let migrations = Migrations::from_dir(dir.path()).expect("revisions load");
     let span = match env_u64("RETORT_CRASH_SPAN_MS") {
         Some(ms) => Duration::from_millis(ms),
-        None => match measure_span(backend, dir.path()).await {
-            Some(span) => span,
-            None => return, // skipped: no server
-        },
+        None => measure_span(server, dir.path()).await,
     };
+    let label = server.info().await.label;
     eprintln!(
-        "crash {backend:?}: RETORT_CRASH_SEED={seed} RETORT_CRASH_SPAN_MS={} RETORT_CRASH_TRIALS={trials}",
+        "crash {label}: RETORT_CRASH_SEED={seed} RETORT_CRASH_SPAN_MS={} RETORT_CRASH_TRIALS={trials}",
         span.as_millis()
     );
     let mut rng = XorShift::new(seed);
@@ -345,12 +351,10 @@ async fn crash_trials(backend: Backend) {
         // run (or its last commit) completed.
         let delay = span.mul_f64(rng.unit() * 1.1);
         let ctx = format!(
-            "{backend:?} trial {trial} (RETORT_CRASH_SEED={seed} RETORT_CRASH_SPAN_MS={}, kill after {delay:?})",
+            "{label} trial {trial} (RETORT_CRASH_SEED={seed} RETORT_CRASH_SPAN_MS={}, kill after {delay:?})",
             span.as_millis()
         );
-        let Some(db) = TestDb::new(backend).await else {
-            return;
-        };
+        let db = TestDb::on(server).await;
         let mut child = spawn_child(CHILD_TEST, &db.url, dir.path(), SAFETY, None);
         tokio::time::sleep(delay).await;
         let exited_first = child.try_wait().expect("child status").is_some();
@@ -459,7 +463,7 @@ async fn crash_trials(backend: Backend) {
         assert_lock_free(&db, &ctx).await;
         db.drop_db().await;
     }
-    eprintln!("crash {backend:?}: RETORT_CRASH_SEED={seed}: {trials} trials: {tally:?}");
+    eprintln!("crash {label}: RETORT_CRASH_SEED={seed}: {trials} trials: {tally:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Backend, TestDb};
+use common::{Backend, Server, TestDb};
 use retort::{Config, Direction, Error, Migrations};
 
 static MIGRATIONS: Migrations = retort::embed_migrations!("migrations");
@@ -30,11 +30,16 @@ fn user_tables(rt: &tokio::runtime::Runtime, db: &TestDb) -> Vec<String> {
     tables
 }
 
+/// The round trip on every server of `backend` (every PostgreSQL version).
 fn blocking_round_trip(backend: Backend) {
+    for server in common::servers(backend) {
+        round_trip_on(&server);
+    }
+}
+
+fn round_trip_on(server: &Server) {
     let rt = admin_runtime();
-    let Some(db) = rt.block_on(TestDb::new(backend)) else {
-        return;
-    };
+    let db = rt.block_on(TestDb::on(server));
     assert!(tokio::runtime::Handle::try_current().is_err());
     let url = db.url.as_str();
     let blocking = MIGRATIONS.blocking();
@@ -93,6 +98,7 @@ fn blocking_round_trip(backend: Backend) {
     let e = blocking.upgrade("oracle://x", "head").unwrap_err();
     assert!(matches!(&e, Error::UnsupportedUrl { .. }), "{e:?}");
 
+    common::report::passed(db.label());
     rt.block_on(db.drop_db());
 }
 

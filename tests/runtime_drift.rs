@@ -182,9 +182,56 @@ async fn edited_ancestor_is_drift(db: &TestDb) {
         other => panic!("expected Error::Drift, got {other:?}"),
     }
     assert!(e.to_string().contains(&format!("{A}.sql")), "{e}");
-    // Downgrades are not blocked by drift.
-    m.downgrade(url, "-1").await.unwrap();
+    // A downgrade is refused alike, even one that would not run A's SQL.
+    let e = m.downgrade(url, "-1").await.unwrap_err();
+    assert!(
+        matches!(&e, Error::Drift(d) if d.edited.len() == 1),
+        "{e:?}"
+    );
+    assert_eq!(m.current(url).await.unwrap(), [C]);
+    assert_eq!(user_tables(db).await, ["t_a", "t_b", "t_c"]);
+}
+
+/// The head's downgrade section edited after it was applied to drop
+/// another revision's table too: `downgrade -1` refuses, as `upgrade`
+/// does, and runs nothing; once `repair` accepts the edit (the hint), the
+/// edited downgrade runs.
+async fn edited_downgrade_is_refused(db: &TestDb) {
+    let url = db.url.as_str();
+    let dir = common::write_revisions(&[SPEC_A, SPEC_B]);
+    load(&dir).upgrade(url, "head").await.unwrap();
+    write_into(
+        &dir,
+        &[(
+            B,
+            A,
+            "",
+            "CREATE TABLE t_b (id INT PRIMARY KEY);",
+            "DROP TABLE t_b;\nDROP TABLE t_a;",
+        )],
+    );
+    let m = load(&dir);
+    let file = format!("{}/{B}.sql", dir.path().display());
+    for target in ["-1", "base", A] {
+        let e = m.downgrade(url, target).await.unwrap_err();
+        match &e {
+            Error::Drift(drift) => {
+                assert_eq!(drift.edited.len(), 1, "{drift:?}");
+                assert_eq!(drift.edited[0].file, file);
+            }
+            other => panic!("downgrade {target}: expected Error::Drift, got {other:?}"),
+        }
+        assert!(e.to_string().contains("`retort repair`"), "{e}");
+    }
     assert_eq!(m.current(url).await.unwrap(), [B]);
+    assert_eq!(user_tables(db).await, ["t_a", "t_b"]);
+    assert!(!m.check(url).await.unwrap().drift.is_empty());
+
+    // The hint: `repair` accepts the edit, then the edited downgrade runs.
+    m.repair(url).await.unwrap();
+    let r = m.downgrade(url, "-1").await.unwrap();
+    assert_eq!(r.heads_after, [A]);
+    assert!(user_tables(db).await.is_empty());
 }
 
 async fn crlf_is_not_drift(db: &TestDb) {
@@ -444,6 +491,7 @@ async fn takes_over_from_alembic(db: &TestDb) {
 backend_tests!(
     edited_revision_is_drift,
     edited_ancestor_is_drift,
+    edited_downgrade_is_refused,
     crlf_is_not_drift,
     verify_checksums_off,
     unknown_revision_in_version_table,

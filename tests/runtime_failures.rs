@@ -147,7 +147,11 @@ async fn failing_revision(db: &TestDb) {
     assert_failed_state(&m.upgrade(url, "+1").await.unwrap_err(), &file);
     assert_failed_state(&m.downgrade(url, "base").await.unwrap_err(), &file);
     let check = m.check(url).await.unwrap();
-    let failed = check.failed.clone().expect("check reports the failed step");
+    let failed = check
+        .failed
+        .clone()
+        .expect("check reports the failed step")
+        .to_string();
     assert!(
         failed.contains(B) && failed.contains("retort repair"),
         "{failed}"

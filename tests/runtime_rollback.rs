@@ -69,6 +69,43 @@ async fn older_build_rolls_back_newer_deploy(db: &TestDb) {
     assert!(older.check(db.url.as_str()).await.unwrap().is_ok());
 }
 
+/// The recorded downgrade SQL runs only from a history whose hash chain
+/// holds: a row edited by hand (here to drop another revision's table) is
+/// refused, naming the row, and nothing runs.
+async fn edited_recorded_downgrade_is_refused(db: &TestDb) {
+    let newer_dir = write_revisions(&[A, B, C, D]);
+    let older_dir = write_revisions(&[A, B]);
+    let newer = retort::Migrations::from_dir(newer_dir.path()).unwrap();
+    let older = retort::Migrations::from_dir(older_dir.path()).unwrap();
+    newer.upgrade(db.url.as_str(), "head").await.unwrap();
+    db.execute(
+        "UPDATE retort_history SET downgrade_sql = 'DROP TABLE a;' WHERE revision = 'dddd0004'",
+    )
+    .await;
+    let e = older
+        .downgrade(db.url.as_str(), "bbbb0002")
+        .await
+        .unwrap_err();
+    assert!(matches!(e, retort::Error::BrokenHistory(_)), "{e:?}");
+    let text = e.to_string();
+    assert!(
+        text.contains("(upgrade of `dddd0004`") && text.contains("was edited by hand"),
+        "{text}"
+    );
+    assert_eq!(older.current(db.url.as_str()).await.unwrap(), ["dddd0004"]);
+    assert_eq!(db.tables().await.iter().filter(|t| t.len() == 1).count(), 5);
+    // The way out it names: the release that has the files downgrades
+    // from them, not from the recorded SQL.
+    newer.downgrade(db.url.as_str(), "bbbb0002").await.unwrap();
+    let tables: Vec<String> = db
+        .tables()
+        .await
+        .into_iter()
+        .filter(|t| t.len() == 1)
+        .collect();
+    assert_eq!(tables, ["a", "b"]);
+}
+
 async fn unknown_revision_without_history_is_reported(db: &TestDb) {
     let dir = write_revisions(&[A]);
     let set = retort::Migrations::from_dir(dir.path()).unwrap();
@@ -85,5 +122,6 @@ async fn unknown_revision_without_history_is_reported(db: &TestDb) {
 
 backend_tests!(
     older_build_rolls_back_newer_deploy,
+    edited_recorded_downgrade_is_refused,
     unknown_revision_without_history_is_reported
 );

@@ -8,7 +8,10 @@
 //! wrong secret id, malformed URLs, settings and `.env` files), and with
 //! Vault dynamic credentials. Each run's stdout and stderr (which carries the
 //! logs) must contain neither a secret nor its percent-encoded form; the
-//! number of runs checked is printed per suite.
+//! number of runs checked is printed per suite. Where a connecting verb
+//! succeeds, the `Database:` line it prints (and the `database` field of
+//! `--json`, and `current -v`'s heading) must be there, with the password
+//! shown as `***`, so that the check covers output that really appears.
 //!
 //! The matrix: every verb at every level with the password in `retort.toml`
 //! (SQLite: with unused Vault tokens and secret id), every password source
@@ -137,6 +140,9 @@ struct Invocation {
     env: Vec<(String, String)>,
     /// Which entry of [`RUNS`] counts the run.
     suite: usize,
+    /// The URL it connects with carries a password, which the `Database:`
+    /// line must show as `***`.
+    password: bool,
 }
 
 /// What a run must do.
@@ -192,6 +198,59 @@ fn check(inv: &Invocation, level: usize, args: &[&str], expect: Expect, secrets:
     }
     RUNS[inv.suite].fetch_add(1, Ordering::Relaxed);
     run
+}
+
+/// A connecting verb states its database once on stderr (`Database:
+/// URL (from SOURCE)`) at every level but `-q`, and the URL's password
+/// (when it has one) as `***`: the leak check then covers a line that is
+/// really printed. With `--json` (but `history`'s list), the `database`
+/// field likewise; with `current -v`, Alembic's `Current revision(s) for
+/// URL:` heading.
+#[track_caller]
+fn states_database(inv: &Invocation, level: usize, args: &[&str], run: &Run) {
+    let dump = format!("--- stdout\n{}\n--- stderr\n{}", run.stdout, run.stderr);
+    let lines: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("Database: "))
+        .collect();
+    if LEVELS[level].0 == "-q" {
+        assert!(lines.is_empty(), "-q printed the database:\n{dump}");
+        return;
+    }
+    assert_eq!(
+        lines.len(),
+        1,
+        "`retort {args:?}`: one `Database:` line:\n{dump}"
+    );
+    let mut shown = vec![lines[0].to_owned()];
+    // `history --json` is a list of revisions: no place for the field.
+    if args.contains(&"--json") && args[0] != "history" {
+        let json: serde_json::Value =
+            serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{dump}"));
+        let database = json["database"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no `database` field:\n{dump}"));
+        assert!(lines[0].contains(database), "{dump}");
+        shown.push(database.to_owned());
+    }
+    if args.contains(&"-v") {
+        let heading = run
+            .stdout
+            .lines()
+            .next()
+            .filter(|l| l.starts_with("Current revision(s) for "))
+            .unwrap_or_else(|| panic!("no `Current revision(s) for` heading:\n{dump}"));
+        shown.push(heading.to_owned());
+    }
+    if inv.password {
+        for text in shown {
+            assert!(
+                text.contains(":***@"),
+                "the password is not shown as ***: {text}\n{dump}"
+            );
+        }
+    }
 }
 
 /// The first form of a secret that `text` contains.
@@ -294,17 +353,15 @@ impl Backend {
     }
 }
 
-/// Skips (with a notice) without the variable, fails under `CI=true`.
+/// Skips (reported, see `tests/common/report.rs`) without the variable,
+/// fails under `CI=true`.
 fn required_var(var: &str, what: &str) -> Option<String> {
     match std::env::var(var) {
         Ok(v) if !v.is_empty() => Some(v),
         _ => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "{var} is not set under CI=true: run the tests through scripts/with-services.sh --with-openbao"
-            );
-            eprintln!(
-                "SKIPPED: {var} is not set, so the {what} secrets test did not run (use scripts/with-services.sh --with-openbao)"
+            common::report::skip(
+                &format!("{var} is not set, so the {what} secrets test did not run"),
+                "run the tests through scripts/with-services.sh --with-openbao",
             );
             None
         }
@@ -504,6 +561,7 @@ fn configure(
     let mut inv = Invocation {
         dir: dir.to_owned(),
         suite: server.backend as usize,
+        password: true,
         ..Invocation::default()
     };
     let write = |name: &str, text: String| std::fs::write(dir.join(name), text).expect("write");
@@ -575,24 +633,31 @@ fn every_verb(inv: &Invocation, level: usize, secrets: &[String]) {
     );
 
     run(&["upgrade", "--sql", REV2], Success);
-    run(&["upgrade", REV2], Success);
-    run(&["current"], Success);
-    run(&["current", "--json"], Success);
-    run(&["current", "-V"], Success);
+    let connecting = |args: &[&str], expect| {
+        let out = run(args, expect);
+        states_database(inv, level, args, &out);
+    };
+    connecting(&["upgrade", REV2], Success);
+    connecting(&["current"], Success);
+    connecting(&["current", "--json"], Success);
+    if LEVELS[level].0 != "-q" {
+        // `-q` and `-v` contradict each other (a usage error).
+        connecting(&["current", "-v"], Success);
+    }
     run(&["history"], Success);
     run(&["history", "--json"], Success);
-    run(&["history", "-i"], Success);
-    run(&["history", "-i", "--json"], Success);
+    connecting(&["history", "-i"], Success);
+    connecting(&["history", "-i", "--json"], Success);
     run(&["heads"], Success);
     run(&["heads", "--json"], Success);
     run(&["branches"], Success);
     run(&["branches", "--json"], Success);
     run(&["show", REV2], Success);
     run(&["show", REV2, "--json"], Success);
-    run(&["check"], Any);
-    run(&["check", "--json"], Any);
+    connecting(&["check"], Any);
+    connecting(&["check", "--json"], Any);
     run(&["stamp", "--sql", REV1], Success);
-    run(&["stamp", REV1], Success);
+    connecting(&["stamp", REV1], Success);
     run(&["stamp", REV2], Success);
     run(&["downgrade", "--sql", &format!("{REV2}:base")], Success);
     // Failing runs.
@@ -973,6 +1038,7 @@ fn vault_tokens_and_passwords_never_printed() {
             dir: dir.path().to_owned(),
             env,
             suite: VAULT,
+            password: true,
             ..Invocation::default()
         };
         (dir, inv)
@@ -993,10 +1059,13 @@ fn vault_tokens_and_passwords_never_printed() {
                         &["upgrade", "--sql", "--dialect", "postgres", REV2],
                         Success,
                     );
-                    run(&["upgrade", REV2], Success);
-                    run(&["current"], Success);
-                    run(&["current", "--json"], Success);
-                    run(&["history", "-i"], Success);
+                    let connecting = |args: &[&str], expect| {
+                        states_database(&inv, level, args, &run(args, expect));
+                    };
+                    connecting(&["upgrade", REV2], Success);
+                    connecting(&["current"], Success);
+                    connecting(&["current", "--json"], Success);
+                    connecting(&["history", "-i"], Success);
                     run(&["history", "-i", "--json"], Success);
                     run(&["check"], Any);
                     run(&["check", "--json"], Any);
@@ -1097,14 +1166,24 @@ fn vault_tokens_and_passwords_never_printed() {
                 dir: dir.path().to_owned(),
                 env: vec![("VAULT_TOKEN".to_owned(), root.clone())],
                 suite: VAULT,
+                password: true,
                 ..Invocation::default()
             };
             let mut secrets = secrets.clone();
             secrets.push("q".repeat(24));
-            for level in 0..LEVELS.len() {
+            for (level, (level_name, ..)) in LEVELS.iter().enumerate() {
                 let run = |args: &[&str], expect| check(&inv, level, args, expect, &secrets);
                 run(&["upgrade", REV2], Success);
-                run(&["current", "--json"], Success);
+                let json = run(&["current", "--json"], Success);
+                states_database(&inv, level, &["current", "--json"], &json);
+                // The user Vault issued, not the one of the settings.
+                if *level_name != "-q" {
+                    assert!(
+                        json.stderr.contains("Database: postgres://v-"),
+                        "{}",
+                        json.stderr
+                    );
+                }
                 run(&["history", "-i"], Success);
                 run(&["upgrade", "head"], Failure);
                 run(&["repair"], Any);
@@ -1277,6 +1356,7 @@ fn malformed_settings_never_echo_secrets() {
                         env: case.env.clone(),
                         args: case.args.clone(),
                         suite: MALFORMED,
+                        password: false,
                     };
                     if let Some(url) = &case.url {
                         inv.args = vec!["--database-url".into(), url.clone()];

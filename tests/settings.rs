@@ -58,6 +58,8 @@ enum FileCase {
     TopUrl,
     TopAndEnvUrl,
     ComponentsAndEnvUrl,
+    /// `[env.e]` selected, but it says nothing about the database.
+    TopUrlAndEnvWithoutDatabase,
 }
 
 #[test]
@@ -69,6 +71,7 @@ fn precedence_table() {
         FileCase::TopUrl,
         FileCase::TopAndEnvUrl,
         FileCase::ComponentsAndEnvUrl,
+        FileCase::TopUrlAndEnvWithoutDatabase,
     ];
     let mut cases = 0;
     for file in files {
@@ -85,6 +88,9 @@ fn precedence_table() {
                 }
                 FileCase::ComponentsAndEnvUrl => {
                     "[database]\ndriver = \"sqlite\"\ndatabase = \"components.db\"\n[env.e.database]\nurl = \"sqlite://env.db\"\n"
+                }
+                FileCase::TopUrlAndEnvWithoutDatabase => {
+                    "[database]\nurl = \"sqlite://top.db\"\n[env.e]\nlock_timeout = 5\n"
                 }
             };
             write(dir.path(), "retort.toml", toml);
@@ -112,14 +118,27 @@ fn precedence_table() {
             let mut settings = Settings::from_path(dir.path().join("retort.toml"))
                 .unwrap()
                 .with_vars(env);
-            if matches!(file, FileCase::TopAndEnvUrl | FileCase::ComponentsAndEnvUrl) {
+            let env_names_database =
+                matches!(file, FileCase::TopAndEnvUrl | FileCase::ComponentsAndEnvUrl);
+            if env_names_database || matches!(file, FileCase::TopUrlAndEnvWithoutDatabase) {
                 settings = settings.with_env("e").unwrap();
             }
             if on(0) {
                 settings = settings.with_database_url("sqlite://override.db");
             }
+            let origin = dir.path().join("retort.toml").display().to_string();
             let expected: Option<(&str, UrlSource)> = if on(0) {
                 Some(("sqlite://override.db", UrlSource::Override))
+            } else if env_names_database {
+                // The explicitly selected environment names its database:
+                // it wins over every URL variable.
+                Some((
+                    "sqlite://env.db",
+                    UrlSource::File {
+                        origin,
+                        key: "env.e.database.url".to_owned(),
+                    },
+                ))
             } else if on(1) {
                 Some((
                     "sqlite://retort_env.db",
@@ -147,13 +166,12 @@ fn precedence_table() {
                     },
                 ))
             } else {
-                let origin = dir.path().join("retort.toml").display().to_string();
                 match file {
                     FileCase::Nothing => None,
                     FileCase::Components => {
                         Some(("sqlite://components.db", UrlSource::Components { origin }))
                     }
-                    FileCase::TopUrl => Some((
+                    FileCase::TopUrl | FileCase::TopUrlAndEnvWithoutDatabase => Some((
                         "sqlite://top.db",
                         UrlSource::File {
                             origin,
@@ -188,7 +206,7 @@ fn precedence_table() {
             cases += 1;
         }
     }
-    assert_eq!(cases, 160);
+    assert_eq!(cases, 192);
 }
 
 #[test]
@@ -316,6 +334,96 @@ fn environment_components_overlay_the_top_level_ones() {
     assert_eq!(
         local.database_url().unwrap().expose(),
         "mysql://app:top-pw@127.0.0.1:3306/app?charset=utf8mb4&ssl-mode=disabled"
+    );
+}
+
+/// Issue 10, item 1: `--env staging` lost to `DATABASE_URL` in `.env`
+/// (which sqlx projects nearly always carry), and migrated the development
+/// database.
+#[test]
+fn selected_environment_beats_the_url_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "retort.toml",
+        "[env.staging.database]\ndriver = \"sqlite\"\ndatabase = \"staging.db\"\n\n\
+         [env.password_only.database]\npassword_env = \"PW\"\n",
+    );
+    write(dir.path(), ".env", "DATABASE_URL=sqlite://dev.db\n");
+    let settings = Settings::from_path(dir.path().join("retort.toml"))
+        .unwrap()
+        .with_vars(vars(&[]));
+    // Without an environment, `.env` gives the URL.
+    assert_eq!(settings.database_url().unwrap().expose(), "sqlite://dev.db");
+    let staging = settings.clone().with_env("staging").unwrap();
+    let url = staging.database_url().unwrap();
+    assert_eq!(url.expose(), "sqlite://staging.db");
+    assert!(
+        matches!(url.source(), UrlSource::Components { .. }),
+        "{:?}",
+        url.source()
+    );
+    // ... and over the process environment's variables, RETORT_DATABASE_URL
+    // included.
+    let staging = staging.with_vars(vars(&[
+        ("RETORT_DATABASE_URL", "sqlite://retort_env.db"),
+        ("DATABASE_URL", "sqlite://env.db"),
+    ]));
+    assert_eq!(
+        staging.database_url().unwrap().expose(),
+        "sqlite://staging.db"
+    );
+    // Only an explicit URL beats it.
+    assert_eq!(
+        staging
+            .with_database_url("sqlite://flag.db")
+            .database_url()
+            .unwrap()
+            .expose(),
+        "sqlite://flag.db"
+    );
+    // A password source is a statement about the database too: the
+    // environment uses the file's target (here none: an error naming the
+    // missing setting, not a silent fall back to `.env`).
+    let err = settings
+        .with_env("password_only")
+        .unwrap()
+        .database_url()
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no database URL is set"), "{err}");
+    assert!(!err.contains("dev.db"), "{err}");
+}
+
+/// `connect_timeout` goes to `Config`, key by key through environments,
+/// and is not a statement about which database: an environment setting
+/// only it leaves the URL variables in charge.
+#[test]
+fn connect_timeout_is_config_not_a_database_choice() {
+    let settings = parse(
+        "[database]\nurl = \"sqlite://top.db\"\nconnect_timeout = \"1m30s\"\n\n\
+         [env.ci.database]\nconnect_timeout = 5\n\n[env.other]\nlock_timeout = 1\n",
+    )
+    .unwrap()
+    .with_vars(vars(&[("DATABASE_URL", "sqlite://env.db")]));
+    assert_eq!(
+        settings.config().connect_timeout_duration(),
+        Duration::from_secs(90)
+    );
+    assert_eq!(
+        retort::Config::default().connect_timeout_duration(),
+        Duration::from_secs(30)
+    );
+    let ci = settings.clone().with_env("ci").unwrap();
+    assert_eq!(
+        ci.config().connect_timeout_duration(),
+        Duration::from_secs(5)
+    );
+    assert_eq!(ci.database_url().unwrap().expose(), "sqlite://env.db");
+    let other = settings.with_env("other").unwrap();
+    assert_eq!(
+        other.config().connect_timeout_duration(),
+        Duration::from_secs(90)
     );
 }
 

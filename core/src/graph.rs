@@ -589,5 +589,6 @@ fn find_cycles(stuck: &[Ix], parents: &[Vec<Ix>], dependencies: &[Vec<Ix>]) -> V
     cycles
 }
 
+mod labels;
 #[cfg(test)]
 mod tests;

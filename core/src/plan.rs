@@ -132,7 +132,7 @@ pub enum PlanError {
     Target(#[from] TargetError),
     /// The database records revisions this set does not have.
     #[error(
-        "the database records revision(s) {} that are not in this migration set (applied by a newer release, or from another branch of the code?); deploy the code that has them, or `stamp` the database to a known revision",
+        "the database records revision(s) {} that are not in this migration set (applied by a newer release, or from another branch of the code?); deploy the code that has them, or, if the schema is really at one of this set's revisions, record that with `retort stamp --purge <revision>`",
         quoted_list(ids)
     )]
     UnknownApplied {
@@ -141,14 +141,18 @@ pub enum PlanError {
     },
     /// The version table's rows overlap: one is an ancestor of another.
     #[error(
-        "the version table is inconsistent: row `{revision}` is an ancestor of row(s) {}; fix it with `stamp`",
-        quoted_list(others)
+        "the version table is inconsistent: row `{revision}` is an ancestor of row(s) {}; the rows that descend from nothing else say the same without the overlap: `retort stamp --purge {}`",
+        quoted_list(others),
+        tips.join(" ")
     )]
     OverlappingRows {
         /// The ancestor row.
         revision: String,
         /// Rows descending from it.
         others: Vec<String>,
+        /// The rows that are no ancestor of another row: stamping exactly
+        /// these records the same applied revisions, consistently.
+        tips: Vec<String>,
     },
     /// The downgrade passes through revisions without a downgrade section.
     #[error(
@@ -188,8 +192,19 @@ impl<'g> State<'g> {
         }
         rows.sort_unstable();
         rows.dedup();
-        check_overlap(graph, &rows)
-            .map_err(|(revision, others)| PlanError::OverlappingRows { revision, others })?;
+        check_overlap(graph, &rows).map_err(|(revision, others)| {
+            let members = graph.ancestors(&rows);
+            let mut consistent: Vec<String> = tips(graph, &members)
+                .into_iter()
+                .map(|i| graph.id(i).to_owned())
+                .collect();
+            consistent.sort();
+            PlanError::OverlappingRows {
+                revision,
+                others,
+                tips: consistent,
+            }
+        })?;
         let applied = graph.ancestors(&rows);
         Ok(Self {
             graph,
@@ -582,7 +597,10 @@ impl MigrationSet {
 }
 
 mod order;
+mod range;
 mod stamp;
+
+pub use range::needs_current;
 
 use order::{alembic_order, check_overlap};
 

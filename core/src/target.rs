@@ -2,8 +2,8 @@
 //!
 //! | target | meaning |
 //! |---|---|
-//! | `head` | the single head (error listing the heads when there are several) |
-//! | `heads` | every head |
+//! | `head` | the single head (error listing the heads when there are several; base when there is no revision) |
+//! | `heads` | every head (none when there is no revision) |
 //! | `base` | below every revision |
 //! | `3f2a9c1b7d4e`, `3f2a` | a revision id, or a unique prefix of at least 4 characters |
 //! | `accounts` | a branch label: the revision that declares it |
@@ -11,7 +11,7 @@
 //! | `accounts@3f2a` | a revision, which must be on that branch |
 //! | `accounts@base` | below the branch (downgrades only that branch) |
 //! | `+2`, `-1` | relative to the database's current head |
-//! | `accounts@+1`, `accounts@-1` | relative to the current head of a branch |
+//! | `accounts@+1`, `accounts@-1` | relative to the current head of a branch (a revision id names the branch it is on) |
 //! | `3f2a+2`, `3f2a-1`, `head-1`, `base+1`, `accounts@head-1` | relative to a revision |
 //!
 //! A relative target walks N parent edges (dependencies are not walked); a
@@ -120,8 +120,9 @@ pub enum TargetError {
     },
     /// `head` (or `label@head`) with several heads.
     #[error(
-        "`{target}` is ambiguous: there are several heads ({}); name one with `<branch label>@head` or a revision id, use `heads` for all of them, or merge them with `retort merge`",
-        quoted_list(heads)
+        "`{target}` is ambiguous: there are several heads ({}); name one of them{}, or merge them with `retort merge -m \"merge heads\"`",
+        quoted_list(heads),
+        if target.ends_with("heads") { "" } else { ", use `heads` for all of them" }
     )]
     MultipleHeads {
         /// The target as given.
@@ -141,7 +142,7 @@ pub enum TargetError {
         others: Vec<String>,
     },
     /// A relative walk reached a branch point (going up) or a merge (going down).
-    #[error("`{target}` is ambiguous: {} has {} ({}); {}", if *.from == "base" { "base".to_owned() } else { format!("revision `{from}`") }, if *.upward { "several children" } else { "several parents" }, quoted_list(choices), walk_hint(target, *.upward))]
+    #[error("`{target}` is ambiguous: {} has {} ({}); {}", if *.from == "base" { "base".to_owned() } else { format!("revision `{from}`") }, if *.upward { "several children" } else { "several parents" }, quoted_list(choices), walk_hint(target, *.upward, choices))]
     AmbiguousWalk {
         /// The target as given.
         target: String,
@@ -164,8 +165,9 @@ pub enum TargetError {
     },
     /// `+N`/`-N` with several current heads.
     #[error(
-        "`{target}` is ambiguous: the database has several current heads ({}); name the branch with `<branch label>@{target}` or use `<revision>{target}`",
-        quoted_list(heads)
+        "`{target}` is ambiguous: the database has several current heads ({}); say which one to count from: {}",
+        quoted_list(heads),
+        either(&heads.iter().map(|h| format!("{h}@{}", relative_part(target))).collect::<Vec<_>>())
     )]
     AmbiguousCurrent {
         /// The target as given.
@@ -179,6 +181,30 @@ pub enum TargetError {
         /// The target as given.
         target: String,
     },
+    /// A history range whose end lies below its start.
+    #[error(
+        "range `{range}` is reversed: `{end}` is below `{start}` (a range runs from the older revision to the newer); for the revisions between them, run `retort history -r {end}:{start}`"
+    )]
+    ReversedRange {
+        /// The range as given.
+        range: String,
+        /// Its start, as given (`base` when empty).
+        start: String,
+        /// Its end, as given (`heads` when empty).
+        end: String,
+    },
+    /// A history range whose start is neither below nor above its end.
+    #[error(
+        "range `{range}` selects nothing: `{start}` is not below `{end}` (they lie on different branches); name a start below the end, or `base`"
+    )]
+    UnrelatedRange {
+        /// The range as given.
+        range: String,
+        /// Its start, as given.
+        start: String,
+        /// Its end, as given.
+        end: String,
+    },
     /// The target cannot be reached in this direction.
     #[error("`{target}` is not a valid {direction} target from the current head(s) {}", if heads.is_empty() { "(none)".to_owned() } else { quoted_list(heads) })]
     WrongDirection {
@@ -191,13 +217,37 @@ pub enum TargetError {
     },
 }
 
-fn walk_hint(target: &str, upward: bool) -> String {
-    if upward && !target.contains('@') {
-        format!("name the branch with `<branch label>@{target}`, or give a revision")
-    } else if upward {
-        "give the revision to go to".to_owned()
+/// What to type instead of an ambiguous walk: going up, the same walk
+/// restricted to one child's branch (`<child>@+N`, which works for any
+/// revision id as a branch); going down through a merge, the parent to go
+/// to, since no relative walk can say which parent.
+fn walk_hint(target: &str, upward: bool, choices: &[String]) -> String {
+    if upward {
+        let named: Vec<String> = choices
+            .iter()
+            .map(|c| format!("{c}@{}", relative_part(target)))
+            .collect();
+        format!("say which branch: {}", either(&named))
     } else {
-        "a relative walk cannot go down through a merge: give the revision to go to".to_owned()
+        format!(
+            "a relative walk cannot go down through a merge: name the revision to go to instead ({})",
+            either(choices)
+        )
+    }
+}
+
+/// `label@rest` without its label: the part a hint puts after another label.
+fn relative_part(target: &str) -> &str {
+    target.split_once('@').map_or(target, |(_, rest)| rest)
+}
+
+/// `` `a` or `b` ``, `` `a`, `b` or `c` ``.
+fn either(items: &[String]) -> String {
+    let quoted: Vec<String> = items.iter().map(|i| format!("`{i}`")).collect();
+    match quoted.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
     }
 }
 
@@ -386,11 +436,13 @@ impl<'g> Resolver<'g> {
         }
     }
 
-    /// `head` or `label@head`: exactly one head.
-    pub(crate) fn single_head(&self, branch: Option<Ix>) -> Result<Ix, TargetError> {
+    /// `head` or `label@head`: exactly one head, or none (base) when the
+    /// set has no revision at all, where Alembic's `head` is empty too.
+    pub(crate) fn single_head(&self, branch: Option<Ix>) -> Result<Option<Ix>, TargetError> {
         let heads = self.heads_of(branch);
         match heads.as_slice() {
-            [one] => Ok(*one),
+            [] => Ok(None),
+            [one] => Ok(Some(*one)),
             _ => Err(TargetError::MultipleHeads {
                 target: self.target.to_owned(),
                 heads: self.ids(&heads),
@@ -398,7 +450,8 @@ impl<'g> Resolver<'g> {
         }
     }
 
-    /// A symbol that must name one revision (`None` for `base`).
+    /// A symbol that must name one revision (`None` for `base`, and for
+    /// `head`/`heads` in a set without revisions).
     pub(crate) fn one(
         &self,
         label: Option<&str>,
@@ -410,13 +463,14 @@ impl<'g> Resolver<'g> {
         };
         match symbol {
             Symbol::Base => Ok(None),
-            Symbol::Head => self.single_head(branch.map(|b| b.0)).map(Some),
+            Symbol::Head => self.single_head(branch.map(|b| b.0)),
             Symbol::Heads => {
                 let heads = match branch {
                     Some((b, _)) => self.heads_of(Some(b)),
                     None => self.graph.real_heads().to_vec(),
                 };
                 match heads.as_slice() {
+                    [] => Ok(None),
                     [one] => Ok(Some(*one)),
                     _ => Err(TargetError::MultipleHeads {
                         target: self.target.to_owned(),

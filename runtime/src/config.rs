@@ -18,14 +18,19 @@ pub enum TransactionMode {
     Single,
 }
 
+/// How long connecting to the database may take by default.
+pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Settings of a migration run.
 ///
 /// ```
 /// use std::time::Duration;
 /// let config = retort_runtime::Config::default()
 ///     .version_table("alembic_version")
-///     .lock_timeout(Duration::from_secs(30));
+///     .lock_timeout(Duration::from_secs(30))
+///     .connect_timeout(Duration::from_secs(5));
 /// assert_eq!(config.version_table_name(), "alembic_version");
+/// assert_eq!(config.connect_timeout_duration(), Duration::from_secs(5));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -33,6 +38,7 @@ pub struct Config {
     pub(crate) history_table: String,
     pub(crate) schema: Option<String>,
     pub(crate) lock_timeout: Duration,
+    pub(crate) connect_timeout: Duration,
     pub(crate) transaction_mode: TransactionMode,
     pub(crate) verify_checksums: bool,
 }
@@ -44,6 +50,7 @@ impl Default for Config {
             history_table: "retort_history".to_owned(),
             schema: None,
             lock_timeout: Duration::from_secs(300),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             transaction_mode: TransactionMode::PerRevision,
             verify_checksums: true,
         }
@@ -75,6 +82,17 @@ impl Config {
     /// How long to wait for another process's migration lock (default 5 minutes).
     pub fn lock_timeout(mut self, timeout: Duration) -> Self {
         self.lock_timeout = timeout;
+        self
+    }
+
+    /// How long opening a connection may take (default 30 seconds): the
+    /// connection retort opens from a URL, and the dedicated connection of
+    /// the migration lock (PostgreSQL, MySQL), also when the work
+    /// connection comes from a pool. A server that accepts the connection
+    /// but never answers fails with [`Error::ConnectTimeout`] after this
+    /// long. Must be more than zero.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
         self
     }
 
@@ -112,6 +130,11 @@ impl Config {
         self.lock_timeout
     }
 
+    /// The connect timeout.
+    pub fn connect_timeout_duration(&self) -> Duration {
+        self.connect_timeout
+    }
+
     /// Checks the identifiers: they are spliced into SQL, so only plain
     /// names are allowed.
     pub(crate) fn validate(&self) -> Result<(), Error> {
@@ -134,6 +157,12 @@ impl Config {
                     ),
                 });
             }
+        }
+        if self.connect_timeout.is_zero() {
+            return Err(Error::Config {
+                setting: "connect timeout",
+                message: "must be more than zero".to_owned(),
+            });
         }
         if self.version_table == self.history_table {
             return Err(Error::Config {

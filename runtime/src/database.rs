@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::error::Error;
-use crate::url::{Backend, backend, redact, scrub};
+use crate::url::{Backend, backend, redact};
 
 /// The database to migrate: an sqlx pool or connection of any enabled
 /// backend, or a URL. Anything of these converts with `.into()`, so the
@@ -71,24 +71,18 @@ from_sqlx!("mysql", mut MySqlConnection, sqlx::MySqlConnection);
 from_sqlx!("sqlite", Sqlite, sqlx::SqlitePool);
 from_sqlx!("sqlite", mut SqliteConnection, sqlx::SqliteConnection);
 
-/// How long connecting may take before it is reported as unreachable.
-pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
-
-pub(crate) fn connect_error(url: &str, source: sqlx::Error) -> Error {
-    Error::Connect {
-        url: redact(url),
-        message: scrub(&source.to_string(), url),
-        source,
-    }
-}
-
-pub(crate) async fn connect<F, T>(url: &str, connecting: F) -> Result<T, Error>
+/// Awaits `connecting`, for at most `timeout` ([`Config::connect_timeout`](crate::Config::connect_timeout)).
+pub(crate) async fn connect<F, T>(url: &str, timeout: Duration, connecting: F) -> Result<T, Error>
 where
     F: std::future::Future<Output = Result<T, sqlx::Error>>,
 {
-    match tokio::time::timeout(CONNECT_TIMEOUT, connecting).await {
-        Ok(result) => result.map_err(|e| connect_error(url, e)),
-        Err(_) => Err(connect_error(url, sqlx::Error::PoolTimedOut)),
+    match tokio::time::timeout(timeout, connecting).await {
+        Ok(result) => result.map_err(|e| Error::connect(url, e)),
+        Err(_) => Err(Error::ConnectTimeout {
+            url: redact(url),
+            connection: None,
+            timeout,
+        }),
     }
 }
 
@@ -167,31 +161,18 @@ macro_rules! with_driver {
             }
             #[cfg(feature = "sqlite")]
             $crate::database::Database::Sqlite(pool) => {
-                let lock = $crate::driver::sqlite::lock_path(&pool.connect_options());
                 let conn = pool.acquire().await.map_err(|e| {
                     $crate::error::Error::database(
                         "acquiring an SQLite connection from the pool",
                         e,
                     )
                 })?;
-                let mut $d = $crate::driver::sqlite::SqliteDriver::new(conn, config, lock);
+                let mut $d = $crate::driver::sqlite::SqliteDriver::new(conn, config);
                 $body
             }
             #[cfg(feature = "sqlite")]
             $crate::database::Database::SqliteConnection(conn) => {
-                // The file name is not reachable from a bare connection:
-                // ask the database.
-                let file: Option<String> =
-                    sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
-                        .fetch_optional(&mut *conn)
-                        .await
-                        .map_err(|e| {
-                            $crate::error::Error::database("reading the SQLite file name", e)
-                        })?;
-                let lock = file
-                    .filter(|f| !f.is_empty())
-                    .map(|f| std::path::PathBuf::from(format!("{f}.retort-lock")));
-                let mut $d = $crate::driver::sqlite::SqliteDriver::new(conn, config, lock);
+                let mut $d = $crate::driver::sqlite::SqliteDriver::new(conn, config);
                 $body
             }
             $crate::database::Database::Url(url) => match $crate::database::url_backend(url)? {
@@ -199,9 +180,11 @@ macro_rules! with_driver {
                 $crate::url::Backend::Postgres => {
                     let options: sqlx::postgres::PgConnectOptions = url
                         .parse()
-                        .map_err(|e| $crate::database::connect_error(url, e))?;
+                        .map_err(|e| $crate::error::Error::connect(url, e))?;
                     let options = std::sync::Arc::new(options);
-                    let conn = $crate::database::connect(url, options.connect()).await?;
+                    let conn =
+                        $crate::database::connect(url, config.connect_timeout, options.connect())
+                            .await?;
                     let mut $d = $crate::driver::postgres::PgDriver::new(
                         Box::new(conn),
                         Some(options),
@@ -216,9 +199,11 @@ macro_rules! with_driver {
                     let options: sqlx::mysql::MySqlConnectOptions = url
                         .replacen("mariadb:", "mysql:", 1)
                         .parse()
-                        .map_err(|e| $crate::database::connect_error(url, e))?;
+                        .map_err(|e| $crate::error::Error::connect(url, e))?;
                     let options = std::sync::Arc::new(options);
-                    let conn = $crate::database::connect(url, options.connect()).await?;
+                    let conn =
+                        $crate::database::connect(url, config.connect_timeout, options.connect())
+                            .await?;
                     let mut $d = $crate::driver::mysql::MySqlDriver::new(
                         Box::new(conn),
                         Some(options),
@@ -230,12 +215,11 @@ macro_rules! with_driver {
                 }
                 #[cfg(feature = "sqlite")]
                 $crate::url::Backend::Sqlite => {
-                    let options = $crate::driver::sqlite::options(url)
-                        .map_err(|e| $crate::database::connect_error(url, e))?;
-                    let lock = $crate::driver::sqlite::lock_path(&options);
-                    let conn = $crate::database::connect(url, options.connect()).await?;
-                    let mut $d =
-                        $crate::driver::sqlite::SqliteDriver::new(Box::new(conn), config, lock);
+                    let options = $crate::driver::sqlite::options(url)?;
+                    let conn =
+                        $crate::database::connect(url, config.connect_timeout, options.connect())
+                            .await?;
+                    let mut $d = $crate::driver::sqlite::SqliteDriver::new(Box::new(conn), config);
                     $body
                 }
                 #[allow(unreachable_patterns)]

@@ -64,10 +64,20 @@ impl fmt::Display for Drift {
         for id in &self.lineage_changed {
             write!(f, "\n  the ancestry of applied revision `{id}` changed")?;
         }
-        write!(
-            f,
-            "\nrestore the files, or, if the edits are intentional and already reflected in the database, run `retort repair` to record the new checksums"
-        )
+        // `repair` refuses while rows are unknown: that comes first.
+        if !self.unknown.is_empty() {
+            write!(
+                f,
+                "\ndeploy the code that has the revisions this set lacks, or, if the schema is really at one of this set's revisions, record that with `retort stamp --purge <revision>`"
+            )?;
+        }
+        if !self.edited.is_empty() || !self.lineage_changed.is_empty() {
+            write!(
+                f,
+                "\nrestore the files, or, if the edits are intentional and already reflected in the database, run `retort repair` to record the new checksums"
+            )?;
+        }
+        Ok(())
     }
 }
 

@@ -1,12 +1,19 @@
 //! The runtime's error type.
 
+use std::fmt;
 use std::time::Duration;
 
 use retort_core::load::LoadErrors;
 use retort_core::plan::{Direction, PlanError};
 
 /// Everything that can go wrong applying revisions.
-#[derive(Debug, thiserror::Error)]
+///
+/// `Display` is the message; `Debug` (what `fn main() -> Result<(), E>`
+/// prints) is the message and then each cause that adds something, one
+/// per line, in plain words: a service that returns this error from
+/// `main` shows its user a readable report, not a struct dump. Match on
+/// the variants for their fields.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// A setting is invalid.
@@ -25,6 +32,15 @@ pub enum Error {
         /// The cargo feature that would support it.
         missing_feature: Option<&'static str>,
     },
+    /// The URL names a database in a way retort refuses to act on (the
+    /// message says why and how to write what was meant).
+    #[error("invalid database URL `{url}`: {message}")]
+    InvalidUrl {
+        /// The URL, password redacted.
+        url: String,
+        /// What is wrong, and the spellings that work.
+        message: String,
+    },
     /// Connecting failed.
     #[error("cannot connect to {url}: {message}")]
     Connect {
@@ -35,6 +51,19 @@ pub enum Error {
         /// The driver's error.
         #[source]
         source: sqlx::Error,
+    },
+    /// The server did not complete the connection within the connect
+    /// timeout (it accepted the connection but never answered, or did not
+    /// accept it at all).
+    #[error("cannot connect to {url}{}: no answer within {}s; if the server is just slow, raise the connect timeout (`connect_timeout` under [database] in retort.toml, or `Config::connect_timeout`)", .connection.map(|c| format!(" ({c})")).unwrap_or_default(), timeout.as_secs_f64())]
+    ConnectTimeout {
+        /// The URL, password redacted.
+        url: String,
+        /// Which connection, when it is not the main one (`the migration
+        /// lock's connection`).
+        connection: Option<&'static str>,
+        /// The timeout.
+        timeout: Duration,
     },
     /// The migration directory could not be loaded.
     #[error(transparent)]
@@ -66,7 +95,7 @@ pub enum Error {
         rolled_back: Option<String>,
     },
     /// A statement of a revision failed.
-    #[error("{file}:{line}: {direction} of revision `{revision}` failed at statement {statement}{}: {message}{}", code.as_ref().map(|c| format!(" (database error {c})")).unwrap_or_default(), if *.rolled_back { "; the revision was rolled back" } else { "" })]
+    #[error("{file}:{line}: {direction} of revision `{revision}` failed at statement {statement}{}: {message}{}{}", code.as_ref().map(|c| format!(" (database error {c})")).unwrap_or_default(), if *.rolled_back { "; the revision was rolled back" } else { "" }, hint(.source))]
     Statement {
         /// The revision.
         revision: String,
@@ -109,11 +138,27 @@ pub enum Error {
         /// The revision to stamp if the step was completed by hand.
         stamp_hint: String,
     },
+    /// An offline range (`--sql START:END`) that goes the other way.
+    #[error("`{direction} --sql {start}:{end}` would do nothing: `{end}` is {} `{start}`; for the script that goes {} from one to the other, run `retort {} --sql {start}:{end}`", if *.direction == Direction::Upgrade { "below" } else { "above" }, if *.direction == Direction::Upgrade { "down" } else { "up" }, if *.direction == Direction::Upgrade { "downgrade" } else { "upgrade" })]
+    ReversedRange {
+        /// The command's direction.
+        direction: Direction,
+        /// The range's start.
+        start: String,
+        /// The range's end.
+        end: String,
+    },
     /// Applied revisions were edited, or are unknown.
     #[error("{0}")]
     Drift(crate::drift::Drift),
+    /// The history table's hash chain is broken, so the downgrade SQL it
+    /// recorded for revisions this build lacks cannot be trusted to run.
+    #[error(
+        "{0}; the downgrade SQL recorded in the history table for revisions this build lacks cannot be trusted to run: downgrade with the release that has their files, or restore the history table from a backup"
+    )]
+    BrokenHistory(crate::chain::BrokenRow),
     /// A bookkeeping query failed.
-    #[error("{context} failed: {message}")]
+    #[error("{context} failed: {message}{}", hint(.source))]
     Database {
         /// What retort was doing.
         context: String,
@@ -134,35 +179,232 @@ pub enum Error {
     /// The blocking API could not start its runtime.
     #[error("cannot start the runtime for the blocking API: {0}")]
     Runtime(#[source] std::io::Error),
-    /// A lock file could not be used.
-    #[error("cannot use lock file {path}: {source}")]
+    /// The SQLite migration lock could not be taken or released: an I/O
+    /// error on the database file, or on the lock file where the lock is a
+    /// file beside the database (see the SQLite driver's docs).
+    #[error("cannot use {what}: {source}{}", .hint.as_ref().map(|h| format!("; {h}")).unwrap_or_default())]
     LockFile {
-        /// The file.
-        path: String,
+        /// The file: `the database file PATH` or `lock file PATH`.
+        what: String,
         /// The I/O error.
         #[source]
         source: std::io::Error,
+        /// What to do about it, when known.
+        hint: Option<String>,
     },
 }
 
+impl From<crate::report::FailedStep> for Error {
+    fn from(step: crate::report::FailedStep) -> Self {
+        Self::FailedState {
+            revision: step.revision,
+            file: step.file.unwrap_or_else(|| "unknown file".to_owned()),
+            direction: step.direction,
+            statement: step.statement,
+            count: step.statement_count,
+            error: step.error,
+            interrupted: step.interrupted,
+            stamp_hint: step.stamp_hint,
+        }
+    }
+}
+
 impl Error {
+    /// [`Error::Connect`] for `url`, its password redacted from the URL and
+    /// scrubbed from the driver's message.
+    pub(crate) fn connect(url: &str, source: sqlx::Error) -> Self {
+        Self::Connect {
+            url: crate::url::redact(url),
+            message: crate::url::scrub(&driver_message(&source), url),
+            source,
+        }
+    }
+
     pub(crate) fn database(context: impl Into<String>, source: sqlx::Error) -> Self {
-        let message = match &source {
-            sqlx::Error::Database(db) => db.message().to_owned(),
-            other => other.to_string(),
-        };
         Self::Database {
             context: context.into(),
-            message,
+            message: driver_message(&source),
             source,
         }
     }
 }
 
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let message = self.to_string();
+        f.write_str(&message)?;
+        for cause in causes(&message, std::error::Error::source(self)) {
+            write!(f, "\n  caused by: {cause}")?;
+        }
+        Ok(())
+    }
+}
+
+/// What to do about a database error that the database explains only in
+/// its own terms (empty when there is nothing to add). SQLite's
+/// "attempt to write a readonly database" is most often a directory the
+/// user cannot write, where SQLite creates its journal.
+fn hint(source: &sqlx::Error) -> &'static str {
+    #[cfg(feature = "sqlite")]
+    if let sqlx::Error::Database(db) = source
+        && db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some()
+    {
+        const READONLY: i32 = 8;
+        const READONLY_DIRECTORY: i32 = 1544;
+        match db.code().and_then(|c| c.parse::<i32>().ok()) {
+            Some(READONLY_DIRECTORY) => {
+                return "; SQLite writes its journal in the database's directory, which the user running retort cannot write: make that directory writable for this user, or move the database to a writable directory";
+            }
+            Some(code) if code & 0xff == READONLY => {
+                return "; the user running retort cannot write the database file or its directory, or the URL opens it read-only (`mode=ro`): check their permissions and the URL";
+            }
+            _ => {}
+        }
+    }
+    let _ = source;
+    ""
+}
+
 /// The database's code and message of a driver error.
 pub(crate) fn describe(source: &sqlx::Error) -> (Option<String>, String) {
+    let code = match source {
+        sqlx::Error::Database(db) => db.code().map(|c| c.into_owned()),
+        _ => None,
+    };
+    (code, driver_message(source))
+}
+
+/// A driver error in plain words: for an error the server returned, its
+/// own message. sqlx's `Display` prefixes it with "error returned from
+/// database" and, on PostgreSQL, appends the line of the *server's* C
+/// source that raised it (`at line 1188`), which means nothing to a user.
+pub(crate) fn driver_message(source: &sqlx::Error) -> String {
     match source {
-        sqlx::Error::Database(db) => (db.code().map(|c| c.into_owned()), db.message().to_owned()),
-        other => (None, other.to_string()),
+        sqlx::Error::Database(db) => db.message().to_owned(),
+        other => other.to_string(),
+    }
+}
+
+/// The causes in `chain` worth showing below `message`, in plain words:
+/// a cause whose text the message (or an earlier cause) already contains
+/// is left out, a driver error is shown as [`driver_message`], and what
+/// lies below a driver error (its internals) is not shown.
+pub(crate) fn causes<'e>(
+    message: &str,
+    chain: Option<&'e (dyn std::error::Error + 'static)>,
+) -> Vec<String> {
+    let mut shown = message.to_owned();
+    let mut out = Vec::new();
+    let mut next = chain;
+    while let Some(cause) = next {
+        let driver = cause.downcast_ref::<sqlx::Error>();
+        let text = driver.map_or_else(|| cause.to_string(), driver_message);
+        if !text.is_empty() && !shown.contains(&text) {
+            shown.push('\n');
+            shown.push_str(&text);
+            out.push(text);
+        }
+        next = if driver.is_some() {
+            None
+        } else {
+            cause.source()
+        };
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A server error as PostgreSQL reports it: sqlx's `Display` of it ends
+    /// with the line of the server's C source.
+    #[derive(Debug)]
+    struct ServerError;
+
+    impl fmt::Display for ServerError {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("relation \"users\" already exists at line 1188")
+        }
+    }
+
+    impl std::error::Error for ServerError {}
+
+    impl sqlx::error::DatabaseError for ServerError {
+        fn message(&self) -> &str {
+            "relation \"users\" already exists"
+        }
+        fn code(&self) -> Option<std::borrow::Cow<'_, str>> {
+            Some("42P07".into())
+        }
+        fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+            self
+        }
+        fn kind(&self) -> sqlx::error::ErrorKind {
+            sqlx::error::ErrorKind::Other
+        }
+    }
+
+    fn server_error() -> sqlx::Error {
+        sqlx::Error::Database(Box::new(ServerError))
+    }
+
+    #[test]
+    fn driver_messages_carry_no_server_source_position() {
+        assert!(server_error().to_string().contains("at line 1188"));
+        assert_eq!(
+            driver_message(&server_error()),
+            "relation \"users\" already exists"
+        );
+        assert_eq!(
+            describe(&server_error()),
+            (
+                Some("42P07".to_owned()),
+                "relation \"users\" already exists".to_owned()
+            )
+        );
+        let e = Error::database("reading the version table", server_error());
+        assert_eq!(
+            e.to_string(),
+            "reading the version table failed: relation \"users\" already exists"
+        );
+    }
+
+    #[test]
+    fn debug_is_the_message_and_the_causes_that_add_something() {
+        let e = Error::database("reading the version table", server_error());
+        assert_eq!(
+            format!("{e:?}"),
+            "reading the version table failed: relation \"users\" already exists"
+        );
+        let e = Error::LockFile {
+            what: "lock file app.db.retort-lock".to_owned(),
+            source: std::io::Error::other("disk full"),
+            hint: None,
+        };
+        assert_eq!(
+            format!("{e:?}"),
+            "cannot use lock file app.db.retort-lock: disk full"
+        );
+        let e = Error::Runtime(std::io::Error::other("no threads"));
+        assert_eq!(
+            format!("{e:?}"),
+            "cannot start the runtime for the blocking API: no threads"
+        );
+        let e = Error::Connect {
+            url: "postgres://u:***@h/db".to_owned(),
+            message: "timed out".to_owned(),
+            source: server_error(),
+        };
+        assert_eq!(
+            format!("{e:?}"),
+            "cannot connect to postgres://u:***@h/db: timed out\n  caused by: relation \"users\" already exists"
+        );
     }
 }

@@ -12,6 +12,7 @@
 )]
 
 mod blocking;
+mod chain;
 #[cfg(feature = "cli")]
 pub mod cli;
 mod config;
@@ -31,13 +32,14 @@ pub mod testing;
 pub mod url;
 
 pub use blocking::Blocking;
+pub use chain::{Break, BrokenRow, HistoryCheck};
 pub use config::{Config, TransactionMode};
 pub use database::Database;
 pub use drift::{Drift, Edited};
 pub use driver::HistoryEntry;
 pub use error::Error;
 pub use migrations::{Migrations, Migrator};
-pub use report::{CheckReport, PlannedStep, Report, StepReport};
+pub use report::{CheckReport, FailedStep, PlannedStep, Report, StepReport};
 pub use retort_core::load::{LoadError, LoadErrors};
 pub use retort_core::plan::Direction;
 pub use settings::Settings;

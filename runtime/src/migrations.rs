@@ -7,6 +7,7 @@ use std::path::Path;
 use retort_core::MigrationSet;
 use retort_core::load::{LoadErrors, load_dir};
 use retort_core::plan::Direction;
+use tracing::Instrument as _;
 
 use crate::blocking::Blocking;
 use crate::config::Config;
@@ -181,13 +182,18 @@ impl<'m> Migrator<'m> {
 
     async fn locked<'a>(&self, db: Database<'a>, op: Locked<'_>) -> Result<Report, Error> {
         let set = self.set;
-        with_driver!(db, &self.config, |d| engine::locked(
-            &mut d,
-            set,
-            &self.config,
-            op
-        )
-        .await)
+        let span = op.span();
+        async {
+            with_driver!(db, &self.config, |d| engine::locked(
+                &mut d,
+                set,
+                &self.config,
+                op
+            )
+            .await)
+        }
+        .instrument(span)
+        .await
     }
 
     /// See [`Migrations::upgrade`].

@@ -12,7 +12,8 @@
 use std::fmt::Write as _;
 
 use retort_core::MigrationSet;
-use retort_core::plan::{Direction, Plan, VersionChange};
+use retort_core::plan::{Direction, Plan, PlanError, VersionChange};
+use retort_core::target::TargetError;
 
 use crate::config::Config;
 use crate::driver::{NewHistory, Op, Statements};
@@ -39,6 +40,8 @@ enum Lit<'a> {
     Str(&'a str),
     Int(i64),
     Null,
+    /// An SQL expression, evaluated when the script runs.
+    Sql(&'a str),
 }
 
 /// The offline SQL of `backend`, when this build supports it.
@@ -75,6 +78,14 @@ fn start_rows<'s>(set: &'s MigrationSet, start: Option<&str>) -> Result<Vec<&'s 
     }
 }
 
+/// A rendered script.
+pub(crate) struct Script {
+    /// The SQL.
+    pub(crate) sql: String,
+    /// When the script does nothing: what to tell the user.
+    pub(crate) nothing: Option<String>,
+}
+
 /// The script of an upgrade from `start` (default: an empty database) to `target`.
 pub(crate) fn upgrade(
     set: &MigrationSet,
@@ -82,11 +93,23 @@ pub(crate) fn upgrade(
     backend: Backend,
     start: Option<&str>,
     target: &str,
-) -> Result<String, Error> {
+) -> Result<Script, Error> {
     let sql = driver_sql(backend, config)?;
     let rows = start_rows(set, start)?;
     let plan = set.plan_upgrade(&rows, target)?;
-    Ok(render_plan(&sql, &plan))
+    if let Some(start) = start
+        && plan.steps.is_empty()
+        && set
+            .plan_downgrade(&rows, target)
+            .is_ok_and(|down| !down.steps.is_empty())
+    {
+        return Err(Error::ReversedRange {
+            direction: Direction::Upgrade,
+            start: start.to_owned(),
+            end: target.to_owned(),
+        });
+    }
+    Ok(script(&sql, &plan))
 }
 
 /// The script of a downgrade from `start` to `target`.
@@ -96,11 +119,37 @@ pub(crate) fn downgrade(
     backend: Backend,
     start: &str,
     target: &str,
-) -> Result<String, Error> {
+) -> Result<Script, Error> {
     let sql = driver_sql(backend, config)?;
     let rows = start_rows(set, Some(start))?;
-    let plan = set.plan_downgrade(&rows, target)?;
-    Ok(render_plan(&sql, &plan))
+    let plan = match set.plan_downgrade(&rows, target) {
+        Err(PlanError::Target(TargetError::WrongDirection { .. }))
+            if set
+                .plan_upgrade(&rows, target)
+                .is_ok_and(|up| !up.steps.is_empty()) =>
+        {
+            return Err(Error::ReversedRange {
+                direction: Direction::Downgrade,
+                start: start.to_owned(),
+                end: target.to_owned(),
+            });
+        }
+        plan => plan?,
+    };
+    Ok(script(&sql, &plan))
+}
+
+fn script(sql: &OfflineSql, plan: &Plan<'_>) -> Script {
+    Script {
+        sql: render_plan(sql, plan),
+        nothing: plan.steps.is_empty().then(|| {
+            format!(
+                "nothing to {}: the script only creates the bookkeeping tables if missing; at {}",
+                plan.direction.as_str(),
+                show_heads(&plan.heads_before)
+            )
+        }),
+    }
 }
 
 /// The script of a stamp from `start` (default: an empty version table) to `targets`.
@@ -111,7 +160,7 @@ pub(crate) fn stamp(
     start: Option<&str>,
     targets: &[&str],
     purge: bool,
-) -> Result<String, Error> {
+) -> Result<Script, Error> {
     let sql = driver_sql(backend, config)?;
     let rows = start_rows(set, start)?;
     let plan = set.plan_stamp(&rows, targets, purge)?;
@@ -128,13 +177,25 @@ pub(crate) fn stamp(
             Op::PurgeVersions => statement(&mut out, &sql, &sql.statements.purge),
             Op::Version(change) => version_change(&mut out, &sql, change),
             Op::History(h) => history_row(&mut out, &sql, h),
-            Op::ResolveUnfinished => statement(&mut out, &sql, &sql.statements.resolve),
-            // A stamp runs no revision SQL and tracks no attempt.
-            Op::Sql(_) | Op::Progress { .. } | Op::Finish { .. } => {}
+            // A stamp runs no revision SQL and tracks no attempt. It does
+            // not mark a failed step resolved either: the new row hash
+            // that takes depends on the row, which a script cannot know.
+            Op::Sql(_)
+            | Op::Progress { .. }
+            | Op::Finish { .. }
+            | Op::Reseal { .. }
+            | Op::Resolve { .. } => {}
         }
     }
     statement(&mut out, &sql, sql.commit);
-    Ok(out)
+    let nothing = (plan
+        .heads_after
+        .iter()
+        .map(String::as_str)
+        .eq(rows.iter().copied())
+        && !purge)
+        .then(|| format!("nothing to stamp: at {}", show_heads(&rows)));
+    Ok(Script { sql: out, nothing })
 }
 
 fn show_heads<S: AsRef<str>>(heads: &[S]) -> String {
@@ -248,7 +309,12 @@ fn version_change(out: &mut String, sql: &OfflineSql, change: &VersionChange) {
     }
 }
 
+/// A history row, chained onto whatever row is last when the script runs
+/// (see [`crate::chain`]): its hash is the one the engine would compute,
+/// its link read by the `INSERT` itself.
 fn history_row(out: &mut String, sql: &OfflineSql, h: NewHistory<'_>) {
+    let hash = h.content().hash();
+    let prev = format!("COALESCE({}, '')", sql.statements.last_hash);
     let values = [
         Lit::Str(h.revision),
         Lit::Str(h.operation),
@@ -263,6 +329,10 @@ fn history_row(out: &mut String, sql: &OfflineSql, h: NewHistory<'_>) {
         Lit::Null,
         Lit::Str(crate::driver::RETORT_VERSION),
         Lit::Int(i64::from(retort_core::checksum::SCHEME_VERSION)),
+        h.error.as_deref().map_or(Lit::Null, Lit::Str),
+        Lit::Str(&h.nonce),
+        Lit::Sql(&prev),
+        Lit::Str(&hash),
     ];
     statement(
         out,
@@ -277,6 +347,7 @@ fn bind(template: &str, sql: &OfflineSql, values: &[Lit<'_>]) -> String {
     let render = |v: Option<&Lit<'_>>| match v {
         Some(Lit::Str(s)) => (sql.literal)(s),
         Some(Lit::Int(i)) => i.to_string(),
+        Some(Lit::Sql(expression)) => (*expression).to_owned(),
         Some(Lit::Null) | None => "NULL".to_owned(),
     };
     let mut out = String::with_capacity(template.len() + 64);

@@ -27,6 +27,10 @@ pub(crate) fn extend(
     if pending.is_empty() {
         return Ok(None);
     }
+    // The downgrade SQL below runs: only from a history whose chain holds.
+    if let Some(broken) = crate::chain::verify(history).broken {
+        return Err(Error::BrokenHistory(broken));
+    }
     let mut latest: HashMap<&str, &HistoryEntry> = HashMap::new();
     for entry in history {
         if entry.status == "applied"

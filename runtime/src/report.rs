@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use retort_core::plan::{Direction, Step, VersionChange};
 
+use crate::chain::HistoryCheck;
 use crate::drift::Drift;
 
 /// One step that ran.
@@ -90,6 +91,37 @@ fn show_heads(heads: &[String]) -> String {
     }
 }
 
+/// A step that did not finish (a revision run statement by statement, on
+/// MySQL/MariaDB or with `Transactional: false`, that failed or was
+/// interrupted): nothing runs until it is resolved. Displays as the error
+/// the other verbs refuse with ([`Error::FailedState`](crate::Error::FailedState)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FailedStep {
+    /// The revision.
+    pub revision: String,
+    /// Its file; `None` when this migration set does not have it.
+    pub file: Option<String>,
+    /// Upgrade or downgrade.
+    pub direction: Direction,
+    /// 1-based statement that failed or was running.
+    pub statement: i64,
+    /// Statements in the section.
+    pub statement_count: i64,
+    /// The recorded error.
+    pub error: Option<String>,
+    /// True when the process died instead of reporting an error.
+    pub interrupted: bool,
+    /// The revision(s) to stamp if the step was completed by hand.
+    pub stamp_hint: String,
+}
+
+impl fmt::Display for FailedStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        crate::Error::from(self.clone()).fmt(f)
+    }
+}
+
 /// The outcome of `check`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -102,13 +134,15 @@ pub struct CheckReport {
     pub pending: Vec<String>,
     /// Drift between the database and the files.
     pub drift: Drift,
-    /// An unfinished or failed step, described.
-    pub failed: Option<String>,
+    /// An unfinished or failed step.
+    pub failed: Option<FailedStep>,
+    /// The history table's hash chain.
+    pub history: HistoryCheck,
 }
 
 impl CheckReport {
-    /// True when the database is at the single head, with no drift and no
-    /// failed step.
+    /// True when the database is at the single head, with no drift, no
+    /// failed step and an intact history chain.
     pub fn is_ok(&self) -> bool {
         self.problems().is_empty()
     }
@@ -118,7 +152,7 @@ impl CheckReport {
         let mut problems = Vec::new();
         if self.heads.len() > 1 {
             problems.push(format!(
-                "the migrations have {} heads ({}); merge them with `retort merge`",
+                "the migrations have {} heads ({}); merge them with `retort merge -m \"merge heads\"`",
                 self.heads.len(),
                 self.heads.join(", ")
             ));
@@ -134,7 +168,12 @@ impl CheckReport {
             problems.push(self.drift.to_string());
         }
         if let Some(failed) = &self.failed {
-            problems.push(failed.clone());
+            problems.push(failed.to_string());
+        }
+        if let Some(broken) = &self.history.broken {
+            problems.push(format!(
+                "{broken}; restore the history table from a backup, or, to accept it as it stands, run `retort repair`, which re-seals the chain from that row"
+            ));
         }
         problems
     }

@@ -34,23 +34,38 @@
 //!
 //! # Database URL precedence
 //!
-//! The first source that gives a non-empty value wins:
+//! What the user names (in code, or on the command line) wins over what
+//! the environment happens to hold. The first source that gives a
+//! non-empty value wins:
 //!
 //! 1. [`Settings::with_database_url`] (the CLI's `--database-url`);
-//! 2. the environment variable `RETORT_DATABASE_URL`;
-//! 3. the environment variable `DATABASE_URL`;
-//! 4. `RETORT_DATABASE_URL`, then `DATABASE_URL`, in the `.env` file
+//! 2. the environment selected with [`Settings::with_env`] (the CLI's
+//!    `--env` or `RETORT_ENV`), when its section says which database to
+//!    use: it sets `url`, a connection setting or a password source under
+//!    `[env.NAME.database]`, or `[env.NAME.vault.secret]`. Its database is
+//!    then resolved from the file as in 6 and 7 below, and the URL
+//!    variables of 3 to 5 are not consulted;
+//! 3. the environment variable `RETORT_DATABASE_URL`;
+//! 4. the environment variable `DATABASE_URL`;
+//! 5. `RETORT_DATABASE_URL`, then `DATABASE_URL`, in the `.env` file
 //!    (parsed into a map; the process environment is never modified);
-//! 5. `url` in the settings file's `[env.NAME.database]`, then `[database]`
-//!    (see [`Settings::with_env`] for how an environment overrides);
-//! 6. the connection settings (`driver`, `host`, `port`, `user`,
+//! 6. `url` in the settings file's `[database]` (or the selected
+//!    environment's, see [`Settings::with_env`] for how an environment
+//!    overrides);
+//! 7. the connection settings (`driver`, `host`, `port`, `user`,
 //!    `database`, `params`, and the password from
 //!    [`Settings::password`]).
 //!
-//! When none gives one, [`SettingsError::NoDatabaseUrl`] lists every source
-//! looked at. The file format is documented in `docs/settings.md`.
+//! An environment that says nothing about the database (say, only
+//! `lock_timeout`) leaves the order as it is without one. When an explicit
+//! choice (1 or 2) makes retort ignore a URL variable that is set, an
+//! `info` log line names what was ignored (`retort -v`).
 //!
-//! With a `[vault.secret]` table, sources 5 and 6 come from Vault/OpenBao
+//! When no source gives a URL, [`SettingsError::NoDatabaseUrl`] lists
+//! every source looked at. The file format is documented in
+//! `docs/settings.md`.
+//!
+//! With a `[vault.secret]` table, sources 6 and 7 come from Vault/OpenBao
 //! (a whole URL, or the user and password for the connection settings):
 //! use the async [`Settings::resolve_database`], which also hands back the
 //! [`Lease`] of dynamic credentials (`docs/vault.md`).
@@ -61,6 +76,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 mod database_url;
+mod duration;
 mod env;
 mod error;
 mod file;
@@ -200,6 +216,13 @@ impl Settings {
     /// Selects the environment `[env.NAME]`: every key it sets overrides
     /// the top level's.
     ///
+    /// Selecting an environment is an explicit choice: when its section
+    /// says which database to use (`url`, a connection setting or a
+    /// password source under `[env.NAME.database]`, or
+    /// `[env.NAME.vault.secret]`), that database wins over
+    /// `RETORT_DATABASE_URL` and `DATABASE_URL` (environment or `.env`);
+    /// only [`with_database_url`](Self::with_database_url) beats it.
+    ///
     /// The database target is overridden as a whole: an environment that
     /// sets `url` uses it; one that sets any connection setting (`driver`,
     /// `host`, `port`, `user`, `database`, `params`) builds the URL from
@@ -302,7 +325,7 @@ impl Settings {
     }
 
     /// The runtime [`Config`]: version and history tables, schema,
-    /// transaction mode and lock timeout; unset keys keep
+    /// transaction mode, lock timeout and connect timeout; unset keys keep
     /// [`Config::default`]'s values.
     pub fn config(&self) -> Config {
         let a = &self.active;
@@ -322,6 +345,9 @@ impl Settings {
         if let Some(v) = &a.lock_timeout {
             config = config.lock_timeout(v.value);
         }
+        if let Some(v) = &a.database.connect_timeout {
+            config = config.connect_timeout(v.value);
+        }
         config
     }
 
@@ -332,7 +358,8 @@ impl Settings {
     }
 
     /// The database URL, asking Vault/OpenBao when `[vault.secret]` is
-    /// set (and no source 1 to 4 of the precedence gives a URL), plus the
+    /// set (and neither `--database-url` nor a URL variable gives a URL),
+    /// plus the
     /// lease of dynamic credentials, which the caller revokes when done
     /// ([`Lease::revoke`]). Without `[vault.secret]`, the same as
     /// [`database_url`](Self::database_url) with no lease.
@@ -348,7 +375,7 @@ impl Settings {
         let (Some(settings), Some(location)) = (self.active.vault.as_ref(), self.vault_secret())
         else {
             return Ok(ResolvedDatabase {
-                url: self.database_url()?,
+                url: database_url::resolve_file(self, looked_at)?,
                 lease: None,
             });
         };
@@ -443,7 +470,7 @@ impl Settings {
     fn var_or_dotenv(&self, var: &str) -> Option<String> {
         self.vars.var(var).or_else(|| {
             let path = self.dotenv.as_ref()?;
-            database_url::read_dotenv(path).ok()?.remove(var)
+            env::read_dotenv(path).ok()?.remove(var)
         })
     }
 
@@ -491,7 +518,7 @@ impl Settings {
                 let value = match self.vars.var(var) {
                     Some(value) => Some(value),
                     None => match &self.dotenv {
-                        Some(path) => database_url::read_dotenv(path)?.remove(var),
+                        Some(path) => env::read_dotenv(path)?.remove(var),
                         None => None,
                     },
                 };
@@ -549,14 +576,19 @@ impl Settings {
         match self.config().validate() {
             Err(crate::Error::Config { setting, message }) => {
                 let val = match setting {
-                    "version table" => a.version_table.as_ref(),
-                    "history table" => a.history_table.as_ref().or(a.version_table.as_ref()),
-                    _ => a.schema.as_ref(),
+                    "version table" => a.version_table.as_ref().map(|v| (&v.key, v.position)),
+                    "history table" => (a.history_table.as_ref())
+                        .or(a.version_table.as_ref())
+                        .map(|v| (&v.key, v.position)),
+                    "connect timeout" => {
+                        (a.database.connect_timeout.as_ref()).map(|v| (&v.key, v.position))
+                    }
+                    _ => a.schema.as_ref().map(|v| (&v.key, v.position)),
                 };
                 Err(SettingsError::Invalid {
                     origin: self.origin.clone(),
-                    key: val.map_or_else(|| setting.replace(' ', "_"), |v| v.key.clone()),
-                    position: val.and_then(|v| v.position),
+                    key: val.map_or_else(|| setting.replace(' ', "_"), |(key, _)| key.clone()),
+                    position: val.and_then(|(_, position)| position),
                     message,
                 })
             }

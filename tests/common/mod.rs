@@ -2,15 +2,25 @@
 //! PostgreSQL database, MySQL database) with a unique name, dropped at the
 //! end, so tests run in parallel without sharing state.
 //!
-//! Servers come from `RETORT_TEST_POSTGRES_URL` / `RETORT_TEST_MYSQL_URL`
-//! (`scripts/with-services.sh` starts them). Without one, the test prints a
-//! notice and passes, unless `CI=true`, where a missing server fails.
+//! Servers come from the environment ([`servers`]; `scripts/with-services.sh`
+//! starts them): `RETORT_TEST_POSTGRES_URL` and one
+//! `RETORT_TEST_POSTGRES<N>_URL` per extra PostgreSQL major version,
+//! `RETORT_TEST_MYSQL_URL`. [`backend_tests!`] and [`each_server`] run a
+//! test body on every server of a backend (so the PostgreSQL suites run on
+//! every PostgreSQL version present); [`TestDb::new`] uses the default one.
+//! Without a server the test is reported skipped ([`report`]) and passes,
+//! unless `CI=true`, where a missing server fails.
 
 #![allow(dead_code, unreachable_pub)]
+
+pub mod report;
+pub mod servers;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use sqlx::Connection;
+
+pub use servers::{Server, ServerInfo};
 
 /// The backends under test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,7 +34,9 @@ pub enum Backend {
 pub struct TestDb {
     pub backend: Backend,
     pub url: String,
-    admin_url: Option<String>,
+    /// The server the database lives on.
+    pub server: Server,
+    info: ServerInfo,
     name: String,
     _dir: Option<tempfile::TempDir>,
 }
@@ -44,24 +56,63 @@ fn unique_name() -> String {
     )
 }
 
-fn server_url(backend: Backend) -> Option<String> {
-    let var = match backend {
-        Backend::Sqlite => return Some(String::new()),
-        Backend::Postgres => "RETORT_TEST_POSTGRES_URL",
-        Backend::MySql => "RETORT_TEST_MYSQL_URL",
-    };
-    match std::env::var(var) {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "{var} is not set under CI=true: run the tests through scripts/with-services.sh"
-            );
-            eprintln!(
-                "SKIPPED: {var} is not set, so this {backend:?} test did not run (use scripts/with-services.sh)"
-            );
-            None
+/// The variable that names `backend`'s (default) server.
+fn server_var(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "",
+        Backend::Postgres => servers::POSTGRES_VAR,
+        Backend::MySql => servers::MYSQL_VAR,
+    }
+}
+
+/// Every server of `backend` under test (SQLite: one). None: the running
+/// test is reported skipped (see [`report::skip`]; under `CI=true` it fails).
+pub fn servers(backend: Backend) -> Vec<Server> {
+    let found = servers::servers_from_env(backend);
+    if found.is_empty() {
+        let var = server_var(backend);
+        report::skip(
+            &format!("{var} is not set, so this {backend:?} test did not run"),
+            servers::HINT,
+        );
+    }
+    found
+}
+
+/// Runs `body` on a fresh database on every server of `backend` in turn
+/// (every PostgreSQL version present), dropping each database afterwards
+/// and recording each completed run; the test is reported skipped when
+/// there is no server.
+pub async fn each_server(backend: Backend, body: impl AsyncFn(&TestDb)) {
+    for server in servers(backend) {
+        let db = TestDb::on(&server).await;
+        db.run(&body).await;
+    }
+}
+
+/// Runs `body` on every PostgreSQL server of major version `major` or
+/// later (for what older versions lack, e.g. 18's virtual generated
+/// columns); with none, the test is reported skipped (a failure under
+/// `CI=true`, whose run starts every version the suites need).
+pub async fn each_postgres_since(major: u32, body: impl AsyncFn(&TestDb)) {
+    let mut ran = false;
+    for server in servers(Backend::Postgres) {
+        if server
+            .info()
+            .await
+            .postgres_major
+            .is_some_and(|m| m >= major)
+        {
+            let db = TestDb::on(&server).await;
+            db.run(&body).await;
+            ran = true;
         }
+    }
+    if !ran && !servers::servers_from_env(Backend::Postgres).is_empty() {
+        report::skip(
+            &format!("no PostgreSQL {major} or later among the servers, so this test did not run"),
+            &format!("scripts/with-services.sh --postgres-version {major} -- ..."),
+        );
     }
 }
 
@@ -84,62 +135,94 @@ fn with_database(url: &str, name: &str) -> String {
 }
 
 impl TestDb {
-    /// A fresh database, or `None` (test skipped) without a server.
+    /// A fresh database on `backend`'s default server, or `None` (the test
+    /// is reported skipped) without one.
     pub async fn new(backend: Backend) -> Option<Self> {
-        let server = server_url(backend)?;
+        let server = servers(backend).into_iter().next()?;
+        Some(Self::on(&server).await)
+    }
+
+    /// A fresh database on `server`.
+    pub async fn on(server: &Server) -> Self {
+        let info = server.info().await;
         let name = unique_name();
-        match backend {
+        let (url, dir) = match server.backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite://{}/{name}.db", dir.path().display());
-                Some(Self {
-                    backend,
-                    url,
-                    admin_url: None,
-                    name,
-                    _dir: Some(dir),
-                })
+                (url, Some(dir))
             }
             Backend::Postgres => {
-                let mut admin = sqlx::PgConnection::connect(&server)
+                let mut admin = sqlx::PgConnection::connect(&server.url)
                     .await
-                    .expect("connect to PostgreSQL");
+                    .unwrap_or_else(|e| panic!("connect to {} ({}): {e}", info.label, server.var));
                 sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                     .execute(&mut admin)
                     .await
                     .expect("create database");
-                Some(Self {
-                    backend,
-                    url: with_database(&server, &name),
-                    admin_url: Some(server),
-                    name,
-                    _dir: None,
-                })
+                let _ = admin.close().await;
+                (with_database(&server.url, &name), None)
             }
             Backend::MySql => {
-                let mut admin = sqlx::MySqlConnection::connect(&server)
+                let mut admin = sqlx::MySqlConnection::connect(&server.url)
                     .await
-                    .expect("connect to MariaDB");
+                    .unwrap_or_else(|e| panic!("connect to {} ({}): {e}", info.label, server.var));
                 sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                     .execute(&mut admin)
                     .await
                     .expect("create database");
-                Some(Self {
-                    backend,
-                    url: with_database(&server, &name),
-                    admin_url: Some(server),
-                    name,
-                    _dir: None,
-                })
+                let _ = admin.close().await;
+                (with_database(&server.url, &name), None)
             }
+        };
+        Self {
+            backend: server.backend,
+            url,
+            server: server.clone(),
+            info,
+            name,
+            _dir: dir,
         }
+    }
+
+    /// Another fresh database on the same server.
+    pub async fn sibling(&self) -> Self {
+        Self::on(&self.server).await
+    }
+
+    /// The database's name (on SQLite, its file's stem).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// `PostgreSQL 13`, `MariaDB 10.11`, `SQLite`.
+    pub fn label(&self) -> &str {
+        &self.info.label
+    }
+
+    /// The PostgreSQL server's major version (`None` on other backends).
+    pub fn postgres_major(&self) -> Option<u32> {
+        self.info.postgres_major
+    }
+
+    /// Runs `body` on this database, records the completed run for the
+    /// summary ([`report::passed`]), and drops the database. A panic in
+    /// `body` leaves the database for inspection, as before.
+    pub async fn run(self, body: &impl AsyncFn(&TestDb)) {
+        // Captured by libtest and shown with a failure: which server it was.
+        eprintln!("--- {} on {}", report::test_name(), self.label());
+        body(&self).await;
+        report::passed(self.label());
+        self.drop_db().await;
     }
 
     /// Drops the database.
     pub async fn drop_db(self) {
-        match (self.backend, &self.admin_url) {
-            (Backend::Postgres, Some(admin)) => {
-                let mut conn = sqlx::PgConnection::connect(admin).await.expect("connect");
+        match self.backend {
+            Backend::Postgres => {
+                let mut conn = sqlx::PgConnection::connect(&self.server.url)
+                    .await
+                    .expect("connect");
                 sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
                     "DROP DATABASE IF EXISTS {} WITH (FORCE)",
                     self.name
@@ -147,9 +230,10 @@ impl TestDb {
                 .execute(&mut conn)
                 .await
                 .expect("drop database");
+                let _ = conn.close().await;
             }
-            (Backend::MySql, Some(admin)) => {
-                let mut conn = sqlx::MySqlConnection::connect(admin)
+            Backend::MySql => {
+                let mut conn = sqlx::MySqlConnection::connect(&self.server.url)
                     .await
                     .expect("connect");
                 sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
@@ -159,8 +243,9 @@ impl TestDb {
                 .execute(&mut conn)
                 .await
                 .expect("drop database");
+                let _ = conn.close().await;
             }
-            _ => {}
+            Backend::Sqlite => {}
         }
     }
 
@@ -274,35 +359,27 @@ pub fn bao(addr: &str, token: &str, args: &[&str]) -> String {
 }
 
 /// Generates one test per backend from an async test body taking a
-/// [`TestDb`].
+/// [`TestDb`]: `sqlite::NAME`, `postgres::NAME` (run on every PostgreSQL
+/// server present, one after the other) and `mysql::NAME`.
 #[macro_export]
 macro_rules! backend_tests {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
-                if let Some(db) = $crate::common::TestDb::new($crate::common::Backend::Sqlite).await {
-                    super::$name(&db).await;
-                    db.drop_db().await;
-                }
+                $crate::common::each_server($crate::common::Backend::Sqlite, super::$name).await;
             })*
         }
         mod postgres {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
-                if let Some(db) = $crate::common::TestDb::new($crate::common::Backend::Postgres).await {
-                    super::$name(&db).await;
-                    db.drop_db().await;
-                }
+                $crate::common::each_server($crate::common::Backend::Postgres, super::$name).await;
             })*
         }
         mod mysql {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
-                if let Some(db) = $crate::common::TestDb::new($crate::common::Backend::MySql).await {
-                    super::$name(&db).await;
-                    db.drop_db().await;
-                }
+                $crate::common::each_server($crate::common::Backend::MySql, super::$name).await;
             })*
         }
     };

@@ -8,11 +8,13 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::str::FromStr;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use retort::{Config, Error, Migrations, Report};
@@ -34,11 +36,9 @@ pub async fn bounded<T>(what: &str, fut: impl Future<Output = T>) -> T {
 }
 
 /// Polls `cond` until it holds, failing the test after [`SAFETY`].
-pub async fn wait_until<F, Fut>(what: &str, mut cond: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
+/// `cond` may borrow state mutably across polls (an `async ||` closure
+/// polling one connection the caller holds).
+pub async fn wait_until(what: &str, mut cond: impl AsyncFnMut() -> bool) {
     let deadline = Instant::now() + SAFETY;
     while !cond().await {
         assert!(
@@ -181,63 +181,198 @@ impl Conn {
     }
 }
 
-/// Other sessions on the test database (PostgreSQL, MariaDB; SQLite has
-/// none). A SIGKILLed client's sessions end when the server reads the
-/// closed socket, which may be after the statement in flight completed:
-/// the state is only final once they are gone.
-pub async fn other_sessions(db: &TestDb) -> u64 {
-    let mut c = Conn::open(db).await;
-    let n = match db.backend {
-        Backend::Postgres => {
-            c.count(
-                "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+/// The ids of the other sessions on the test database, seen from `conn`
+/// (PostgreSQL pids, MariaDB connection ids; SQLite has none).
+async fn other_sessions_seen_from(conn: &mut Conn) -> Vec<String> {
+    match conn {
+        Conn::Postgres(_) => {
+            conn.strings(
+                "SELECT pid::text FROM pg_stat_activity WHERE datname = current_database() \
+                 AND pid <> pg_backend_pid()",
             )
             .await
         }
-        Backend::MySql => {
-            c.count(
-                "FROM information_schema.processlist WHERE db = DATABASE() AND id <> CONNECTION_ID()",
+        Conn::MySql(_) => {
+            conn.strings(
+                "SELECT CAST(id AS CHAR) FROM information_schema.processlist \
+                 WHERE db = DATABASE() AND id <> CONNECTION_ID()",
             )
             .await
         }
-        Backend::Sqlite => 0,
-    };
-    c.close().await;
-    n
+        Conn::Sqlite(_) => Vec::new(),
+    }
 }
 
+/// Other sessions on the test database (PostgreSQL, MariaDB; SQLite has
+/// none), from a connection of its own. Careful: a connection closed just
+/// before (an earlier call's, say) may still be listed, since a server ends
+/// a session shortly *after* the client closed it; to wait for sessions to
+/// end, use [`wait_sessions_gone`], which polls through one connection.
+pub async fn other_sessions(db: &TestDb) -> u64 {
+    let mut c = Conn::open(db).await;
+    let n = other_sessions_seen_from(&mut c).await.len();
+    c.close().await;
+    n as u64
+}
+
+/// Waits until no other session is connected to the test database. A
+/// SIGKILLed client's sessions end when the server reads the closed socket,
+/// which may be after the statement in flight completed: the state is only
+/// final once they are gone. All polls go through one connection, so no
+/// poll's own session (ending asynchronously after a close) is counted.
 pub async fn wait_sessions_gone(db: &TestDb) {
-    wait_until("the killed client's sessions end", || async {
-        other_sessions(db).await == 0
+    let mut c = Conn::open(db).await;
+    wait_until("the other sessions on the test database end", async || {
+        other_sessions_seen_from(&mut c).await.is_empty()
+    })
+    .await;
+    c.close().await;
+}
+
+/// The name of retort's MariaDB lock for the test database with the default
+/// version table: `GET_LOCK` names are server-wide, so the driver hashes
+/// `<database>.<version table>` (64-bit FNV-1a, as in
+/// `runtime/src/driver/mysql.rs`).
+fn mysql_lock_name(database: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in format!("{database}.retort_version").bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("retort:{hash:016x}")
+}
+
+/// The sessions holding the migration lock of the test database (default
+/// version table), found by the lock itself rather than by elimination
+/// among the sessions: PostgreSQL, the holders of exclusive advisory locks
+/// in this database (the lock and its lease, on one session; a work
+/// session only ever takes the lease in shared mode); MariaDB,
+/// `IS_USED_LOCK` of the lock's name. SQLite's lock is a file: empty.
+pub async fn lock_holders(db: &TestDb) -> Vec<String> {
+    match db.backend {
+        Backend::Postgres => {
+            db.query_strings(
+                "SELECT DISTINCT pid::text FROM pg_locks WHERE locktype = 'advisory' AND granted \
+                 AND mode = 'ExclusiveLock' \
+                 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            )
+            .await
+        }
+        Backend::MySql => db
+            .query_strings(&format!(
+                "SELECT COALESCE(CAST(IS_USED_LOCK('{}') AS CHAR), '')",
+                mysql_lock_name(db.name())
+            ))
+            .await
+            .into_iter()
+            .filter(|id| !id.is_empty())
+            .collect(),
+        Backend::Sqlite => Vec::new(),
+    }
+}
+
+/// Waits until nothing holds the migration lock of the test database. A
+/// lock whose session was dropped (a cancelled or killed migration) is
+/// released by the server once it reads the closed socket, a moment later.
+pub async fn wait_lock_free(db: &TestDb) {
+    wait_until("the migration lock is released", async || {
+        match db.backend {
+            Backend::Sqlite => !sqlite_lock_held(&sqlite_file(db)),
+            Backend::Postgres | Backend::MySql => lock_holders(db).await.is_empty(),
+        }
     })
     .await;
 }
 
-/// The SQLite lock file of a test database.
-pub fn lock_file(db: &TestDb) -> PathBuf {
-    let path = db
-        .url
-        .strip_prefix("sqlite://")
-        .expect("SQLite test URLs start with sqlite://");
-    PathBuf::from(format!("{path}.retort-lock"))
+/// The SQLite database file of a test database.
+pub fn sqlite_file(db: &TestDb) -> PathBuf {
+    PathBuf::from(
+        db.url
+            .strip_prefix("sqlite://")
+            .expect("SQLite test URLs start with sqlite://"),
+    )
 }
 
-fn lock_file_held(path: &Path) -> bool {
-    let file: File = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path)
-        .expect("open the lock file");
+/// How retort names the SQLite migration lock of `path` (in
+/// `Error::LockTimeout`): on Linux, a lock on the database file itself;
+/// elsewhere, the lock file beside its real path (see
+/// `runtime/src/driver/sqlite/lock.rs`).
+pub fn sqlite_lock_name(path: &Path) -> String {
+    if cfg!(target_os = "linux") {
+        format!("lock on the database file {}", path.display())
+    } else {
+        format!("lock file {}", sqlite_lock_file(path).display())
+    }
+}
+
+fn sqlite_lock_file(path: &Path) -> PathBuf {
+    let mut lock = path
+        .canonicalize()
+        .expect("the database file exists")
+        .into_os_string();
+    lock.push(".retort-lock");
+    PathBuf::from(lock)
+}
+
+/// The file this test process locks to see or take the SQLite migration
+/// lock of `path` as another process would. On Linux it is the database
+/// file itself, opened once per `role` and never closed: closing a
+/// descriptor of the database file would drop the POSIX locks this
+/// process's own SQLite connections (a gate, a migration in a task) hold
+/// on it. Each role is its own open file description, so a probe sees a
+/// hold taken through another role.
+fn sqlite_lock_target(path: &Path, role: &'static str) -> &'static File {
+    static FILES: std::sync::LazyLock<Mutex<HashMap<(PathBuf, &'static str), &'static File>>> =
+        std::sync::LazyLock::new(Mutex::default);
+    let mut files = FILES.lock().expect("the lock-file registry");
+    files.entry((path.to_owned(), role)).or_insert_with(|| {
+        let file = if cfg!(target_os = "linux") {
+            File::open(path).expect("open the database file")
+        } else {
+            OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(sqlite_lock_file(path))
+                .expect("open the lock file")
+        };
+        Box::leak(Box::new(file))
+    })
+}
+
+/// True while someone holds the SQLite migration lock of `path` (a brief
+/// `try_lock` from here, released at once).
+pub fn sqlite_lock_held(path: &Path) -> bool {
+    let file = sqlite_lock_target(path, "probe");
     match file.try_lock() {
-        Ok(()) => false,
+        Ok(()) => {
+            file.unlock().expect("unlock the probe");
+            false
+        }
         Err(TryLockError::WouldBlock) => true,
         Err(TryLockError::Error(e)) => panic!("try_lock {}: {e}", path.display()),
     }
 }
 
+/// Takes the SQLite migration lock of `path` as another process would;
+/// released by [`SqliteLockHold::release`].
+pub fn hold_sqlite_lock(path: &Path) -> SqliteLockHold {
+    let file = sqlite_lock_target(path, "holder");
+    file.lock().expect("take the SQLite migration lock");
+    SqliteLockHold(file)
+}
+
+/// The migration lock taken by [`hold_sqlite_lock`].
+pub struct SqliteLockHold(&'static File);
+
+impl SqliteLockHold {
+    pub fn release(self) {
+        self.0.unlock().expect("release the SQLite migration lock");
+    }
+}
+
 /// Nothing holds the migration lock where that is visible from outside
-/// (PostgreSQL: `pg_locks`; SQLite: the lock file). MariaDB's named lock
+/// (PostgreSQL: `pg_locks`; SQLite: the OS lock). MariaDB's named lock
 /// is checked by a run with a short lock timeout getting it.
 pub async fn assert_lock_free(db: &TestDb, context: &str) {
     match db.backend {
@@ -254,10 +389,10 @@ pub async fn assert_lock_free(db: &TestDb, context: &str) {
             );
         }
         Backend::Sqlite => {
-            let path = lock_file(db);
+            let path = sqlite_file(db);
             assert!(
-                !lock_file_held(&path),
-                "{context}: {} is still locked",
+                !sqlite_lock_held(&path),
+                "{context}: the migration lock of {} is still held",
                 path.display()
             );
         }
@@ -269,7 +404,7 @@ pub async fn assert_lock_free(db: &TestDb, context: &str) {
 /// waiting at the gate row; SQLite: holds the migration lock.
 pub async fn migration_at_gate(db: &TestDb) -> bool {
     !gate_waiters(db).await.is_empty()
-        || (db.backend == Backend::Sqlite && lock_file_held(&lock_file(db)))
+        || (db.backend == Backend::Sqlite && sqlite_lock_held(&sqlite_file(db)))
 }
 
 /// The server-side ids of the sessions waiting at the gate (PostgreSQL

@@ -178,3 +178,41 @@ fn lineage_changes_with_any_ancestor() {
     assert_ne!(before[1], edited_b[1]);
     assert_eq!(before[2], edited_b[2]);
 }
+
+#[test]
+fn branch_names_spread_as_alembic_spreads_them() {
+    let labelled = |id: &'static str, parents: &[&'static str], label: &'static str| Spec {
+        labels: vec![label],
+        ..spec(id, parents)
+    };
+    // Alembic's docs/build/branches.rst: `1975` branches into `ae10` and the
+    // `shoppingcart` branch (`27c6`, then `d747`); `networking` is a base of
+    // its own whose label is declared on `3cac`. Plus a label declared above
+    // a plain stem (`m2` on `m1`, the base below it inherits) and a merge of
+    // two labelled branches (`mm`).
+    let g = build(&[
+        spec("1975", &[]),
+        spec("ae10", &["1975"]),
+        labelled("27c6", &["1975"], "shoppingcart"),
+        spec("d747", &["27c6"]),
+        labelled("3cac", &[], "networking"),
+        spec("109e", &["3cac"]),
+        spec("m1", &[]),
+        labelled("m2", &["m1"], "stem"),
+        spec("mm", &["d747", "109e"]),
+    ])
+    .unwrap();
+    let names = |id: &str| g.branch_names(g.get(id).unwrap());
+    assert!(names("1975").is_empty(), "a branch point carries no label");
+    assert!(names("ae10").is_empty());
+    assert_eq!(names("27c6"), ["shoppingcart"]);
+    assert_eq!(names("d747"), ["shoppingcart"], "inherited from below");
+    assert_eq!(names("3cac"), ["networking"]);
+    assert_eq!(names("109e"), ["networking"]);
+    assert_eq!(
+        names("m1"),
+        ["stem"],
+        "inherited from above, down to the base"
+    );
+    assert_eq!(names("mm"), ["networking", "shoppingcart"]);
+}

@@ -10,7 +10,8 @@ use clap::{Args, Parser, Subcommand};
 #[command(
     name = "retort",
     version,
-    about = "Alembic-style schema migrations: revision files in a graph, applied to PostgreSQL, MySQL/MariaDB and SQLite"
+    about = "Alembic-style schema migrations: revision files in a graph, applied to PostgreSQL, MySQL/MariaDB and SQLite",
+    after_help = "-v is Alembic's --verbose on the verbs that list revisions (`retort history -v`) and raises the log level everywhere; -V is --version. Output: the answer on stdout; `Database: ...`, warnings and errors on stderr; colours only on a terminal (NO_COLOR turns them off). RUST_LOG sets the log filter when neither -v nor -q is given."
 )]
 pub struct Cli {
     /// The settings file (default: `retort.toml` in the current directory, if present).
@@ -22,7 +23,8 @@ pub struct Cli {
         env = "RETORT_CONFIG"
     )]
     pub config: Option<PathBuf>,
-    /// A named environment of the settings file (`[env.NAME]`).
+    /// A named environment of the settings file (`[env.NAME]`). When it names
+    /// its database, that wins over `RETORT_DATABASE_URL` and `DATABASE_URL`.
     #[arg(
         long = "env",
         short = 'e',
@@ -37,10 +39,13 @@ pub struct Cli {
     /// The migrations directory (overrides the settings file).
     #[arg(long, global = true, value_name = "DIR")]
     pub migrations: Option<PathBuf>,
-    /// More log output (`-v` info, `-vv` debug, `-vvv` trace); logs go to stderr.
+    /// Say more, anywhere on the line: `current`, `history`, `heads` and
+    /// `branches` show each revision's details (Alembic's `--verbose`);
+    /// logs on stderr go from warnings to info (`-vv` debug, `-vvv` trace).
     #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
-    /// Only errors.
+    /// Only the answer and errors: no `Database:` line, no `Running ...`
+    /// progress, no warnings.
     #[arg(long, short = 'q', global = true, conflicts_with = "verbose")]
     pub quiet: bool,
     /// The verb.
@@ -170,8 +175,8 @@ pub struct DowngradeArgs {
 /// `retort current`
 #[derive(Debug, Args)]
 pub struct CurrentArgs {
-    /// Show each current revision's details.
-    #[arg(long, short = 'V')]
+    /// Each revision's details (Alembic's verbose form): set by `-v`.
+    #[arg(skip)]
     pub details: bool,
     /// Machine-readable output.
     #[arg(long)]
@@ -187,8 +192,8 @@ pub struct HistoryArgs {
     /// Mark the database's current revision(s) (needs a database).
     #[arg(long, short = 'i')]
     pub indicate_current: bool,
-    /// Show each revision's details.
-    #[arg(long, short = 'V')]
+    /// Each revision's details (Alembic's verbose form): set by `-v`.
+    #[arg(skip)]
     pub details: bool,
     /// Machine-readable output.
     #[arg(long)]
@@ -198,8 +203,8 @@ pub struct HistoryArgs {
 /// `retort heads`
 #[derive(Debug, Args)]
 pub struct HeadsArgs {
-    /// Show each head's details.
-    #[arg(long, short = 'V')]
+    /// Each revision's details (Alembic's verbose form): set by `-v`.
+    #[arg(skip)]
     pub details: bool,
     /// Machine-readable output.
     #[arg(long)]
@@ -209,8 +214,8 @@ pub struct HeadsArgs {
 /// `retort branches`
 #[derive(Debug, Args)]
 pub struct BranchesArgs {
-    /// Show details.
-    #[arg(long, short = 'V')]
+    /// Each revision's details (Alembic's verbose form): set by `-v`.
+    #[arg(skip)]
     pub details: bool,
     /// Machine-readable output.
     #[arg(long)]

@@ -19,7 +19,7 @@
 //! | 0 | success |
 //! | 1 | the command failed (the error and its causes are printed on stderr) |
 //! | 2 | invalid usage: unknown verb or flag, missing argument |
-//! | 3 | `check` found a problem: drift, several heads, pending revisions or a failed step |
+//! | 3 | `check` found a problem: drift, several heads, pending revisions, a failed step or a broken history chain |
 
 use std::borrow::Cow;
 use std::ffi::OsString;
@@ -28,6 +28,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Parser;
+use tracing::instrument::WithSubscriber as _;
 
 use crate::config::Config;
 use crate::migrations::Migrations;
@@ -35,6 +36,7 @@ use crate::settings::{DatabaseUrl, Lease, Settings};
 
 mod args;
 mod commands;
+mod live;
 mod output;
 
 pub use args::*;
@@ -98,18 +100,30 @@ impl<'m> Context<'m> {
     /// settings say so ([`Settings::resolve_database`]). A lease on dynamic
     /// credentials is kept and revoked when the command finishes (unless
     /// `revoke_on_exit = false`).
+    ///
+    /// Every command that connects comes through here first, so this is
+    /// where the target is stated, once, before anything runs (as Flyway's
+    /// `Database: ...`): `Database: URL (from SOURCE)` on stderr, password
+    /// redacted, unless `-q`.
     pub async fn connect_url(&self) -> anyhow::Result<DatabaseUrl> {
         if let Some(url) = self.resolved.get() {
             return Ok(url.clone());
         }
         let resolved = self.settings.resolve_database().await?;
         if let Some(lease) = resolved.lease {
-            tracing::info!(lease_id = lease.id(), duration = ?lease.duration(), "dynamic database credentials from Vault");
+            tracing::info!(
+                lease_id = lease.id(),
+                lease_duration_s = lease.duration().as_secs(),
+                "dynamic database credentials from Vault"
+            );
             if let Ok(mut slot) = self.lease.lock() {
                 *slot = Some(lease);
             }
         }
-        Ok(self.resolved.get_or_init(|| resolved.url).clone())
+        let url = self.resolved.get_or_init(|| resolved.url);
+        self.out
+            .note(format!("Database: {url} (from {})", url.source()));
+        Ok(url.clone())
     }
 
     /// Revokes the lease of dynamic credentials, if any and if
@@ -183,15 +197,36 @@ pub async fn run_async(
             return ExitCode::from(code);
         }
     };
-    output::init_logging(cli.verbose, cli.quiet);
-    let out = Output::stdout();
-    match execute(cli, embedded, out.clone()).await {
+    let cli = with_details(cli);
+    let out = Output::new(cli.verbose, cli.quiet);
+    let logging = output::logging(&out);
+    // Global, so that events from other threads (SQLite's worker) follow
+    // `-q`/`-v` too; when the host service already set its own, this
+    // command's output still works, scoped to its future.
+    let _ = tracing_subscriber::util::SubscriberInitExt::try_init(logging.clone());
+    let result = execute(cli, embedded, out.clone())
+        .with_subscriber(logging)
+        .await;
+    match result {
         Ok(code) => code,
         Err(error) => {
             out.error(&error);
             ExitCode::from(EXIT_FAILURE)
         }
     }
+}
+
+/// `-v` on the read verbs is Alembic's `--verbose`: each revision's details.
+fn with_details(mut cli: Cli) -> Cli {
+    let verbose = cli.verbose > 0 && !cli.quiet;
+    match &mut cli.command {
+        Command::Current(args) => args.details = verbose,
+        Command::History(args) => args.details = verbose,
+        Command::Heads(args) => args.details = verbose,
+        Command::Branches(args) => args.details = verbose,
+        _ => {}
+    }
+    cli
 }
 
 fn settings(cli: &Cli) -> anyhow::Result<Settings> {

@@ -4,13 +4,17 @@
 //! Database-specific SQL lives only in the driver files.
 
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use retort_core::plan::VersionChange;
 
 use crate::error::Error;
+pub(crate) use lock::LockWait;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) use lock::{LockConnection, lock_lost};
 use retort_core::split::Dialect;
 
+mod lock;
 #[cfg(feature = "mysql")]
 pub(crate) mod mysql;
 #[cfg(feature = "postgres")]
@@ -18,89 +22,16 @@ pub(crate) mod postgres;
 #[cfg(feature = "sqlite")]
 pub(crate) mod sqlite;
 
-/// A version-table row and what the history table recorded for it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Row {
-    pub(crate) version: String,
-    /// Lineage hash recorded when the revision was last applied, stamped
-    /// or repaired; `None` when retort never recorded it (e.g. Alembic
-    /// applied it).
-    pub(crate) lineage: Option<String>,
-}
+mod rows;
 
-/// The last history row, when it records a step that did not finish.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Attempt {
-    pub(crate) id: i64,
-    pub(crate) revision: String,
-    pub(crate) operation: String,
-    pub(crate) status: String,
-    pub(crate) statements_done: i64,
-    pub(crate) statement_count: i64,
-    pub(crate) error: Option<String>,
-}
+pub use rows::HistoryEntry;
 
-/// What the database says about its migrations.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct DbState {
-    pub(crate) rows: Vec<Row>,
-    pub(crate) unfinished: Option<Attempt>,
-}
+mod shared;
 
-/// One row of the history table.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct HistoryEntry {
-    /// Row id (increasing).
-    pub id: i64,
-    /// The revision.
-    pub revision: String,
-    /// `upgrade`, `downgrade`, `stamp`, `unstamp` or `repair`.
-    pub operation: String,
-    /// `applied`, `running`, `failed` or `resolved`.
-    pub status: String,
-    /// The revision's parents, space-separated.
-    pub parents: String,
-    /// The file's checksum when the step ran.
-    pub checksum: String,
-    /// The revision's lineage hash when the step ran.
-    pub lineage: String,
-    /// Statements in the section.
-    pub statement_count: i64,
-    /// Statements completed.
-    pub statements_done: i64,
-    /// The error, for failed steps.
-    pub error: Option<String>,
-    /// When the step started (UTC, as the database formats it).
-    pub started_at: String,
-    /// How long it took, in milliseconds.
-    pub duration_ms: Option<i64>,
-    /// The revision's downgrade SQL, kept so an older binary can roll back.
-    pub downgrade_sql: Option<String>,
-}
-
-/// A history row to insert.
-#[derive(Debug, Clone)]
-pub(crate) struct NewHistory<'a> {
-    pub(crate) revision: &'a str,
-    pub(crate) operation: &'static str,
-    pub(crate) status: &'static str,
-    pub(crate) parents: String,
-    pub(crate) checksum: String,
-    pub(crate) lineage: String,
-    pub(crate) statement_count: i64,
-    pub(crate) statements_done: i64,
-    pub(crate) downgrade_sql: Option<&'a str>,
-    /// Duration is measured from here when the row is written.
-    pub(crate) started: Option<Instant>,
-}
-
-impl NewHistory<'_> {
-    pub(crate) fn duration_ms(&self) -> Option<i64> {
-        self.started
-            .map(|s| i64::try_from(s.elapsed().as_millis()).unwrap_or(i64::MAX))
-    }
-}
+pub(crate) use rows::{
+    Attempt, DbState, HistoryLayout, Layout, NewHistory, Row, attempt_from, history_from,
+};
+pub(crate) use shared::{Tip, bind_history, common_methods, exec_fn, plain_transaction};
 
 /// One operation of a step.
 #[derive(Debug, Clone)]
@@ -109,20 +40,31 @@ pub(crate) enum Op<'a> {
     Sql(&'a str),
     /// A version-table change.
     Version(&'a VersionChange),
-    /// Insert a history row (returns its id in autocommit mode).
+    /// Insert a history row, chained onto the last one (returns its id in
+    /// autocommit mode).
     History(NewHistory<'a>),
-    /// Record progress of a running step.
-    Progress { id: i64, done: i64 },
-    /// Close a running step's history row.
+    /// Record progress of a running step, the history row `row` inserted
+    /// as `id`.
+    Progress {
+        id: i64,
+        row: &'a NewHistory<'a>,
+        done: i64,
+    },
+    /// Close a running step's history row `row`, inserted as `id`.
     Finish {
         id: i64,
+        row: &'a NewHistory<'a>,
         status: &'static str,
         done: i64,
         error: Option<String>,
         duration_ms: i64,
     },
-    /// Mark every unfinished history row resolved (`repair`).
-    ResolveUnfinished,
+    /// Rewrite a history row's link and hash (`repair` accepting a broken
+    /// chain, see [`crate::chain::reseal`]).
+    Reseal { id: i64, prev: String, hash: String },
+    /// Mark the unfinished step `id`, the last row, resolved; `hash` is its
+    /// row hash with the new status (`None` for a row without hash).
+    Resolve { id: i64, hash: Option<String> },
     /// Delete every version-table row (`stamp --purge`).
     PurgeVersions,
 }
@@ -166,13 +108,28 @@ pub(crate) struct Statements {
     pub(crate) create_version: String,
     pub(crate) create_history: String,
     pub(crate) create_history_index: String,
+    /// Adds the hash chain's columns to a history table created before
+    /// them, in one transaction.
+    pub(crate) add_chain_columns: Vec<String>,
     pub(crate) read_rows: String,
     pub(crate) read_rows_plain: String,
+    /// The last history row: the columns of [`attempt_from`], then its
+    /// `row_hash` (the chain's tip).
     pub(crate) read_last: String,
+    /// [`Statements::read_last`] on a history table without the chain's
+    /// columns (the tip reads as NULL).
+    pub(crate) read_last_unchained: String,
+    /// The chain's tip: the last row's `row_hash`, as an expression an
+    /// offline script's `INSERT` can use.
+    pub(crate) last_hash: String,
     pub(crate) read_history: String,
+    /// [`Statements::read_history`] on a history table without the chain's
+    /// columns (they read as NULL).
+    pub(crate) read_history_unchained: String,
     pub(crate) insert_history: String,
     pub(crate) progress: String,
     pub(crate) finish: String,
+    pub(crate) reseal: String,
     pub(crate) resolve: String,
     pub(crate) update_version: String,
     pub(crate) delete_version: String,
@@ -180,268 +137,10 @@ pub(crate) struct Statements {
     pub(crate) purge: String,
 }
 
-/// Binds a history row ([`NewHistory`]) to `query` in the order of the
-/// `insert_history` columns.
-macro_rules! bind_history {
-    ($query:expr, $h:expr) => {{
-        let h = $h;
-        $query
-            .bind(h.revision)
-            .bind(h.operation)
-            .bind(h.status)
-            .bind(&h.parents)
-            .bind(&h.checksum)
-            .bind(&h.lineage)
-            .bind(h.statement_count)
-            .bind(h.statements_done)
-            .bind(h.downgrade_sql)
-            .bind(h.duration_ms())
-            .bind(super::RETORT_VERSION)
-            .bind(i64::from(retort_core::checksum::SCHEME_VERSION))
-    }};
-}
-pub(crate) use bind_history;
-
-/// Defines `exec(conn, statements, op)` for a connection type; the
-/// closure runs the prepared history insert and returns the new row's id.
-macro_rules! exec_fn {
-    ($conn:ty, |$query:ident, $c:ident| $insert:block) => {
-        async fn exec(
-            $c: &mut $conn,
-            sql: &super::Statements,
-            op: &super::Op<'_>,
-        ) -> Result<Option<i64>, sqlx::Error> {
-            use super::Op;
-            let q = |text: &str| sqlx::query(sqlx::AssertSqlSafe(text.to_owned()));
-            match op {
-                Op::Sql(statement) => {
-                    sqlx::raw_sql(sqlx::AssertSqlSafe(*statement))
-                        .execute(&mut *$c)
-                        .await?;
-                }
-                Op::Version(change) => {
-                    if let Some((from, to)) = &change.update {
-                        let done = q(&sql.update_version)
-                            .bind(to)
-                            .bind(from)
-                            .execute(&mut *$c)
-                            .await?;
-                        super::expect_one(done.rows_affected(), "update", from)?;
-                    }
-                    for id in &change.delete {
-                        let done = q(&sql.delete_version).bind(id).execute(&mut *$c).await?;
-                        super::expect_one(done.rows_affected(), "delete", id)?;
-                    }
-                    for id in &change.insert {
-                        q(&sql.insert_version).bind(id).execute(&mut *$c).await?;
-                    }
-                }
-                Op::History(h) => {
-                    let $query = super::bind_history!(q(&sql.insert_history), h);
-                    return $insert;
-                }
-                Op::Progress { id, done } => {
-                    q(&sql.progress)
-                        .bind(done)
-                        .bind(id)
-                        .execute(&mut *$c)
-                        .await?;
-                }
-                Op::Finish {
-                    id,
-                    status,
-                    done,
-                    error,
-                    duration_ms,
-                } => {
-                    q(&sql.finish)
-                        .bind(*status)
-                        .bind(done)
-                        .bind(error.as_deref())
-                        .bind(duration_ms)
-                        .bind(id)
-                        .execute(&mut *$c)
-                        .await?;
-                }
-                Op::ResolveUnfinished => {
-                    q(&sql.resolve).execute(&mut *$c).await?;
-                }
-                Op::PurgeVersions => {
-                    q(&sql.purge).execute(&mut *$c).await?;
-                }
-            }
-            Ok(None)
-        }
-    };
-}
-pub(crate) use exec_fn;
-
-/// The driver methods that differ between backends only in types and in
-/// how a missing table is recognised: expands inside `impl Driver for ...`
-/// of a struct with `conn` and `sql: Statements` fields and a
-/// `missing_table(&sqlx::Error) -> bool` function in scope.
-macro_rules! common_methods {
-    () => {
-        async fn ensure_tables(&mut self) -> Result<(), Error> {
-            let statements = [
-                &self.sql.create_version,
-                &self.sql.create_history,
-                &self.sql.create_history_index,
-            ];
-            for sql in statements.into_iter().filter(|s| !s.is_empty()) {
-                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.as_str()))
-                    .execute(&mut *self.conn)
-                    .await
-                    .map_err(|e| Error::database("creating the version and history tables", e))?;
-            }
-            Ok(())
-        }
-
-        async fn read_state(&mut self) -> Result<super::DbState, Error> {
-            use sqlx::Row as _;
-            let context = |e| Error::database("reading the version table", e);
-            let rows = match sqlx::query(sqlx::AssertSqlSafe(self.sql.read_rows.as_str()))
-                .fetch_all(&mut *self.conn)
-                .await
-            {
-                // No history table (a database another tool manages): the
-                // rows alone, with no recorded lineage.
-                Err(e) if missing_table(&e) => {
-                    match sqlx::query(sqlx::AssertSqlSafe(self.sql.read_rows_plain.as_str()))
-                        .fetch_all(&mut *self.conn)
-                        .await
-                    {
-                        Err(e) if missing_table(&e) => Vec::new(),
-                        other => other.map_err(context)?,
-                    }
-                }
-                other => other.map_err(context)?,
-            };
-            let rows = rows
-                .iter()
-                .map(|r| {
-                    Ok(super::Row {
-                        version: r.try_get(0)?,
-                        lineage: r.try_get(1)?,
-                    })
-                })
-                .collect::<Result<_, sqlx::Error>>()
-                .map_err(context)?;
-            let history = |e| Error::database("reading the history table", e);
-            let last = match sqlx::query(sqlx::AssertSqlSafe(self.sql.read_last.as_str()))
-                .fetch_optional(&mut *self.conn)
-                .await
-            {
-                Err(e) if missing_table(&e) => None,
-                other => other.map_err(history)?,
-            };
-            let unfinished = last
-                .map(|r| super::attempt_from(&r))
-                .transpose()
-                .map_err(history)?
-                .flatten();
-            Ok(super::DbState { rows, unfinished })
-        }
-
-        async fn read_history(&mut self) -> Result<Vec<super::HistoryEntry>, Error> {
-            let history = |e| Error::database("reading the history table", e);
-            match sqlx::query(sqlx::AssertSqlSafe(self.sql.read_history.as_str()))
-                .fetch_all(&mut *self.conn)
-                .await
-            {
-                Err(e) if missing_table(&e) => Ok(Vec::new()),
-                Err(e) => Err(history(e)),
-                Ok(rows) => rows
-                    .iter()
-                    .map(super::history_from)
-                    .collect::<Result<_, _>>()
-                    .map_err(history),
-            }
-        }
-
-        async fn autocommit(&mut self, op: &super::Op<'_>) -> Result<Option<i64>, sqlx::Error> {
-            exec(&mut self.conn, &self.sql, op).await
-        }
-    };
-}
-pub(crate) use common_methods;
-
-/// `Driver::transaction` as `BEGIN`, each op in turn, `COMMIT` (MySQL and
-/// SQLite, which do not check the lock inside transactions; PostgreSQL
-/// fuses the bookkeeping and checks the lock inside).
-macro_rules! plain_transaction {
-    () => {
-        async fn transaction(
-            &mut self,
-            ops: &[super::Op<'_>],
-            _verify_lock: bool,
-        ) -> Result<(), super::TxFailure> {
-            use sqlx::Connection as _;
-            let failed = |op| move |source| super::TxFailure::new(op, source);
-            let mut tx = self.conn.begin().await.map_err(failed(None))?;
-            for (i, op) in ops.iter().enumerate() {
-                exec(&mut tx, &self.sql, op)
-                    .await
-                    .map_err(failed(Some(i)))?;
-            }
-            tx.commit().await.map_err(failed(None))
-        }
-    };
-}
-pub(crate) use plain_transaction;
-
-/// The connection a server-side lock lives on: a dedicated one opened on
-/// first use (pools and URLs), or, without connect options, the work
-/// connection itself (a caller's borrowed connection). A dedicated
-/// connection dropped by a panic or a cancelled future is closed, which
-/// makes the server release the lock.
-pub(crate) struct LockConnection<C: sqlx::Connection> {
-    conn: Option<C>,
-    options: Option<std::sync::Arc<C::Options>>,
-}
-
-impl<C: sqlx::Connection> LockConnection<C> {
-    pub(crate) fn new(options: Option<std::sync::Arc<C::Options>>) -> Self {
-        Self {
-            conn: None,
-            options,
-        }
-    }
-
-    /// Opens the dedicated connection if there is to be one.
-    pub(crate) async fn open(&mut self) -> Result<(), Error> {
-        if self.conn.is_none()
-            && let Some(options) = &self.options
-        {
-            let conn = C::connect_with(options)
-                .await
-                .map_err(|e| Error::database("opening the lock connection", e))?;
-            self.conn = Some(conn);
-        }
-        Ok(())
-    }
-
-    /// True once a dedicated connection is open (the lock then lives on a
-    /// session of its own, not on the work connection).
-    pub(crate) fn is_dedicated(&self) -> bool {
-        self.conn.is_some()
-    }
-
-    /// The connection to lock on.
-    pub(crate) fn get<'a>(&'a mut self, work: &'a mut C) -> &'a mut C {
-        match &mut self.conn {
-            Some(conn) => conn,
-            None => work,
-        }
-    }
-
-    /// Closes the dedicated connection.
-    pub(crate) async fn close(&mut self) {
-        if let Some(conn) = self.conn.take() {
-            let _ = conn.close().await;
-        }
-    }
-}
+/// The history table's columns in the order of `insert_history`'s values.
+pub(crate) const HISTORY_COLUMNS: &str = "revision, operation, status, parents, checksum, lineage, \
+     statement_count, statements_done, downgrade_sql, duration_ms, retort_version, checksum_scheme, \
+     error, nonce, prev_hash, row_hash";
 
 /// What every backend provides.
 pub(crate) trait Driver: Send {
@@ -473,12 +172,26 @@ pub(crate) trait Driver: Send {
         false
     }
 
-    /// Creates the version and history tables if missing.
-    fn ensure_tables(&mut self) -> impl Future<Output = Result<(), Error>> + Send;
+    /// Creates the version and history tables that `layout` (read by
+    /// [`Driver::read_state`] under the lock) lacks, and upgrades a history
+    /// table from before the hash chain. Called only before writing, so a
+    /// refused command leaves a fresh database as it was.
+    fn ensure_tables(&mut self, layout: Layout) -> impl Future<Output = Result<(), Error>> + Send;
 
-    /// Reads the version table (with recorded lineage hashes) and the last
-    /// unfinished attempt; missing tables read as empty.
+    /// Reads the version table (with recorded lineage hashes), the last
+    /// unfinished attempt and the tables' layout; missing tables read as
+    /// empty. Also takes the history chain's tip, onto which the history
+    /// rows this driver writes next are chained.
     fn read_state(&mut self) -> impl Future<Output = Result<DbState, Error>> + Send;
+
+    /// [`read_state`](Driver::read_state) for the engine's unlocked
+    /// "already at head" answer: `None` when the state cannot be read now
+    /// without waiting for another connection (SQLite, while another
+    /// migrator commits), in which case the engine takes the lock and
+    /// reads again under it.
+    fn peek_state(&mut self) -> impl Future<Output = Result<Option<DbState>, Error>> + Send {
+        async { self.read_state().await.map(Some) }
+    }
 
     /// The whole history, oldest first (empty when there is no table).
     fn read_history(&mut self) -> impl Future<Output = Result<Vec<HistoryEntry>, Error>> + Send;
@@ -503,66 +216,6 @@ pub(crate) trait Driver: Send {
     ) -> impl Future<Output = Result<Option<i64>, sqlx::Error>> + Send;
 }
 
-/// Waiting for the migration lock: the driver tries to take it (never with
-/// a blocking wait on the server) and calls [`LockWait::pause`] between
-/// tries, backing off from 20 ms to 1 s, for at most the timeout. Short
-/// tries keep waiting replicas from holding a snapshot that `CREATE INDEX
-/// CONCURRENTLY` would wait for, the deadlock Flyway users report.
-pub(crate) struct LockWait {
-    what: String,
-    timeout: Duration,
-    deadline: Instant,
-    pause: Duration,
-    waited: bool,
-}
-
-impl LockWait {
-    pub(crate) fn new(what: String, timeout: Duration) -> Self {
-        Self {
-            what,
-            timeout,
-            deadline: Instant::now() + timeout,
-            pause: Duration::from_millis(20),
-            waited: false,
-        }
-    }
-
-    /// Sleeps before the next try, or fails once the timeout is spent.
-    pub(crate) async fn pause(&mut self) -> Result<(), Error> {
-        if !self.waited {
-            tracing::info!(lock = %self.what, timeout_s = self.timeout.as_secs_f64(), "waiting for the migration lock held by another process");
-            self.waited = true;
-        }
-        let now = Instant::now();
-        if now >= self.deadline {
-            return Err(Error::LockTimeout {
-                what: self.what.clone(),
-                timeout: self.timeout,
-            });
-        }
-        tokio::time::sleep(self.pause.min(self.deadline - now)).await;
-        self.pause = (self.pause * 2).min(Duration::from_secs(1));
-        Ok(())
-    }
-
-    /// Logs the acquisition after a wait.
-    pub(crate) fn acquired(&self) {
-        if self.waited {
-            tracing::info!(lock = %self.what, "acquired the migration lock");
-        }
-    }
-}
-
-/// The error of [`Driver::check_lock`] when the lock is gone (`source`:
-/// the check itself failed, typically because the session is gone too).
-pub(crate) fn lock_lost(what: &str, source: Option<sqlx::Error>) -> Error {
-    Error::LockLost {
-        what: what.to_owned(),
-        detail: source.map(|e| crate::error::describe(&e).1),
-        rolled_back: None,
-    }
-}
-
 /// Quotes an identifier with `quote` (`"` or `` ` ``); names are validated
 /// by `Config::validate`, so this is belt and braces.
 pub(crate) fn quote_ident(name: &str, quote: char) -> String {
@@ -582,56 +235,4 @@ pub(crate) fn expect_one(affected: u64, what: &str, id: &str) -> Result<(), sqlx
             "expected to {what} one version-table row `{id}`, matched {affected} (was the version table changed by hand or by another tool meanwhile?)"
         )))
     }
-}
-
-/// Reads the columns `id, revision, operation, status, statements_done,
-/// statement_count, error`; `None` unless the step is unfinished.
-pub(crate) fn attempt_from<R>(row: &R) -> Result<Option<Attempt>, sqlx::Error>
-where
-    R: sqlx::Row,
-    usize: sqlx::ColumnIndex<R>,
-    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
-    let status: String = row.try_get(3)?;
-    if status != "running" && status != "failed" {
-        return Ok(None);
-    }
-    Ok(Some(Attempt {
-        id: row.try_get(0)?,
-        revision: row.try_get(1)?,
-        operation: row.try_get(2)?,
-        status,
-        statements_done: row.try_get(4)?,
-        statement_count: row.try_get(5)?,
-        error: row.try_get(6)?,
-    }))
-}
-
-/// Reads a history row selected with the columns of [`HistoryEntry`], in order.
-pub(crate) fn history_from<R>(row: &R) -> Result<HistoryEntry, sqlx::Error>
-where
-    R: sqlx::Row,
-    usize: sqlx::ColumnIndex<R>,
-    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
-    Ok(HistoryEntry {
-        id: row.try_get(0)?,
-        revision: row.try_get(1)?,
-        operation: row.try_get(2)?,
-        status: row.try_get(3)?,
-        parents: row.try_get(4)?,
-        checksum: row.try_get(5)?,
-        lineage: row.try_get(6)?,
-        statement_count: row.try_get(7)?,
-        statements_done: row.try_get(8)?,
-        error: row.try_get(9)?,
-        started_at: row.try_get(10)?,
-        duration_ms: row.try_get(11)?,
-        downgrade_sql: row.try_get(12)?,
-    })
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use sqlx::mysql::MySqlConnection;
 
-use super::{Driver, LockConnection, LockWait, Statements, quote_ident};
+use super::{Driver, HISTORY_COLUMNS, LockConnection, LockWait, Statements, Tip, quote_ident};
 use crate::config::Config;
 use crate::error::Error;
 use retort_core::split::Dialect;
@@ -43,10 +43,19 @@ fn statements(config: &Config) -> Statements {
              duration_ms BIGINT, \
              retort_version VARCHAR(32) NOT NULL, \
              checksum_scheme BIGINT NOT NULL, \
+             nonce VARCHAR(32), \
+             prev_hash VARCHAR(64), \
+             row_hash VARCHAR(64), \
              INDEX {ix} (revision, id)) \
              ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
         ),
         create_history_index: String::new(),
+        // One statement: DDL commits implicitly here, so the columns come
+        // all at once or not at all.
+        add_chain_columns: vec![format!(
+            "ALTER TABLE {h} ADD COLUMN nonce VARCHAR(32), ADD COLUMN prev_hash VARCHAR(64), \
+             ADD COLUMN row_hash VARCHAR(64)"
+        )],
         read_rows: format!(
             "SELECT v.version_num, (SELECT h.lineage FROM {h} h WHERE h.revision = v.version_num \
              AND h.status = 'applied' AND h.operation IN ('upgrade', 'stamp', 'repair') \
@@ -54,31 +63,47 @@ fn statements(config: &Config) -> Statements {
         ),
         read_rows_plain: format!("SELECT version_num, CAST(NULL AS CHAR) FROM {v}"),
         read_last: format!(
-            "SELECT id, revision, operation, status, statements_done, statement_count, error \
+            "SELECT id, revision, operation, status, statements_done, statement_count, error, row_hash \
              FROM {h} ORDER BY id DESC LIMIT 1"
         ),
-        read_history: format!(
-            "SELECT id, revision, operation, status, parents, checksum, lineage, statement_count, \
-             statements_done, error, DATE_FORMAT(started_at, '%Y-%m-%dT%H:%i:%s.%fZ'), duration_ms, downgrade_sql \
-             FROM {h} ORDER BY id"
+        read_last_unchained: format!(
+            "SELECT id, revision, operation, status, statements_done, statement_count, error, \
+             CAST(NULL AS CHAR) FROM {h} ORDER BY id DESC LIMIT 1"
+        ),
+        // Through a derived table: MySQL refuses a subquery on the table an
+        // INSERT writes to (error 1093) unless it is materialised first.
+        last_hash: format!(
+            "(SELECT row_hash FROM (SELECT row_hash FROM {h} ORDER BY id DESC LIMIT 1) AS last_row)"
+        ),
+        read_history: read_history(&h, "nonce, prev_hash, row_hash"),
+        read_history_unchained: read_history(
+            &h,
+            "CAST(NULL AS CHAR), CAST(NULL AS CHAR), CAST(NULL AS CHAR)",
         ),
         insert_history: format!(
-            "INSERT INTO {h} (revision, operation, status, parents, checksum, lineage, statement_count, \
-             statements_done, downgrade_sql, duration_ms, retort_version, checksum_scheme, started_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(6))"
+            "INSERT INTO {h} ({HISTORY_COLUMNS}, started_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(6))"
         ),
-        progress: format!("UPDATE {h} SET statements_done = ? WHERE id = ?"),
+        progress: format!("UPDATE {h} SET statements_done = ?, row_hash = ? WHERE id = ?"),
         finish: format!(
-            "UPDATE {h} SET status = ?, statements_done = ?, error = ?, duration_ms = ? WHERE id = ?"
+            "UPDATE {h} SET status = ?, statements_done = ?, error = ?, duration_ms = ?, row_hash = ? WHERE id = ?"
         ),
-        resolve: format!(
-            "UPDATE {h} SET status = 'resolved' WHERE status IN ('running', 'failed')"
-        ),
+        reseal: format!("UPDATE {h} SET prev_hash = ?, row_hash = ? WHERE id = ?"),
+        resolve: format!("UPDATE {h} SET status = 'resolved', row_hash = ? WHERE id = ?"),
         update_version: format!("UPDATE {v} SET version_num = ? WHERE version_num = ?"),
         delete_version: format!("DELETE FROM {v} WHERE version_num = ?"),
         insert_version: format!("INSERT INTO {v} (version_num) VALUES (?)"),
         purge: format!("DELETE FROM {v}"),
     }
+}
+
+/// `read_history` with `chain` as its last three columns.
+fn read_history(h: &str, chain: &str) -> String {
+    format!(
+        "SELECT id, revision, operation, status, parents, checksum, lineage, statement_count, \
+         statements_done, error, DATE_FORMAT(started_at, '%Y-%m-%dT%H:%i:%s.%fZ'), duration_ms, downgrade_sql, \
+         retort_version, checksum_scheme, {chain} FROM {h} ORDER BY id"
+    )
 }
 
 /// The SQL of offline scripts (`--sql`).
@@ -132,6 +157,7 @@ pub(crate) struct MySqlDriver<C> {
     conn: C,
     lock_conn: LockConnection<MySqlConnection>,
     sql: Statements,
+    tip: Tip,
     /// The configured database of the tables (`None`: the connection's).
     schema: Option<String>,
     version_table: String,
@@ -151,8 +177,9 @@ where
     ) -> Self {
         Self {
             conn,
-            lock_conn: LockConnection::new(lock_options),
+            lock_conn: LockConnection::new(lock_options, config.connect_timeout),
             sql: statements(config),
+            tip: Tip::default(),
             schema: config.schema.clone(),
             version_table: config.version_table.clone(),
             name: None,
@@ -187,6 +214,10 @@ where
 
 fn missing_table(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("42S02"))
+}
+
+fn missing_column(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("42S22"))
 }
 
 impl<C> Driver for MySqlDriver<C>

@@ -11,7 +11,9 @@ use sqlx::postgres::PgConnection;
 
 use retort_core::plan::VersionChange;
 
-use super::{Driver, LockConnection, LockWait, Op, Statements, TxFailure, quote_ident};
+use super::{
+    Driver, HISTORY_COLUMNS, LockConnection, LockWait, Op, Statements, Tip, TxFailure, quote_ident,
+};
 use crate::config::Config;
 use crate::error::Error;
 use retort_core::split::Dialect;
@@ -52,8 +54,15 @@ fn statements(config: &Config) -> Statements {
              started_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(), \
              duration_ms BIGINT, \
              retort_version VARCHAR(32) NOT NULL, \
-             checksum_scheme BIGINT NOT NULL)"
+             checksum_scheme BIGINT NOT NULL, \
+             nonce VARCHAR(32), \
+             prev_hash VARCHAR(64), \
+             row_hash VARCHAR(64))"
         ),
+        add_chain_columns: vec![format!(
+            "ALTER TABLE {h} ADD COLUMN IF NOT EXISTS nonce VARCHAR(32), \
+             ADD COLUMN IF NOT EXISTS prev_hash VARCHAR(64), ADD COLUMN IF NOT EXISTS row_hash VARCHAR(64)"
+        )],
         create_history_index: format!("CREATE INDEX IF NOT EXISTS {ix} ON {h} (revision, id)"),
         // The rows go through `unnest(ARRAY(...))` so the planner estimates
         // 10 of them: a never-analyzed version table (any fresh database)
@@ -69,32 +78,41 @@ fn statements(config: &Config) -> Statements {
         ),
         read_rows_plain: format!("SELECT version_num::text, NULL::text FROM {v}"),
         read_last: format!(
-            "SELECT id, revision::text, operation::text, status::text, statements_done, statement_count, error \
-             FROM {h} ORDER BY id DESC LIMIT 1"
+            "SELECT id, revision::text, operation::text, status::text, statements_done, statement_count, error, \
+             row_hash::text FROM {h} ORDER BY id DESC LIMIT 1"
         ),
-        read_history: format!(
-            "SELECT id, revision::text, operation::text, status::text, parents, checksum::text, lineage::text, \
-             statement_count, statements_done, error, \
-             to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), duration_ms, downgrade_sql \
-             FROM {h} ORDER BY id"
+        read_last_unchained: format!(
+            "SELECT id, revision::text, operation::text, status::text, statements_done, statement_count, error, \
+             NULL::text FROM {h} ORDER BY id DESC LIMIT 1"
         ),
+        last_hash: format!("(SELECT row_hash FROM {h} ORDER BY id DESC LIMIT 1)"),
+        read_history: read_history(&h, "nonce::text, prev_hash::text, row_hash::text"),
+        read_history_unchained: read_history(&h, "NULL::text, NULL::text, NULL::text"),
         insert_history: format!(
-            "INSERT INTO {h} (revision, operation, status, parents, checksum, lineage, statement_count, \
-             statements_done, downgrade_sql, duration_ms, retort_version, checksum_scheme) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id"
+            "INSERT INTO {h} ({HISTORY_COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id"
         ),
-        progress: format!("UPDATE {h} SET statements_done = $1 WHERE id = $2"),
+        progress: format!("UPDATE {h} SET statements_done = $1, row_hash = $2 WHERE id = $3"),
         finish: format!(
-            "UPDATE {h} SET status = $1, statements_done = $2, error = $3, duration_ms = $4 WHERE id = $5"
+            "UPDATE {h} SET status = $1, statements_done = $2, error = $3, duration_ms = $4, row_hash = $5 WHERE id = $6"
         ),
-        resolve: format!(
-            "UPDATE {h} SET status = 'resolved' WHERE status IN ('running', 'failed')"
-        ),
+        reseal: format!("UPDATE {h} SET prev_hash = $1, row_hash = $2 WHERE id = $3"),
+        resolve: format!("UPDATE {h} SET status = 'resolved', row_hash = $1 WHERE id = $2"),
         update_version: format!("UPDATE {v} SET version_num = $1 WHERE version_num = $2"),
         delete_version: format!("DELETE FROM {v} WHERE version_num = $1"),
         insert_version: format!("INSERT INTO {v} (version_num) VALUES ($1)"),
         purge: format!("DELETE FROM {v}"),
     }
+}
+
+/// `read_history` with `chain` as its last three columns.
+fn read_history(h: &str, chain: &str) -> String {
+    format!(
+        "SELECT id, revision::text, operation::text, status::text, parents, checksum::text, lineage::text, \
+         statement_count, statements_done, error, \
+         to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), duration_ms, downgrade_sql, \
+         retort_version::text, checksum_scheme, {chain} FROM {h} ORDER BY id"
+    )
 }
 
 /// Whether the lock session still holds the migration lock, checked from
@@ -115,8 +133,8 @@ const LEASE_HELD: &str = "SELECT CASE WHEN $1::bigint IS NULL THEN true \
 /// version table and inserts the history row, writing nothing unless the
 /// lock is held. One round trip instead of three (lock check, version
 /// change, history insert). Returns `(lock held, version rows changed)`.
-/// Binds: the history row as `$1`..`$12` (the order of `insert_history`),
-/// the lease key `$13`, then the version ids `$14` (and `$15`, the old id
+/// Binds: the history row as `$1`..`$16` (the order of `insert_history`),
+/// the lease key `$17`, then the version ids `$18` (and `$19`, the old id
 /// of an update).
 struct Fused {
     update: String,
@@ -127,25 +145,25 @@ struct Fused {
 impl Fused {
     fn new(config: &Config) -> Self {
         let (v, h) = tables(config);
-        let held = LEASE_HELD.replace("$1", "$13");
+        let held = LEASE_HELD.replace("$1", "$17");
         let with = |version: &str| {
             format!(
                 "WITH held AS ({held}), v AS ({version} RETURNING 1), \
-                 h AS (INSERT INTO {h} (revision, operation, status, parents, checksum, lineage, statement_count, \
-                 statements_done, downgrade_sql, duration_ms, retort_version, checksum_scheme) \
-                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 WHERE (SELECT ok FROM held) RETURNING 1) \
+                 h AS (INSERT INTO {h} ({HISTORY_COLUMNS}) \
+                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16 \
+                 WHERE (SELECT ok FROM held) RETURNING 1) \
                  SELECT (SELECT ok FROM held), (SELECT count(*) FROM v)"
             )
         };
         Self {
             update: with(&format!(
-                "UPDATE {v} SET version_num = $14 WHERE version_num = $15 AND (SELECT ok FROM held)"
+                "UPDATE {v} SET version_num = $18 WHERE version_num = $19 AND (SELECT ok FROM held)"
             )),
             insert: with(&format!(
-                "INSERT INTO {v} (version_num) SELECT $14 WHERE (SELECT ok FROM held)"
+                "INSERT INTO {v} (version_num) SELECT $18 WHERE (SELECT ok FROM held)"
             )),
             delete: with(&format!(
-                "DELETE FROM {v} WHERE version_num = $14 AND (SELECT ok FROM held)"
+                "DELETE FROM {v} WHERE version_num = $18 AND (SELECT ok FROM held)"
             )),
         }
     }
@@ -215,6 +233,9 @@ pub(crate) fn literal(text: &str) -> String {
     }
 }
 
+/// The first `server_version_num` with `idle_session_timeout` (14.0).
+const IDLE_SESSION_TIMEOUT_SINCE: u32 = 140_000;
+
 /// A random advisory-lock key for the lock's lease ([`LEASE_HELD`]).
 fn random_key() -> i64 {
     use std::hash::{BuildHasher as _, Hasher as _};
@@ -251,6 +272,7 @@ pub(crate) struct PgDriver<C> {
     lock_conn: LockConnection<PgConnection>,
     sql: Statements,
     fused: Fused,
+    tip: Tip,
     key: i64,
     /// While the lock is held: `Some(lease)`, the random lease key the
     /// dedicated lock session holds with it ([`LEASE_HELD`]), or
@@ -269,9 +291,10 @@ where
     ) -> Self {
         Self {
             conn,
-            lock_conn: LockConnection::new(lock_options),
+            lock_conn: LockConnection::new(lock_options, config.connect_timeout),
             sql: statements(config),
             fused: Fused::new(config),
+            tip: Tip::default(),
             key: lock_key(config),
             held: None,
         }
@@ -284,6 +307,41 @@ where
 
     fn lock_name(&self) -> String {
         format!("PostgreSQL advisory lock {}", self.key)
+    }
+
+    /// Exempts the dedicated lock session from `idle_session_timeout`
+    /// (PostgreSQL 14+). The session is idle by design while revisions run
+    /// on the work session, so a server, database or role setting of that
+    /// timeout would end it in the middle of a long revision, and with it
+    /// the lock: the run would stop with [`Error::LockLost`]. PostgreSQL 13
+    /// has no such timeout; there is nothing to turn off.
+    async fn keep_lock_session(&mut self) -> Result<(), Error> {
+        if !self.lock_conn.is_dedicated() {
+            return Ok(());
+        }
+        let conn = self.lock_conn.get(&mut self.conn);
+        let sql = match conn.server_version_num() {
+            Some(version) if version >= IDLE_SESSION_TIMEOUT_SINCE => {
+                "SET idle_session_timeout = 0"
+            }
+            Some(version) => {
+                tracing::debug!(
+                    server_version_num = version,
+                    "PostgreSQL before 14 has no idle_session_timeout to turn off on the lock session"
+                );
+                return Ok(());
+            }
+            // A server (or proxy) that does not report its version: turn
+            // the timeout off where the setting exists.
+            None => {
+                "SELECT set_config('idle_session_timeout', '0', false) \
+                 WHERE current_setting('idle_session_timeout', true) IS NOT NULL"
+            }
+        };
+        sqlx::query(sql).execute(conn).await.map_err(|e| {
+            Error::database("turning off idle_session_timeout on the lock session", e)
+        })?;
+        Ok(())
     }
 
     /// [`Driver::transaction`]'s transaction; with `lease` (`Some` while the
@@ -310,17 +368,32 @@ where
         let plain = ops.len() - if fused.is_some() { 2 } else { 0 };
         let mut tx = self.conn.begin().await.map_err(failed(None))?;
         for (i, op) in ops[..plain].iter().enumerate() {
-            exec(&mut tx, &self.sql, op)
+            exec(&mut tx, &self.sql, &mut self.tip, op)
                 .await
                 .map_err(failed(Some(i)))?;
         }
         match (fused, lease) {
             (Some((change, h)), Some(lease)) => {
                 let at = Some(plain);
-                let mut query =
-                    super::bind_history!(sqlx::query(sqlx::AssertSqlSafe(change.sql)), h)
-                        .bind(lease)
-                        .bind(change.id);
+                let prev = match &self.tip.0 {
+                    Some(prev) => prev.clone(),
+                    None => sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                        "SELECT COALESCE({}, '')",
+                        self.sql.last_hash
+                    )))
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(failed(at))?,
+                };
+                let hash = h.content().hash();
+                let mut query = super::bind_history!(
+                    sqlx::query(sqlx::AssertSqlSafe(change.sql)),
+                    h,
+                    &prev,
+                    &hash
+                )
+                .bind(lease)
+                .bind(change.id);
                 if let Some(from) = change.from {
                     query = query.bind(from);
                 }
@@ -336,6 +409,7 @@ where
                     change.from.unwrap_or(change.id),
                 )
                 .map_err(failed(at))?;
+                self.tip = Tip::read(Some(hash));
             }
             (None, Some(lease)) => {
                 let held: bool = sqlx::query_scalar(LEASE_HELD)
@@ -357,6 +431,10 @@ fn missing_table(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("42P01"))
 }
 
+fn missing_column(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("42703"))
+}
+
 impl<C> Driver for PgDriver<C>
 where
     C: DerefMut<Target = PgConnection> + Send,
@@ -371,6 +449,7 @@ where
 
     async fn lock(&mut self, timeout: Duration) -> Result<(), Error> {
         self.lock_conn.open().await?;
+        self.keep_lock_session().await?;
         let key = self.key;
         let mut wait = LockWait::new(self.lock_name(), timeout);
         loop {
@@ -460,7 +539,11 @@ where
     /// lost lock.
     async fn transaction(&mut self, ops: &[Op<'_>], verify_lock: bool) -> Result<(), TxFailure> {
         let lease = self.held.filter(|_| verify_lock);
+        let tip = self.tip.clone();
         let result = self.run_transaction(ops, lease).await;
+        if result.is_err() {
+            self.tip = tip;
+        }
         match (result, lease) {
             (Err(mut failure), Some(lease)) if failure.lock_lost.is_none() => {
                 // After the rollback. If the check cannot run (the session

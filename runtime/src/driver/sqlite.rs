@@ -1,26 +1,29 @@
-//! SQLite: transactional DDL; the lock is an OS file lock on
-//! `<database>.retort-lock`, which works across processes and is released
-//! by the OS when the process dies.
+//! SQLite: transactional DDL; the migration lock is an OS lock on the
+//! database file's real identity (see [`lock`] for the design), which
+//! works across processes and is released by the OS when the process dies.
+//!
+//! The unlocked "already at head" read never waits for another
+//! connection's write lock: SQLite's readers wait for a writer's commit
+//! only up to the connection's busy timeout (5 s in sqlx), after which a
+//! migrator waiting for another's long revision failed with `database is
+//! locked` whatever its lock timeout. A busy database there means someone
+//! is writing, so the engine takes the migration lock (waiting up to the
+//! lock timeout) and reads again under it.
 
-use std::fs::{File, OpenOptions, TryLockError};
 use std::ops::DerefMut;
-use std::path::{Path, PathBuf};
-use std::str::FromStr;
-use std::sync::{Arc, LazyLock};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+use sqlx::sqlite::SqliteConnection;
 
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use super::{DbState, Driver, HISTORY_COLUMNS, Statements, Tip, quote_ident};
 
-use super::{Driver, LockWait, Statements, quote_ident};
+mod lock;
+mod open;
 use crate::config::Config;
 use crate::error::Error;
+pub(crate) use open::options;
 use retort_core::split::Dialect;
-
-/// Serialises migrations of in-memory databases within the process (they
-/// cannot be shared with another process).
-static MEMORY_LOCK: LazyLock<Arc<Mutex<()>>> = LazyLock::new(|| Arc::new(Mutex::new(())));
 
 fn statements(config: &Config) -> Statements {
     let v = quote_ident(&config.version_table, '"');
@@ -47,8 +50,19 @@ fn statements(config: &Config) -> Statements {
                  started_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')), \
                  duration_ms INTEGER, \
                  retort_version VARCHAR(32) NOT NULL, \
-                 checksum_scheme INTEGER NOT NULL)"
+                 checksum_scheme INTEGER NOT NULL, \
+                 nonce VARCHAR(32), \
+                 prev_hash CHAR(64), \
+                 row_hash CHAR(64))"
         ),
+        add_chain_columns: [
+            "nonce VARCHAR(32)",
+            "prev_hash CHAR(64)",
+            "row_hash CHAR(64)",
+        ]
+        .iter()
+        .map(|column| format!("ALTER TABLE {h} ADD COLUMN {column}"))
+        .collect(),
         create_history_index: format!("CREATE INDEX IF NOT EXISTS {ix} ON {h} (revision, id)"),
         read_rows: format!(
             "SELECT v.version_num, (SELECT h.lineage FROM {h} h WHERE h.revision = v.version_num \
@@ -57,30 +71,39 @@ fn statements(config: &Config) -> Statements {
         ),
         read_rows_plain: format!("SELECT version_num, NULL FROM {v}"),
         read_last: format!(
-            "SELECT id, revision, operation, status, statements_done, statement_count, error \
+            "SELECT id, revision, operation, status, statements_done, statement_count, error, row_hash \
                  FROM {h} ORDER BY id DESC LIMIT 1"
         ),
-        read_history: format!(
-            "SELECT id, revision, operation, status, parents, checksum, lineage, statement_count, \
-                 statements_done, error, started_at, duration_ms, downgrade_sql FROM {h} ORDER BY id"
+        read_last_unchained: format!(
+            "SELECT id, revision, operation, status, statements_done, statement_count, error, NULL \
+                 FROM {h} ORDER BY id DESC LIMIT 1"
         ),
+        last_hash: format!("(SELECT row_hash FROM {h} ORDER BY id DESC LIMIT 1)"),
+        read_history: read_history(&h, "nonce, prev_hash, row_hash"),
+        read_history_unchained: read_history(&h, "NULL, NULL, NULL"),
         insert_history: format!(
-            "INSERT INTO {h} (revision, operation, status, parents, checksum, lineage, statement_count, \
-                 statements_done, downgrade_sql, duration_ms, retort_version, checksum_scheme) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO {h} ({HISTORY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         ),
-        progress: format!("UPDATE {h} SET statements_done = ? WHERE id = ?"),
+        progress: format!("UPDATE {h} SET statements_done = ?, row_hash = ? WHERE id = ?"),
         finish: format!(
-            "UPDATE {h} SET status = ?, statements_done = ?, error = ?, duration_ms = ? WHERE id = ?"
+            "UPDATE {h} SET status = ?, statements_done = ?, error = ?, duration_ms = ?, row_hash = ? WHERE id = ?"
         ),
-        resolve: format!(
-            "UPDATE {h} SET status = 'resolved' WHERE status IN ('running', 'failed')"
-        ),
+        reseal: format!("UPDATE {h} SET prev_hash = ?, row_hash = ? WHERE id = ?"),
+        resolve: format!("UPDATE {h} SET status = 'resolved', row_hash = ? WHERE id = ?"),
         update_version: format!("UPDATE {v} SET version_num = ? WHERE version_num = ?"),
         delete_version: format!("DELETE FROM {v} WHERE version_num = ?"),
         insert_version: format!("INSERT INTO {v} (version_num) VALUES (?)"),
         purge: format!("DELETE FROM {v}"),
     }
+}
+
+/// `read_history` with `chain` as its last three columns.
+fn read_history(h: &str, chain: &str) -> String {
+    format!(
+        "SELECT id, revision, operation, status, parents, checksum, lineage, statement_count, \
+         statements_done, error, started_at, duration_ms, downgrade_sql, retort_version, \
+         checksum_scheme, {chain} FROM {h} ORDER BY id"
+    )
 }
 
 /// The SQL of offline scripts (`--sql`).
@@ -109,80 +132,69 @@ pub(crate) fn literal(text: &str) -> String {
     }
 }
 
-/// How the lock is held.
-enum Held {
-    File(File),
-    Memory(#[allow(dead_code)] OwnedMutexGuard<()>),
-}
-
 /// The SQLite driver over an owned or borrowed connection.
 pub(crate) struct SqliteDriver<C> {
     conn: C,
     sql: Statements,
-    lock_path: Option<PathBuf>,
-    held: Option<Held>,
-}
-
-/// Connect options for a URL: creates the file if missing, as users of
-/// `sqlite://app.db` expect.
-pub(crate) fn options(url: &str) -> Result<SqliteConnectOptions, sqlx::Error> {
-    Ok(SqliteConnectOptions::from_str(url)?.create_if_missing(true))
-}
-
-/// The lock file for a database file (`None` for in-memory databases).
-pub(crate) fn lock_path(options: &SqliteConnectOptions) -> Option<PathBuf> {
-    let file = options.get_filename();
-    let name = file.to_string_lossy();
-    if name.is_empty()
-        || name == ":memory:"
-        || name.starts_with("file::memory:")
-        || options_in_memory(&name)
-    {
-        return None;
-    }
-    let mut path = file.as_os_str().to_owned();
-    path.push(".retort-lock");
-    Some(PathBuf::from(path))
-}
-
-fn options_in_memory(name: &str) -> bool {
-    name.contains("mode=memory")
+    tip: Tip,
+    held: Option<lock::Held>,
 }
 
 impl<C> SqliteDriver<C>
 where
     C: DerefMut<Target = SqliteConnection> + Send,
 {
-    pub(crate) fn new(conn: C, config: &Config, lock_path: Option<PathBuf>) -> Self {
+    pub(crate) fn new(conn: C, config: &Config) -> Self {
         Self {
             conn,
             sql: statements(config),
-            lock_path,
+            tip: Tip::default(),
             held: None,
         }
     }
 
-    fn try_file_lock(path: &Path) -> Result<Option<File>, Error> {
-        let lock_err = |source| Error::LockFile {
-            path: path.display().to_string(),
-            source,
-        };
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path)
-            .map_err(lock_err)?;
-        match file.try_lock() {
-            Ok(()) => Ok(Some(file)),
-            Err(TryLockError::WouldBlock) => Ok(None),
-            Err(TryLockError::Error(e)) => Err(lock_err(e)),
+    /// The database file as SQLite opened it (an absolute path); `None`
+    /// for in-memory and temporary databases, which have none. The plain
+    /// pragma, unlike the `pragma_database_list` table, does not read the
+    /// schema, so it answers while another connection writes.
+    async fn database_file(&mut self) -> Result<Option<PathBuf>, Error> {
+        use sqlx::Row as _;
+        let context = |e| Error::database("reading the SQLite file name", e);
+        let rows = sqlx::query("PRAGMA database_list")
+            .fetch_all(&mut *self.conn)
+            .await
+            .map_err(context)?;
+        for row in rows {
+            let name: String = row.try_get(1).map_err(context)?;
+            if name == "main" {
+                let file: Option<String> = row.try_get(2).map_err(context)?;
+                return Ok(file.filter(|f| !f.is_empty()).map(PathBuf::from));
+            }
         }
+        Ok(None)
     }
+}
+
+/// True for `SQLITE_BUSY` and `SQLITE_LOCKED` (any extended code): another
+/// connection holds a lock this statement needs.
+fn busy(e: &Error) -> bool {
+    let Error::Database {
+        source: sqlx::Error::Database(db),
+        ..
+    } = e
+    else {
+        return false;
+    };
+    let code = db.code().and_then(|c| c.parse::<i32>().ok());
+    matches!(code.map(|c| c & 0xff), Some(5 | 6))
 }
 
 fn missing_table(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.message().starts_with("no such table"))
+}
+
+fn missing_column(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.message().starts_with("no such column"))
 }
 
 impl<C> Driver for SqliteDriver<C>
@@ -198,43 +210,46 @@ where
     }
 
     async fn lock(&mut self, timeout: Duration) -> Result<(), Error> {
-        match self.lock_path.clone() {
-            Some(path) => {
-                let mut wait = LockWait::new(format!("lock file {}", path.display()), timeout);
-                let file = loop {
-                    if let Some(file) = Self::try_file_lock(&path)? {
-                        break file;
-                    }
-                    wait.pause().await?;
-                };
-                wait.acquired();
-                self.held = Some(Held::File(file));
-            }
-            None => {
-                let guard = tokio::time::timeout(timeout, MEMORY_LOCK.clone().lock_owned())
-                    .await
-                    .map_err(|_| Error::LockTimeout {
-                        what: "in-process lock of in-memory SQLite databases".to_owned(),
-                        timeout,
-                    })?;
-                self.held = Some(Held::Memory(guard));
-            }
-        }
+        let file = self.database_file().await?;
+        self.held = Some(lock::acquire(file.as_deref(), timeout).await?);
         Ok(())
     }
 
     async fn unlock(&mut self) -> Result<(), Error> {
-        if let Some(Held::File(file)) = self.held.take() {
-            file.unlock().map_err(|source| Error::LockFile {
-                path: self
-                    .lock_path
-                    .as_ref()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_default(),
-                source,
-            })?;
+        match self.held.take() {
+            Some(held) => held.release(),
+            None => Ok(()),
         }
-        Ok(())
+    }
+
+    /// [`Driver::read_state`] with a busy timeout of zero (restored
+    /// after): `None` when another connection's write lock would make it
+    /// wait (see the module docs).
+    async fn peek_state(&mut self) -> Result<Option<DbState>, Error> {
+        let pragma = |e| Error::database("setting the SQLite busy timeout", e);
+        let busy_timeout: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
+            .fetch_one(&mut *self.conn)
+            .await
+            .map_err(pragma)?;
+        sqlx::raw_sql("PRAGMA busy_timeout = 0")
+            .execute(&mut *self.conn)
+            .await
+            .map_err(pragma)?;
+        let state = self.read_state().await;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "PRAGMA busy_timeout = {busy_timeout}"
+        )))
+        .execute(&mut *self.conn)
+        .await
+        .map_err(pragma)?;
+        match state {
+            Ok(state) => Ok(Some(state)),
+            Err(e) if busy(&e) => {
+                tracing::debug!(error = %e, "the database is being written; waiting for the migration lock before reading it");
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     async fn check_lock(&mut self) -> Result<(), Error> {

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use retort_core::Revision;
 use retort_core::plan::{Direction, Plan, Step, VersionChange};
 
-use super::sorted;
+use super::{RUN_TARGET, sorted};
 use crate::config::{Config, TransactionMode};
 use crate::driver::{Driver, NewHistory, Op, TxFailure};
 use crate::error::{Error, describe};
@@ -50,7 +50,9 @@ pub(crate) fn history<'a>(
         } else {
             0
         },
+        error: None,
         downgrade_sql: rev.downgrade_sql(),
+        nonce: crate::chain::nonce(),
         started: Some(Instant::now()),
     }
 }
@@ -108,8 +110,12 @@ pub(super) async fn execute<D: Driver>(
         if !(in_transaction(d, step) && d.checks_lock_in_transaction()) {
             d.check_lock().await?;
         }
+        log_start(step, n, total);
         let started = Instant::now();
-        run_step(d, step, verified).await?;
+        if let Err(error) = run_step(d, step, verified).await {
+            log_failure(step, n, total, started.elapsed(), &error);
+            return Err(error);
+        }
         let duration = started.elapsed();
         log_step(step, n, total, duration);
         report.steps.push(StepReport::new(step, duration));
@@ -119,18 +125,74 @@ pub(super) async fn execute<D: Driver>(
     Ok(report)
 }
 
-fn log_step(step: &Step<'_>, n: usize, total: usize, duration: Duration) {
+/// `Running upgrade a -> b, message`, as Alembic logs it when a step starts.
+fn running_line(step: &Step<'_>) -> String {
+    let rev = step.revision;
+    let parents = rev.parents().collect::<Vec<_>>().join(", ");
+    let (from, to) = match step.direction {
+        Direction::Upgrade => (parents.as_str(), rev.id()),
+        Direction::Downgrade => (rev.id(), parents.as_str()),
+    };
+    let message = rev
+        .message()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    format!(
+        "Running {} {from} -> {to}, {message}",
+        step.direction.as_str()
+    )
+}
+
+// The events of a step (target `RUN_TARGET`, fields `revision`, `file`,
+// `direction`, `step`, `of`, `status`, and `duration_ms` once it ends)
+// are a documented interface: `docs/output.md`, and the CLI's live display.
+
+fn log_start(step: &Step<'_>, n: usize, total: usize) {
     tracing::info!(
+        target: RUN_TARGET,
         revision = step.revision.id(),
-        direction = step.direction.as_str(),
         file = step.revision.path(),
+        direction = step.direction.as_str(),
         step = n + 1,
         of = total,
-        duration_ms = duration.as_secs_f64() * 1000.0,
-        "{} {}: {}",
+        status = "running",
+        "{}",
+        running_line(step)
+    );
+}
+
+fn log_step(step: &Step<'_>, n: usize, total: usize, duration: Duration) {
+    tracing::info!(
+        target: RUN_TARGET,
+        revision = step.revision.id(),
+        file = step.revision.path(),
+        direction = step.direction.as_str(),
+        step = n + 1,
+        of = total,
+        status = "applied",
+        duration_ms = millis(duration),
+        "{} {} applied: {}",
         step.direction.as_str(),
         step.revision.id(),
         step.revision.message()
+    );
+}
+
+fn log_failure(step: &Step<'_>, n: usize, total: usize, duration: Duration, error: &Error) {
+    tracing::error!(
+        target: RUN_TARGET,
+        revision = step.revision.id(),
+        file = step.revision.path(),
+        direction = step.direction.as_str(),
+        step = n + 1,
+        of = total,
+        status = "failed",
+        duration_ms = millis(duration),
+        error = %error,
+        "{} of revision `{}` failed",
+        step.direction.as_str(),
+        step.revision.id()
     );
 }
 
@@ -202,7 +264,7 @@ async fn run_step<D: Driver>(d: &mut D, step: &Step<'_>, verified: bool) -> Resu
         verified,
     );
     let id = d
-        .autocommit(&Op::History(attempt))
+        .autocommit(&Op::History(attempt.clone()))
         .await
         .map_err(record)?
         .unwrap_or_default();
@@ -217,6 +279,7 @@ async fn run_step<D: Driver>(d: &mut D, step: &Step<'_>, verified: bool) -> Resu
             let error = statement_error(step, k, statement.line, false, source);
             let finish = Op::Finish {
                 id,
+                row: &attempt,
                 status: "failed",
                 done: i64::try_from(k).unwrap_or(i64::MAX),
                 error: Some(error.to_string()),
@@ -229,13 +292,18 @@ async fn run_step<D: Driver>(d: &mut D, step: &Step<'_>, verified: bool) -> Resu
         }
         let done = i64::try_from(k + 1).unwrap_or(i64::MAX);
         if k + 1 < statements.len() {
-            d.autocommit(&Op::Progress { id, done })
-                .await
-                .map_err(record)?;
+            d.autocommit(&Op::Progress {
+                id,
+                row: &attempt,
+                done,
+            })
+            .await
+            .map_err(record)?;
         }
     }
     let finish = Op::Finish {
         id,
+        row: &attempt,
         status: "applied",
         done: i64::try_from(statements.len()).unwrap_or(i64::MAX),
         error: None,
@@ -252,12 +320,12 @@ fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
-async fn execute_single<D: Driver>(
-    d: &mut D,
-    plan: Plan<'_>,
-    mut report: Report,
-    verified: bool,
-) -> Result<Report, Error> {
+/// Refuses, before anything is written, a plan the configured mode cannot
+/// run.
+pub(super) fn validate<D: Driver>(d: &D, config: &Config, plan: &Plan<'_>) -> Result<(), Error> {
+    if config.transaction_mode != TransactionMode::Single || plan.steps.len() < 2 {
+        return Ok(());
+    }
     if !d.transactional_ddl() {
         return Err(Error::Unsupported(
             "a single transaction for the whole run is not possible on MySQL/MariaDB, where DDL commits implicitly; use the per-revision mode".to_owned(),
@@ -270,6 +338,16 @@ async fn execute_single<D: Driver>(
             step.revision.path()
         )));
     }
+    Ok(())
+}
+
+/// The whole plan in one transaction; [`validate`] has accepted it.
+async fn execute_single<D: Driver>(
+    d: &mut D,
+    plan: Plan<'_>,
+    mut report: Report,
+    verified: bool,
+) -> Result<Report, Error> {
     let dialect = d.dialect();
     let statements: Vec<Vec<retort_core::split::Statement<'_>>> =
         plan.steps.iter().map(|s| split(s.sql(), dialect)).collect();
@@ -294,26 +372,34 @@ async fn execute_single<D: Driver>(
     if !d.checks_lock_in_transaction() {
         d.check_lock().await?;
     }
+    let total = plan.steps.len();
+    // One transaction runs every step: they all start now.
+    for (n, step) in plan.steps.iter().enumerate() {
+        log_start(step, n, total);
+    }
     let started = Instant::now();
     d.transaction(&ops, true).await.map_err(|failure| {
         match failure.lock_lost_or_self(Some("the run's single transaction")) {
             Ok(lost) => lost,
             Err(TxFailure { op, source, .. }) => match op.and_then(|i| owner.get(i)) {
                 Some(&(n, Some(k))) => {
-                    statement_error(&plan.steps[n], k, statements[n][k].line, true, source)
+                    let error =
+                        statement_error(&plan.steps[n], k, statements[n][k].line, true, source);
+                    log_failure(&plan.steps[n], n, total, started.elapsed(), &error);
+                    error
                 }
                 _ => Error::database("recording the run", source),
             },
         }
     })?;
-    let total = plan.steps.len();
     for (n, step) in plan.steps.iter().enumerate() {
         log_step(step, n, total, Duration::ZERO);
         report.steps.push(StepReport::new(step, Duration::ZERO));
         apply_rows(&mut report.heads_after, &step.version);
     }
     tracing::info!(
-        duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+        target: RUN_TARGET,
+        duration_ms = millis(started.elapsed()),
         steps = total,
         "committed the run's single transaction"
     );

@@ -1,13 +1,13 @@
 //! [`DatabaseUrl`] and the resolution of the database URL from its
 //! sources, in precedence order.
 
-use std::collections::HashMap;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::Settings;
+use super::env::read_dotenv;
 use super::error::{Result, SettingsError};
 use super::file::Components;
 use super::secret::Secret;
@@ -171,53 +171,6 @@ fn non_empty(value: Option<String>) -> Option<String> {
     value.filter(|v| !v.trim().is_empty())
 }
 
-/// Reads a `.env` file into a map, without touching the process
-/// environment. A missing file is an empty map.
-pub(crate) fn read_dotenv(path: &Path) -> Result<HashMap<String, String>> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(HashMap::new()),
-        Err(source) => {
-            return Err(SettingsError::DotenvRead {
-                path: path.to_owned(),
-                source,
-            });
-        }
-    };
-    let mut vars = HashMap::new();
-    for item in dotenvy::from_read_iter(text.as_bytes()) {
-        match item {
-            Ok((key, value)) => {
-                vars.insert(key, value);
-            }
-            Err(dotenvy::Error::LineParse(line, _)) => {
-                // The bad line is not quoted (it may hold a password): only
-                // its number.
-                let line = text
-                    .find(line.as_str())
-                    .map_or(0, |offset| text[..offset].matches('\n').count() + 1);
-                return Err(SettingsError::Dotenv {
-                    path: path.to_owned(),
-                    line,
-                });
-            }
-            Err(dotenvy::Error::Io(source)) => {
-                return Err(SettingsError::DotenvRead {
-                    path: path.to_owned(),
-                    source,
-                });
-            }
-            Err(_) => {
-                return Err(SettingsError::Dotenv {
-                    path: path.to_owned(),
-                    line: 0,
-                });
-            }
-        }
-    }
-    Ok(vars)
-}
-
 /// Resolves the database URL (see the module docs for the precedence).
 pub(crate) fn resolve(settings: &Settings) -> Result<DatabaseUrl> {
     let mut looked_at = Vec::new();
@@ -232,7 +185,10 @@ pub(crate) fn resolve(settings: &Settings) -> Result<DatabaseUrl> {
     resolve_file(settings, looked_at)
 }
 
-/// Sources 1 to 4: `--database-url`, the environment, the `.env` file.
+/// Sources 1 to 5: `--database-url`, then the URL variables of the
+/// environment and the `.env` file, unless an explicitly selected
+/// environment names its own database (source 2: `None`, and the caller
+/// resolves the file's database).
 pub(crate) fn resolve_external(
     settings: &Settings,
     looked_at: &mut Vec<String>,
@@ -242,9 +198,23 @@ pub(crate) fn resolve_external(
         .as_ref()
         .map(|s| s.expose().to_owned());
     if let Some(url) = non_empty(url) {
-        return checked(url, UrlSource::Override).map(Some);
+        let url = checked(url, UrlSource::Override)?;
+        let mut ignored = ambient_urls(settings);
+        if let Some(env) = env_with_own_database(settings) {
+            ignored.push(format!("the database of [env.{env}]"));
+        }
+        note_ignored(&UrlSource::Override.to_string(), &ignored);
+        return Ok(Some(url));
     }
     looked_at.push(UrlSource::Override.to_string());
+
+    if let Some(env) = env_with_own_database(settings) {
+        note_ignored(
+            &format!("the selected environment's [env.{env}] section"),
+            &ambient_urls(settings),
+        );
+        return Ok(None);
+    }
 
     for var in URL_VARS {
         if let Some(url) = non_empty(settings.vars.var(var)) {
@@ -278,8 +248,64 @@ pub(crate) fn resolve_external(
     Ok(None)
 }
 
-/// Sources 5 and 6: the settings file.
-fn resolve_file(settings: &Settings, mut looked_at: Vec<String>) -> Result<DatabaseUrl> {
+/// The selected environment's name when its section says which
+/// database to use: it sets `url`, a connection setting or a password
+/// source under `[env.NAME.database]`, or `[env.NAME.vault.secret]`.
+/// Such an environment, chosen explicitly, wins over the URL
+/// variables (see the module docs of `settings`).
+fn env_with_own_database(settings: &Settings) -> Option<&str> {
+    let name = settings.env_name.as_deref()?;
+    let env = settings.file.envs.get(name)?;
+    let database = &env.database;
+    let own = database.url.is_some()
+        || database.components.any()
+        || database.password.is_some()
+        || env.vault.as_ref().is_some_and(|v| v.secret.is_some());
+    own.then_some(name)
+}
+
+/// The URL variables that are set (environment, then `.env`), for the log
+/// line saying they were ignored. A `.env` file that cannot be read is
+/// skipped here: it is not needed.
+fn ambient_urls(settings: &Settings) -> Vec<String> {
+    let mut set: Vec<String> = URL_VARS
+        .into_iter()
+        .filter(|var| non_empty(settings.vars.var(var)).is_some())
+        .map(|var| UrlSource::EnvVar(var).to_string())
+        .collect();
+    if let Some(path) = &settings.dotenv
+        && let Ok(vars) = read_dotenv(path)
+    {
+        set.extend(
+            URL_VARS
+                .into_iter()
+                .filter(|var| non_empty(vars.get(*var).cloned()).is_some())
+                .map(|var| {
+                    UrlSource::Dotenv {
+                        path: path.clone(),
+                        var,
+                    }
+                    .to_string()
+                }),
+        );
+    }
+    set
+}
+
+/// Logs that an explicit choice (`winner`) made retort ignore database
+/// URLs the environment holds, so a user who expected one of them can see
+/// why it was not used.
+fn note_ignored(winner: &str, ignored: &[String]) {
+    if !ignored.is_empty() {
+        tracing::info!(
+            "the database URL comes from {winner}; ignoring {}",
+            ignored.join(", ")
+        );
+    }
+}
+
+/// Sources 6 and 7: the settings file.
+pub(crate) fn resolve_file(settings: &Settings, mut looked_at: Vec<String>) -> Result<DatabaseUrl> {
     let database = &settings.active.database;
     if let Some(url) = &database.url {
         let source = UrlSource::File {

@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::duration::parse_duration;
 use super::error::{Position, Result, SettingsError};
 use super::file_template::FileTemplate;
 use super::secret::Secret;
@@ -54,6 +55,7 @@ struct RawDatabase {
     password_file: Option<Spanned<String>>,
     password_env: Option<Spanned<String>>,
     params: Option<Spanned<BTreeMap<String, toml::Value>>>,
+    connect_timeout: Option<Spanned<toml::Value>>,
 }
 
 // ---------------------------------------------------------- checked values
@@ -132,6 +134,9 @@ pub(crate) struct Database {
     pub(crate) url: Option<Val<Secret>>,
     pub(crate) components: Components,
     pub(crate) password: Option<Val<PasswordSource>>,
+    /// How long connecting may take; not part of the target (an
+    /// environment setting only this keeps the top level's database).
+    pub(crate) connect_timeout: Option<Val<Duration>>,
 }
 
 /// A checked level (top level, an environment, or the two merged).
@@ -161,23 +166,29 @@ impl Level {
     /// one, else the top level's.
     pub(crate) fn overlaid(&self, env: &Self) -> Self {
         let (top, over) = (&self.database, &env.database);
+        let password = over.password.clone().or_else(|| top.password.clone());
+        let connect_timeout =
+            (over.connect_timeout.clone()).or_else(|| top.connect_timeout.clone());
         let database = if over.url.is_some() {
             Database {
                 url: over.url.clone(),
                 components: Components::default(),
-                password: over.password.clone().or_else(|| top.password.clone()),
+                password,
+                connect_timeout,
             }
         } else if over.components.any() {
             Database {
                 url: None,
                 components: top.components.overlaid(&over.components),
-                password: over.password.clone().or_else(|| top.password.clone()),
+                password,
+                connect_timeout,
             }
         } else {
             Database {
                 url: top.url.clone(),
                 components: top.components.clone(),
-                password: over.password.clone().or_else(|| top.password.clone()),
+                password,
+                connect_timeout,
             }
         };
         Self {
@@ -441,10 +452,28 @@ impl Ctx<'_> {
                 ),
             });
         }
+        let connect_timeout = match raw.connect_timeout {
+            None => None,
+            Some(raw) => match parse_duration(raw.get_ref()) {
+                Ok(duration) if duration.is_zero() => {
+                    return Err(self.invalid(
+                        prefix,
+                        "connect_timeout",
+                        &raw,
+                        "must be more than zero".to_owned(),
+                    ));
+                }
+                Ok(duration) => Some(self.val(prefix, "connect_timeout", &raw, duration)),
+                Err(message) => {
+                    return Err(self.invalid(prefix, "connect_timeout", &raw, message));
+                }
+            },
+        };
         Ok(Database {
             url,
             components,
             password,
+            connect_timeout,
         })
     }
 }
@@ -515,68 +544,9 @@ fn key_of_value_at(text: &str, offset: usize) -> Option<String> {
     find(document.get_ref(), offset, "")
 }
 
-/// A duration: an integer number of seconds, or a string of one or more
-/// `<number><unit>` parts with units `ms`, `s`, `m`, `h` (`"30s"`,
-/// `"5m"`, `"1m30s"`), or a bare number of seconds as a string.
-pub(crate) fn parse_duration(value: &toml::Value) -> Result<Duration, String> {
-    const HINT: &str =
-        "use seconds (30) or a string such as \"30s\", \"5m\", \"1h\", \"1m30s\", \"500ms\"";
-    let text = match value {
-        toml::Value::Integer(secs) => {
-            return u64::try_from(*secs)
-                .map(Duration::from_secs)
-                .map_err(|_| format!("must not be negative; {HINT}"));
-        }
-        toml::Value::String(text) => text.trim(),
-        _ => return Err(format!("must be an integer or a string; {HINT}")),
-    };
-    if let Ok(secs) = text.parse::<u64>() {
-        return Ok(Duration::from_secs(secs));
-    }
-    let invalid = || format!("invalid duration `{text}`; {HINT}");
-    if text.is_empty() {
-        return Err(invalid());
-    }
-    let mut total = Duration::ZERO;
-    let mut rest = text;
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        if digits == 0 {
-            return Err(invalid());
-        }
-        let number: u64 = rest[..digits].parse().map_err(|_| invalid())?;
-        rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let part = match &rest[..unit_len] {
-            "ms" => Duration::from_millis(number),
-            "s" => Duration::from_secs(number),
-            "m" => number
-                .checked_mul(60)
-                .map(Duration::from_secs)
-                .ok_or_else(invalid)?,
-            "h" => number
-                .checked_mul(3600)
-                .map(Duration::from_secs)
-                .ok_or_else(invalid)?,
-            _ => return Err(invalid()),
-        };
-        rest = &rest[unit_len..];
-        total = total.checked_add(part).ok_or_else(invalid)?;
-    }
-    Ok(total)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn duration(v: toml::Value) -> Result<Duration, String> {
-        parse_duration(&v)
-    }
 
     #[test]
     fn type_errors_name_the_key() {
@@ -616,34 +586,6 @@ mod tests {
         assert_eq!(
             leaky,
             "5: `database.port`: invalid type: string \"x\", expected u16"
-        );
-    }
-
-    #[test]
-    fn durations() {
-        let s = |t: &str| duration(toml::Value::String(t.to_owned()));
-        assert_eq!(
-            duration(toml::Value::Integer(30)),
-            Ok(Duration::from_secs(30))
-        );
-        assert_eq!(s("30s"), Ok(Duration::from_secs(30)));
-        assert_eq!(s("5m"), Ok(Duration::from_secs(300)));
-        assert_eq!(s("1h"), Ok(Duration::from_secs(3600)));
-        assert_eq!(s("1m30s"), Ok(Duration::from_secs(90)));
-        assert_eq!(s("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(s("45"), Ok(Duration::from_secs(45)));
-        for bad in ["", "5x", "m", "5 m", "-5s", "1.5s"] {
-            assert!(s(bad).is_err(), "{bad:?} accepted");
-        }
-        assert!(
-            duration(toml::Value::Integer(-1))
-                .unwrap_err()
-                .contains("negative")
-        );
-        assert!(
-            duration(toml::Value::Float(1.5))
-                .unwrap_err()
-                .contains("integer or a string")
         );
     }
 

@@ -189,7 +189,7 @@ pub(crate) fn check(
         |key: &str, at: usize, message: String| invalid_in(at, prefix, text, origin)(key, message);
     let duration = |value: Option<Spanned<toml::Value>>, key: &str| match value {
         None => Ok(None),
-        Some(v) => match super::file::parse_duration(v.get_ref()) {
+        Some(v) => match super::duration::parse_duration(v.get_ref()) {
             Ok(d) if d.is_zero() => Err(invalid(key, v.span().start, "must not be zero".into())),
             Ok(d) => Ok(Some(d)),
             Err(message) => Err(invalid(key, v.span().start, message)),

@@ -1,6 +1,6 @@
 // Revisions revising each other.
 static MIGRATIONS: retort::Migrations =
-    retort::embed_migrations!("../../../../tests/fixtures/ui/cycle");
+    retort::embed_migrations!("fixtures/cycle");
 
 fn main() {
     let _ = &MIGRATIONS;

@@ -1,6 +1,6 @@
 // Two files declaring the same revision id.
 static MIGRATIONS: retort::Migrations =
-    retort::embed_migrations!("../../../../tests/fixtures/ui/duplicate_id");
+    retort::embed_migrations!("fixtures/duplicate_id");
 
 fn main() {
     let _ = &MIGRATIONS;

@@ -1,5 +1,5 @@
 // A migrations directory that does not exist.
-static MIGRATIONS: retort::Migrations = retort::embed_migrations!("../../../../tests/fixtures/ui/no_such_dir");
+static MIGRATIONS: retort::Migrations = retort::embed_migrations!("fixtures/no_such_dir");
 
 fn main() {
     let _ = &MIGRATIONS;

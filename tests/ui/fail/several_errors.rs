@@ -1,6 +1,6 @@
 // Two bad files: both errors are reported at once.
 static MIGRATIONS: retort::Migrations =
-    retort::embed_migrations!("../../../../tests/fixtures/ui/several_errors");
+    retort::embed_migrations!("fixtures/several_errors");
 
 fn main() {
     let _ = &MIGRATIONS;

@@ -1,7 +1,7 @@
 // After the macro's error the static still has the right type: using it
 // produces the macro's error only, no follow-on type errors.
 static MIGRATIONS: retort::Migrations =
-    retort::embed_migrations!("../../../../tests/fixtures/ui/typed_fallback");
+    retort::embed_migrations!("fixtures/typed_fallback");
 
 fn heads() -> Vec<&'static str> {
     MIGRATIONS.heads().collect()

@@ -2,7 +2,7 @@
 // method calls on it produce the macro's error only.
 fn main() {
     let migrations: retort::Migrations =
-        retort::embed_migrations!("../../../../tests/fixtures/ui/typed_fallback_local");
+        retort::embed_migrations!("fixtures/typed_fallback_local");
     let heads: Vec<&str> = migrations.heads().collect();
     assert_eq!(heads.len(), migrations.len());
     let owned: retort::Migrations = migrations.clone();

@@ -1,6 +1,6 @@
 // An unknown `Key: value` line in the header block.
 static MIGRATIONS: retort::Migrations =
-    retort::embed_migrations!("../../../../tests/fixtures/ui/unknown_header_key");
+    retort::embed_migrations!("fixtures/unknown_header_key");
 
 fn main() {
     let _ = &MIGRATIONS;

@@ -1,6 +1,6 @@
 // A misspelt option.
 static MIGRATIONS: retort::Migrations =
-    retort::embed_migrations!("../../../../migrations", allow_multiple_head = true);
+    retort::embed_migrations!("migrations", allow_multiple_head = true);
 
 fn main() {
     let _ = &MIGRATIONS;

@@ -1,6 +1,6 @@
 // Two heads are accepted with `allow_multiple_heads = true` (trailing comma allowed).
 static MIGRATIONS: retort::Migrations = retort::embed_migrations!(
-    "../../../../tests/fixtures/ui/two_heads",
+    "fixtures/two_heads",
     allow_multiple_heads = true,
 );
 

@@ -1,5 +1,5 @@
 // The sample `migrations/` directory of the repository embeds cleanly.
-static MIGRATIONS: retort::Migrations = retort::embed_migrations!("../../../../migrations");
+static MIGRATIONS: retort::Migrations = retort::embed_migrations!("migrations");
 
 fn main() {
     assert_eq!(MIGRATIONS.len(), 5);

@@ -26,8 +26,9 @@ pub(crate) async fn run(ctx: &Context<'_>, args: &CurrentArgs) -> anyhow::Result
         let rows: Vec<_> = current
             .iter()
             .map(|id| match known(id) {
-                Some((i, rev)) => revision_json(
-                    rev,
+                Some((i, _)) => revision_json(
+                    &migrations,
+                    i,
                     Marks {
                         current: true,
                         ..Marks::of(graph, i)
@@ -38,11 +39,16 @@ pub(crate) async fn run(ctx: &Context<'_>, args: &CurrentArgs) -> anyhow::Result
             })
             .collect();
         ctx.out.json(&json!({
+            "database": url.to_string(),
             "current": rows,
             "heads": migrations.heads().collect::<Vec<_>>(),
             "at_head": current.iter().map(String::as_str).eq(migrations.heads()),
         }));
         return Ok(ExitCode::SUCCESS);
+    }
+    if args.details {
+        // Alembic's `current --verbose` names the database first.
+        ctx.out.line(format!("Current revision(s) for {url}:"));
     }
     if current.is_empty() {
         ctx.out
@@ -50,8 +56,9 @@ pub(crate) async fn run(ctx: &Context<'_>, args: &CurrentArgs) -> anyhow::Result
     }
     for id in &current {
         match known(id) {
-            Some((i, rev)) if args.details => {
-                ctx.out.line(revision_details(rev, Marks::of(graph, i)))
+            Some((i, _)) if args.details => {
+                ctx.out
+                    .line(revision_details(&migrations, i, Marks::of(graph, i)))
             }
             Some((i, _)) => {
                 let head = if Marks::of(graph, i).head {

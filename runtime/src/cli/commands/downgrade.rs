@@ -2,12 +2,9 @@
 
 use std::process::ExitCode;
 
-use crate::cli::output::Progress;
 use crate::cli::{Context, DowngradeArgs};
 
-use super::upgrade::{
-    no_dialect_without_sql, offline_backend, print_report, print_script, split_range,
-};
+use super::upgrade::{finish, no_dialect_without_sql, offline_backend, print_script, split_range};
 
 pub(crate) async fn run(ctx: &Context<'_>, args: &DowngradeArgs) -> anyhow::Result<ExitCode> {
     let migrations = ctx.migrations()?;
@@ -22,17 +19,18 @@ pub(crate) async fn run(ctx: &Context<'_>, args: &DowngradeArgs) -> anyhow::Resu
             anyhow::bail!("offline downgrade needs a target after `:` (e.g. `{start}:base`)");
         }
         let script = crate::offline::downgrade(&migrations, &ctx.config(), backend, start, end)?;
-        print_script(&script);
+        print_script(ctx, &script);
         return Ok(ExitCode::SUCCESS);
     }
     no_dialect_without_sql(args.dialect.as_deref())?;
     let url = ctx.connect_url().await?;
-    let spinner = Progress::start(format!("downgrading {} to {}", url, args.target));
+    let live = ctx
+        .out
+        .live()
+        .start(format!("downgrading {} to {}", url, args.target));
     let report = migrations
         .with_config(ctx.config())
         .downgrade(url.expose(), &args.target)
         .await;
-    drop(spinner);
-    print_report(ctx, &migrations, &report?);
-    Ok(ExitCode::SUCCESS)
+    finish(ctx, live, report)
 }

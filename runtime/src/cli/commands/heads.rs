@@ -16,6 +16,12 @@ pub(crate) fn run(ctx: &Context<'_>, args: &HeadsArgs) -> anyhow::Result<ExitCod
     let migrations = ctx.migrations()?;
     let describe = Describe::new(migrations.set())?;
     let heads: Vec<Ix> = describe.heads();
+    if heads.is_empty() && !args.json {
+        ctx.out.note(format!(
+            "no revisions yet in {}",
+            super::history::source(ctx)
+        ));
+    }
     if args.json {
         let list: Vec<Value> = heads.iter().map(|&i| describe.json(i)).collect();
         ctx.out.json(&Value::Array(list));
@@ -106,13 +112,12 @@ impl<'a> Describe<'a> {
         text
     }
 
-    /// One line: `<id> (labels) (head) (branchpoint) (mergepoint)[, message]`.
+    /// One line: `<id> (labels) (head) (branchpoint) (mergepoint)[, message]`,
+    /// with the labels the revision inherits, as Alembic prints them.
     pub(crate) fn short(&self, i: Ix, parts: Short) -> String {
         let rev = self.rev(i);
         let mut text = paint(ID, rev.id());
-        if rev.branch_labels().len() > 0 {
-            text.push_str(&format!(" ({})", join(rev.branch_labels())));
-        }
+        text.push_str(&super::history::labels(self.set, i));
         text.push_str(&self.markers(i, parts.tree));
         if parts.doc {
             text.push_str(&format!(", {}", rev.message()));
@@ -143,8 +148,9 @@ impl<'a> Describe<'a> {
             let children = self.ids(self.graph.children(i));
             text.push_str(&format!("Branches into: {}\n", children.join(", ")));
         }
-        if rev.branch_labels().len() > 0 {
-            text.push_str(&format!("Branch names: {}\n", join(rev.branch_labels())));
+        let names = self.graph.branch_names(i);
+        if !names.is_empty() {
+            text.push_str(&format!("Branch names: {}\n", names.join(", ")));
         }
         text.push_str(&format!("Path: {}\n", rev.path()));
         if full {
@@ -162,7 +168,8 @@ impl<'a> Describe<'a> {
         text
     }
 
-    /// The revision as JSON (without its SQL).
+    /// The revision as JSON (without its SQL): `branch_labels` as its file
+    /// declares them, `branch_names` with the inherited ones.
     pub(crate) fn json(&self, i: Ix) -> Value {
         let rev = self.rev(i);
         json!({
@@ -170,6 +177,7 @@ impl<'a> Describe<'a> {
             "parents": rev.parents().collect::<Vec<_>>(),
             "depends_on": rev.depends_on().collect::<Vec<_>>(),
             "branch_labels": rev.branch_labels().collect::<Vec<_>>(),
+            "branch_names": self.graph.branch_names(i),
             "children": self.ids(self.graph.children(i)),
             "message": rev.message(),
             "create_date": rev.create_date(),

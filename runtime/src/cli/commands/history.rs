@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use retort_core::graph::Graph;
-use retort_core::target::{Target, parse};
+use retort_core::plan::needs_current;
 use retort_core::{MigrationSet, Revision};
 use serde_json::json;
 
@@ -19,11 +19,10 @@ pub(crate) async fn run(ctx: &Context<'_>, args: &HistoryArgs) -> anyhow::Result
     let migrations = ctx.migrations()?;
     let set: &MigrationSet = &migrations;
     let graph = graph_of(set)?;
-    let (start, end) = args.rev_range.as_deref().map_or((None, ""), split_range);
-    let needs_db = args.indicate_current
-        || [start.unwrap_or_default(), end]
-            .iter()
-            .any(|side| *side == "current" || is_relative_to_current(side));
+    let range = args.rev_range.as_deref();
+    let (start, end) = range.map_or((None, ""), split_range);
+    let start = start.unwrap_or_default();
+    let needs_db = args.indicate_current || needs_current(start) || needs_current(end);
     let current = if needs_db {
         let url = ctx.connect_url().await?;
         migrations
@@ -33,23 +32,23 @@ pub(crate) async fn run(ctx: &Context<'_>, args: &HistoryArgs) -> anyhow::Result
     } else {
         Vec::new()
     };
-    let upper = match end {
-        "" | "heads" => graph.heads().to_vec(),
-        side => side_indices(set, side, &current)?,
-    };
-    let lower = match start {
-        None | Some("base") => None,
-        Some(side) => Some(side_indices(set, side, &current)?),
-    };
-    let below_upper = graph.ancestors(&upper);
-    let above_lower = lower.map(|l| graph.descendants(&l));
-    let shown: Vec<usize> = graph
-        .topological()
+    let rows: Vec<&str> = current.iter().map(String::as_str).collect();
+    let shown: Vec<usize> = set
+        .range(start, end, &rows)
+        .with_context(|| match range {
+            Some(range) => format!("cannot list the history range `{range}`"),
+            None => "cannot list the history".to_owned(),
+        })?
         .iter()
-        .rev()
-        .copied()
-        .filter(|&i| below_upper[i] && above_lower.as_ref().is_none_or(|a| a[i]))
+        .filter_map(|rev| set.index_of(rev.id()))
         .collect();
+    if shown.is_empty() && !args.json {
+        ctx.out.note(match range {
+            _ if set.is_empty() => format!("no revisions yet in {}", source(ctx)),
+            Some(range) => format!("the range `{range}` holds no revision"),
+            None => "no revisions".to_owned(),
+        });
+    }
     let marks = |i: usize| Marks {
         current: args.indicate_current && current.iter().any(|c| c == graph.id(i)),
         ..Marks::of(graph, i)
@@ -57,20 +56,29 @@ pub(crate) async fn run(ctx: &Context<'_>, args: &HistoryArgs) -> anyhow::Result
     if args.json {
         let items: Vec<_> = shown
             .iter()
-            .map(|&i| revision_json(&set.revisions()[i], marks(i), args.indicate_current))
+            .map(|&i| revision_json(set, i, marks(i), args.indicate_current))
             .collect();
         ctx.out.json(&json!(items));
         return Ok(ExitCode::SUCCESS);
     }
     for &i in &shown {
-        let rev = &set.revisions()[i];
         if args.details {
-            ctx.out.line(revision_details(rev, marks(i)));
+            ctx.out.line(revision_details(set, i, marks(i)));
         } else {
-            ctx.out.line(revision_line(rev, marks(i)));
+            ctx.out.line(revision_line(set, i, marks(i)));
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where the revisions come from, for notes: the embedded set or the
+/// migrations directory.
+pub(crate) fn source(ctx: &Context<'_>) -> String {
+    if ctx.is_embedded() {
+        "the embedded migrations".to_owned()
+    } else {
+        ctx.migrations_dir().display().to_string()
+    }
 }
 
 pub(crate) fn graph_of(set: &MigrationSet) -> anyhow::Result<&Graph> {
@@ -84,34 +92,6 @@ pub(crate) fn graph_of(set: &MigrationSet) -> anyhow::Result<&Graph> {
                 .join("; ")
         )
     })
-}
-
-/// `-3`, `+2`: relative to the database's current revision(s).
-fn is_relative_to_current(side: &str) -> bool {
-    matches!(parse(side), Ok(Target::Relative { symbol: None, .. }))
-}
-
-/// The revisions one side of a range names.
-fn side_indices(set: &MigrationSet, side: &str, current: &[String]) -> anyhow::Result<Vec<usize>> {
-    let ids: Vec<String> = if side == "current" {
-        current.to_vec()
-    } else if is_relative_to_current(side) {
-        let rows: Vec<&str> = current.iter().map(String::as_str).collect();
-        let plan = if side.starts_with('+') || side.contains("@+") {
-            set.plan_upgrade(&rows, side)
-        } else {
-            set.plan_downgrade(&rows, side)
-        };
-        plan.with_context(|| format!("cannot resolve `{side}` from the current revision(s)"))?
-            .heads_after
-    } else {
-        set.resolve(side)
-            .with_context(|| format!("invalid history range side `{side}`"))?
-            .iter()
-            .map(|r| r.id().to_owned())
-            .collect()
-    };
-    Ok(ids.iter().filter_map(|id| set.index_of(id)).collect())
 }
 
 /// What Alembic marks after a revision id.
@@ -157,16 +137,23 @@ fn down(rev: &Revision) -> String {
     }
 }
 
-fn labels(rev: &Revision) -> String {
-    if rev.branch_labels().len() == 0 {
+/// ` (label, ...)`: the branch labels revision `i` carries, its own and
+/// inherited ones, as Alembic shows them; empty without any.
+pub(crate) fn labels(set: &MigrationSet, i: usize) -> String {
+    let names = set
+        .graph()
+        .map(|graph| graph.branch_names(i))
+        .unwrap_or_default();
+    if names.is_empty() {
         String::new()
     } else {
-        format!(" ({})", rev.branch_labels().collect::<Vec<_>>().join(", "))
+        format!(" ({})", names.join(", "))
     }
 }
 
 /// Alembic's one-line form: `<parents> -> <id> (labels) (head), message`.
-pub(crate) fn revision_line(rev: &Revision, marks: Marks) -> String {
+pub(crate) fn revision_line(set: &MigrationSet, i: usize, marks: Marks) -> String {
+    let rev = &set.revisions()[i];
     let deps = if rev.depends_on().len() == 0 {
         String::new()
     } else {
@@ -176,19 +163,20 @@ pub(crate) fn revision_line(rev: &Revision, marks: Marks) -> String {
         "{}{deps} -> {}{}{}, {}",
         down(rev),
         paint(ID, rev.id()),
-        labels(rev),
+        labels(set, i),
         marks.suffix(),
         rev.message()
     )
 }
 
 /// Alembic's verbose form.
-pub(crate) fn revision_details(rev: &Revision, marks: Marks) -> String {
+pub(crate) fn revision_details(set: &MigrationSet, i: usize, marks: Marks) -> String {
+    let rev = &set.revisions()[i];
     let mut lines = vec![format!(
         "{} {}{}{}",
         paint(BOLD, "Rev:"),
         paint(ID, rev.id()),
-        labels(rev),
+        labels(set, i),
         marks.suffix()
     )];
     if rev.is_merge() {
@@ -202,11 +190,12 @@ pub(crate) fn revision_details(rev: &Revision, marks: Marks) -> String {
             rev.depends_on().collect::<Vec<_>>().join(", ")
         ));
     }
-    if rev.branch_labels().len() > 0 {
-        lines.push(format!(
-            "Branch names: {}",
-            rev.branch_labels().collect::<Vec<_>>().join(", ")
-        ));
+    let names = set
+        .graph()
+        .map(|graph| graph.branch_names(i))
+        .unwrap_or_default();
+    if !names.is_empty() {
+        lines.push(format!("Branch names: {}", names.join(", ")));
     }
     lines.push(format!("Path: {}", rev.path()));
     lines.push(String::new());
@@ -227,13 +216,21 @@ pub(crate) fn revision_details(rev: &Revision, marks: Marks) -> String {
     lines.join("\n")
 }
 
-/// A revision for `--json`.
-pub(crate) fn revision_json(rev: &Revision, marks: Marks, with_current: bool) -> serde_json::Value {
+/// A revision for `--json`: `branch_labels` as its file declares them,
+/// `branch_names` with the inherited ones, as the text output shows them.
+pub(crate) fn revision_json(
+    set: &MigrationSet,
+    i: usize,
+    marks: Marks,
+    with_current: bool,
+) -> serde_json::Value {
+    let rev = &set.revisions()[i];
     let mut value = json!({
         "revision": rev.id(),
         "parents": rev.parents().collect::<Vec<_>>(),
         "depends_on": rev.depends_on().collect::<Vec<_>>(),
         "branch_labels": rev.branch_labels().collect::<Vec<_>>(),
+        "branch_names": set.graph().map(|graph| graph.branch_names(i)).unwrap_or_default(),
         "message": rev.message(),
         "create_date": rev.create_date(),
         "path": rev.path(),

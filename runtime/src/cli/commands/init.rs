@@ -25,8 +25,9 @@ migrations = "migrations"               # the revisions directory
 # transaction_mode = "per-revision"     # or "single"
 # lock_timeout = "5m"                   # or seconds; "30s", "1h", "1m30s", "500ms"
 
-# The database URL comes from --database-url, RETORT_DATABASE_URL,
-# DATABASE_URL, a .env file, or this table (in that order).
+# The database URL comes from --database-url, the database of the --env
+# environment, RETORT_DATABASE_URL, DATABASE_URL, a .env file, or this
+# table (in that order; see docs/settings.md).
 [database]
 # Either a URL ...
 # url = "postgres://app@localhost/app"
@@ -38,6 +39,7 @@ migrations = "migrations"               # the revisions directory
 # database = "app"                      # for sqlite, the database file
 # password_env = "APP_DB_PASSWORD"      # or password_file = "...", or password = "..."
 # params = { sslmode = "require" }
+# connect_timeout = "30s"               # how long connecting may take; also "10s", 60
 
 # Named environments (`retort --env staging ...`) override the keys above.
 # [env.staging]
@@ -85,7 +87,7 @@ pub(crate) fn run(ctx: &Context<'_>, args: &InitArgs) -> anyhow::Result<ExitCode
     if !migrations.is_dir() {
         std::fs::create_dir_all(&migrations)
             .with_context(|| format!("cannot create {}", migrations.display()))?;
-        ctx.out.line(format!(
+        ctx.out.status(format!(
             "Creating directory {} ... done",
             migrations.display()
         ));
@@ -100,7 +102,7 @@ pub(crate) fn run(ctx: &Context<'_>, args: &InitArgs) -> anyhow::Result<ExitCode
             let text = std::fs::read_to_string(&build_rs).unwrap_or_default();
             if text.contains("rerun-if-changed=migrations") {
                 ctx.out
-                    .line(format!("{} already has the rerun line", build_rs.display()));
+                    .status(format!("{} already has the rerun line", build_rs.display()));
             } else {
                 ctx.out.line(format!(
                     "{} exists; add this line to its `main` yourself:\n\n    {RERUN}",
@@ -111,11 +113,11 @@ pub(crate) fn run(ctx: &Context<'_>, args: &InitArgs) -> anyhow::Result<ExitCode
             write_new(ctx, &build_rs, &snippet)?;
         }
     } else {
-        ctx.out.line(format!(
+        ctx.out.status(format!(
             "\nIf a crate embeds these migrations with `embed_migrations!`, give it this build.rs\n(or run `retort init --build-rs`) so that adding a revision recompiles it:\n\n{snippet}"
         ));
     }
-    ctx.out.line(format!(
+    ctx.out.status(format!(
         "Please edit {} (the database settings) before proceeding; then `retort revision -m \"first revision\"`.",
         config.display()
     ));
@@ -133,7 +135,7 @@ fn write_new(ctx: &Context<'_>, path: &Path, text: &str) -> anyhow::Result<()> {
     file.write_all(text.as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))?;
     ctx.out
-        .line(format!("Generating {} ... done", path.display()));
+        .status(format!("Generating {} ... done", path.display()));
     Ok(())
 }
 
@@ -167,6 +169,7 @@ mod tests {
             })
             .collect();
         let settings: Settings = text.parse().unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(settings.config().connect_timeout_duration().as_secs(), 30);
         let staging = settings.with_env("staging").unwrap();
         assert_eq!(staging.config().lock_timeout_duration().as_secs(), 60);
     }

@@ -15,7 +15,7 @@ pub(crate) async fn run(ctx: &Context<'_>, _args: &RepairArgs) -> anyhow::Result
         .with_config(ctx.config())
         .repair(url.expose())
         .await?;
-    ctx.out.line(format!(
+    ctx.out.status(format!(
         "Repaired: recorded the current checksums of the applied revisions and resolved any failed step; at {}",
         paint(BOLD, show_heads(&report.heads_after))
     ));

@@ -75,7 +75,7 @@ fn parents(
             [] => Ok(Vec::new()),
             [one] => Ok(vec![(*one).to_owned()]),
             many => bail!(
-                "there are several heads ({}); say which one the new revision goes on with `--head <rev>` (or `--head <label>@head`), or join them first with `retort merge`",
+                "there are several heads ({}); say which one the new revision goes on with `--head <rev>` (or `--head <label>@head`), or join them first with `retort merge -m \"merge heads\"`",
                 list(many)
             ),
         };
@@ -251,7 +251,7 @@ pub(crate) fn generate(
             }
         )));
     }
-    ctx.out.line(format!("Generating {display} ... done"));
+    ctx.out.status(format!("Generating {display} ... done"));
     Ok(path)
 }
 

@@ -13,6 +13,12 @@ pub(crate) fn run(ctx: &Context<'_>, args: &ShowArgs) -> anyhow::Result<ExitCode
     let migrations = ctx.migrations()?;
     let set = migrations.set();
     let describe = Describe::new(set)?;
+    if set.is_empty() {
+        bail!(
+            "there are no revisions yet in {}; `retort revision -m MESSAGE` writes the first",
+            super::history::source(ctx)
+        );
+    }
     let revisions = set
         .resolve(&args.revision)
         .with_context(|| format!("cannot show `{}`", args.revision))?;

@@ -34,7 +34,7 @@ pub(crate) async fn run(ctx: &Context<'_>, args: &StampArgs) -> anyhow::Result<E
             &targets,
             args.purge,
         )?;
-        print_script(&script);
+        print_script(ctx, &script);
         return Ok(ExitCode::SUCCESS);
     }
     no_dialect_without_sql(args.dialect.as_deref())?;
@@ -44,7 +44,7 @@ pub(crate) async fn run(ctx: &Context<'_>, args: &StampArgs) -> anyhow::Result<E
         .with_config(ctx.config())
         .stamp(url.expose(), &targets, args.purge)
         .await?;
-    ctx.out.line(format!(
+    ctx.out.status(format!(
         "Stamped {} -> {}",
         show_heads(&report.heads_before),
         paint(BOLD, show_heads(&report.heads_after))

@@ -1,14 +1,13 @@
 //! `retort upgrade [TARGET]`, and what `downgrade` and `stamp` share with
-//! it: the offline mode's dialect and range, the report of applied steps,
-//! the progress display.
+//! it: the offline mode's dialect and range, the end of a run's live
+//! display.
 
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use retort_core::MigrationSet;
-use retort_core::plan::Direction;
 
-use crate::cli::output::{BOLD, ID, Progress, paint};
+use crate::cli::live::LiveRun;
+use crate::cli::output::{BOLD, ID, paint};
 use crate::cli::{Context, UpgradeArgs};
 use crate::report::Report;
 use crate::url::Backend;
@@ -20,19 +19,57 @@ pub(crate) async fn run(ctx: &Context<'_>, args: &UpgradeArgs) -> anyhow::Result
         let (start, end) = split_range(&args.target);
         let end = if end.is_empty() { "heads" } else { end };
         let script = crate::offline::upgrade(&migrations, &ctx.config(), backend, start, end)?;
-        print_script(&script);
+        print_script(ctx, &script);
         return Ok(ExitCode::SUCCESS);
     }
     no_dialect_without_sql(args.dialect.as_deref())?;
     let url = ctx.connect_url().await?;
-    let spinner = Progress::start(format!("upgrading {} to {}", url, args.target));
+    let live = ctx
+        .out
+        .live()
+        .start(format!("upgrading {} to {}", url, args.target));
     let report = migrations
         .with_config(ctx.config())
         .upgrade(url.expose(), &args.target)
         .await;
-    drop(spinner);
-    print_report(ctx, &migrations, &report?);
-    Ok(ExitCode::SUCCESS)
+    finish(ctx, live, report)
+}
+
+/// Ends the live display of an upgrade or downgrade (whose `Running ...`
+/// lines were printed as each revision started): `Now at ...` on success;
+/// on failure, the revisions committed before it, then the error.
+pub(crate) fn finish(
+    ctx: &Context<'_>,
+    live: LiveRun,
+    report: Result<Report, crate::Error>,
+) -> anyhow::Result<ExitCode> {
+    let outcome = live.end();
+    match report {
+        Ok(report) => {
+            print_report(ctx, &report);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(error) => {
+            if outcome.started > 0 {
+                let committed = if outcome.committed.is_empty() {
+                    "none".to_owned()
+                } else {
+                    outcome
+                        .committed
+                        .iter()
+                        .map(|id| paint(ID, id))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                ctx.out.failure(format!(
+                    "Committed before the failure: {committed} ({} of {} planned revisions)",
+                    outcome.committed.len(),
+                    outcome.of
+                ));
+            }
+            Err(error.into())
+        }
+    }
 }
 
 /// `--dialect` only means something with `--sql`.
@@ -55,54 +92,52 @@ pub(crate) fn split_range(range: &str) -> (Option<&str>, &str) {
 /// scheme of the configured database URL (never connecting), else an error.
 pub(crate) fn offline_backend(ctx: &Context<'_>, dialect: Option<&str>) -> anyhow::Result<Backend> {
     if let Some(dialect) = dialect {
-        return match dialect.to_ascii_lowercase().as_str() {
-            "postgres" | "postgresql" | "pg" => Ok(Backend::Postgres),
-            "mysql" | "mariadb" => Ok(Backend::MySql),
-            "sqlite" | "sqlite3" => Ok(Backend::Sqlite),
+        let backend = match dialect.to_ascii_lowercase().as_str() {
+            "postgres" | "postgresql" | "pg" => Backend::Postgres,
+            "mysql" | "mariadb" => Backend::MySql,
+            "sqlite" | "sqlite3" => Backend::Sqlite,
             _ => anyhow::bail!(
                 "unknown dialect `{dialect}`: expected `postgres`, `mysql` (also for MariaDB) or `sqlite`"
             ),
         };
+        offline_note(ctx, backend, "--dialect");
+        return Ok(backend);
     }
-    ctx.database_url()
-        .map(|url| url.backend())
-        .context("offline mode needs a dialect: pass `--dialect postgres|mysql|sqlite`, or configure a database URL (it is not connected to)")
+    let url = ctx.database_url().context("offline mode needs a dialect: pass `--dialect postgres|mysql|sqlite`, or configure a database URL (it is not connected to)")?;
+    offline_note(ctx, url.backend(), &format!("the URL in {}", url.source()));
+    Ok(url.backend())
 }
 
-/// Prints an offline script on stdout, as is.
-pub(crate) fn print_script(script: &str) {
+/// Offline mode connects to nothing: says so, where the `Database:` line
+/// of a connecting command would be.
+fn offline_note(ctx: &Context<'_>, backend: Backend, dialect_from: &str) {
+    ctx.out.note(format!(
+        "Database: none (offline --sql writes a {} script; dialect from {dialect_from})",
+        backend.name()
+    ));
+}
+
+/// Prints an offline script on stdout, as is, and on stderr that it does
+/// nothing, when it does nothing.
+pub(crate) fn print_script(ctx: &Context<'_>, script: &crate::offline::Script) {
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(script.as_bytes());
+    let _ = out.write_all(script.sql.as_bytes());
     let _ = out.flush();
+    if let Some(nothing) = &script.nothing {
+        ctx.out.note(nothing);
+    }
 }
 
-/// `Running upgrade a -> b, message (1.2 ms)` per step, then the heads.
-pub(crate) fn print_report(ctx: &Context<'_>, set: &MigrationSet, report: &Report) {
-    for step in &report.steps {
-        let parents = set
-            .get(&step.revision)
-            .map(|r| r.parents().collect::<Vec<_>>().join(", "))
-            .unwrap_or_default();
-        let id = paint(ID, &step.revision);
-        let (from, to) = match step.direction {
-            Direction::Upgrade => (parents, id),
-            Direction::Downgrade => (id, parents),
-        };
-        ctx.out.line(format!(
-            "Running {} {from} -> {to}, {} ({:.1} ms)",
-            step.direction.as_str(),
-            step.message,
-            step.duration.as_secs_f64() * 1000.0
-        ));
-    }
+/// Where the run left the database.
+fn print_report(ctx: &Context<'_>, report: &Report) {
     if report.is_noop() {
-        ctx.out.line(format!(
+        ctx.out.status(format!(
             "Nothing to do; at {}",
             paint(BOLD, show_heads(&report.heads_after))
         ));
     } else {
-        ctx.out.line(format!(
+        ctx.out.status(format!(
             "Now at {}",
             paint(BOLD, show_heads(&report.heads_after))
         ));

@@ -1,0 +1,189 @@
+//! Which database servers the tests run on, read from the environment
+//! (`scripts/with-services.sh` sets it):
+//!
+//! - `RETORT_TEST_POSTGRES_URL`: the default PostgreSQL server (the
+//!   Debian one, 15); `RETORT_TEST_POSTGRES<N>_URL`: a server of major
+//!   version N (`--postgres-version N`). The PostgreSQL suites run on each
+//!   of them (the same URL under two names counts once); tests that need
+//!   one server use the default.
+//! - `RETORT_TEST_MYSQL_URL`: MariaDB.
+//! - SQLite needs no server.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use sqlx::Connection;
+
+use super::Backend;
+
+/// The default PostgreSQL server's variable.
+pub const POSTGRES_VAR: &str = "RETORT_TEST_POSTGRES_URL";
+/// The MariaDB server's variable.
+pub const MYSQL_VAR: &str = "RETORT_TEST_MYSQL_URL";
+/// How to get the servers, for skip messages.
+pub const HINT: &str = "run the tests through scripts/with-services.sh";
+
+/// A database server under test.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Server {
+    pub backend: Backend,
+    /// The server's URL (its admin database); empty for SQLite.
+    pub url: String,
+    /// The variable the URL came from (empty for SQLite).
+    pub var: String,
+    /// The major version the variable's name states
+    /// (`RETORT_TEST_POSTGRES13_URL`), checked on connecting.
+    pub stated_major: Option<u32>,
+}
+
+/// What a server says about itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerInfo {
+    /// `PostgreSQL 13`, `MariaDB 10.11`, `SQLite`.
+    pub label: String,
+    /// PostgreSQL's major version (13 for 13.23).
+    pub postgres_major: Option<u32>,
+}
+
+/// The servers of `backend` that `vars` (the environment's variables)
+/// name: for PostgreSQL the default server first, then the others in
+/// order of version. Pure, for the harness's own tests.
+pub fn servers_in(
+    backend: Backend,
+    vars: impl IntoIterator<Item = (String, String)>,
+) -> Vec<Server> {
+    let vars: Vec<(String, String)> = vars.into_iter().filter(|(_, v)| !v.is_empty()).collect();
+    let named = |var: &str| vars.iter().find(|(k, _)| k == var).map(|(_, v)| v.clone());
+    match backend {
+        Backend::Sqlite => vec![Server {
+            backend,
+            url: String::new(),
+            var: String::new(),
+            stated_major: None,
+        }],
+        Backend::MySql => named(MYSQL_VAR)
+            .map(|url| Server {
+                backend,
+                url,
+                var: MYSQL_VAR.to_owned(),
+                stated_major: None,
+            })
+            .into_iter()
+            .collect(),
+        Backend::Postgres => {
+            let mut versioned: Vec<(u32, String, String)> = vars
+                .iter()
+                .filter_map(|(k, v)| Some((postgres_var_major(k)?, k.clone(), v.clone())))
+                .collect();
+            versioned.sort();
+            let mut out: Vec<Server> = Vec::new();
+            let default = named(POSTGRES_VAR).map(|url| (None, POSTGRES_VAR.to_owned(), url));
+            let all = default
+                .into_iter()
+                .chain(versioned.into_iter().map(|(n, k, v)| (Some(n), k, v)));
+            for (stated_major, var, url) in all {
+                match out.iter_mut().find(|s| s.url == url) {
+                    // The default server listed again under its version.
+                    Some(known) => known.stated_major = known.stated_major.or(stated_major),
+                    None => out.push(Server {
+                        backend,
+                        url,
+                        var,
+                        stated_major,
+                    }),
+                }
+            }
+            out
+        }
+    }
+}
+
+/// `13` for `RETORT_TEST_POSTGRES13_URL`.
+fn postgres_var_major(var: &str) -> Option<u32> {
+    let digits = var
+        .strip_prefix("RETORT_TEST_POSTGRES")?
+        .strip_suffix("_URL")?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// The servers of `backend` in this process's environment.
+pub fn servers_from_env(backend: Backend) -> Vec<Server> {
+    servers_in(backend, std::env::vars())
+}
+
+static INFO: Mutex<Option<HashMap<String, ServerInfo>>> = Mutex::new(None);
+
+impl Server {
+    /// Asks the server what it is (once per URL and process).
+    pub async fn info(&self) -> ServerInfo {
+        if self.backend == Backend::Sqlite {
+            return ServerInfo {
+                label: "SQLite".to_owned(),
+                postgres_major: None,
+            };
+        }
+        let cached = INFO
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+            .and_then(|m| m.get(&self.url).cloned());
+        if let Some(info) = cached {
+            return info;
+        }
+        let info = match self.backend {
+            Backend::Postgres => {
+                let mut c = sqlx::PgConnection::connect(&self.url)
+                    .await
+                    .unwrap_or_else(|e| panic!("connect to PostgreSQL ({}): {e}", self.var));
+                let num: String = sqlx::query_scalar("SHOW server_version_num")
+                    .fetch_one(&mut c)
+                    .await
+                    .expect("SHOW server_version_num");
+                let _ = c.close().await;
+                let num: u32 = num.trim().parse().expect("a numeric server_version_num");
+                let major = num / 10_000;
+                if let Some(stated) = self.stated_major {
+                    assert_eq!(
+                        stated, major,
+                        "{} points at PostgreSQL {major}, not {stated}",
+                        self.var
+                    );
+                }
+                ServerInfo {
+                    label: format!("PostgreSQL {major}"),
+                    postgres_major: Some(major),
+                }
+            }
+            Backend::MySql => {
+                let mut c = sqlx::MySqlConnection::connect(&self.url)
+                    .await
+                    .unwrap_or_else(|e| panic!("connect to MariaDB ({}): {e}", self.var));
+                let version: String = sqlx::query_scalar("SELECT CAST(VERSION() AS CHAR)")
+                    .fetch_one(&mut c)
+                    .await
+                    .expect("SELECT VERSION()");
+                let _ = c.close().await;
+                // `10.11.6-MariaDB-0+deb12u1` -> `MariaDB 10.11`
+                let number: Vec<&str> = version.split(['-', '.']).take(2).collect();
+                let product = if version.contains("MariaDB") {
+                    "MariaDB"
+                } else {
+                    "MySQL"
+                };
+                ServerInfo {
+                    label: format!("{product} {}", number.join(".")),
+                    postgres_major: None,
+                }
+            }
+            Backend::Sqlite => unreachable!("answered above"),
+        };
+        INFO.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get_or_insert_with(HashMap::new)
+            .insert(self.url.clone(), info.clone());
+        info
+    }
+}
