@@ -80,6 +80,37 @@ impl AnyConn {
         }
     }
 
+    /// The server's product and version (`PostgreSQL 13.23`, `MariaDB
+    /// 10.11.6`, `SQLite 3.46.0`), for error messages; `None` if it will
+    /// not say.
+    pub(crate) async fn server_version(&mut self) -> Option<String> {
+        let (product, sql) = match self {
+            #[cfg(feature = "postgres")]
+            Self::Postgres(_) => ("PostgreSQL", "SHOW server_version"),
+            #[cfg(feature = "mysql")]
+            Self::MySql(_) => ("MySQL", "SELECT CAST(VERSION() AS CHAR)"),
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(_) => ("SQLite", "SELECT sqlite_version()"),
+        };
+        let version: Result<String, _> = match self {
+            #[cfg(feature = "postgres")]
+            Self::Postgres(c) => sqlx::query_scalar(sql).fetch_one(c).await,
+            #[cfg(feature = "mysql")]
+            Self::MySql(c) => sqlx::query_scalar(sql).fetch_one(c).await,
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(c) => sqlx::query_scalar(sql).fetch_one(c).await,
+        };
+        let version = version.ok()?;
+        // `18.1 (Debian 18.1-1)`, `10.11.6-MariaDB-0+deb12u1`
+        let number = version.split([' ', '-']).next().unwrap_or_default();
+        let product = if version.contains("MariaDB") {
+            "MariaDB"
+        } else {
+            product
+        };
+        Some(format!("{product} {number}"))
+    }
+
     /// Closes the connection.
     pub(crate) async fn close(self) {
         let _ = match self {

@@ -131,6 +131,8 @@ pub(crate) fn statement_error(file: &str, line: u32, sql: &str, source: sqlx::Er
         line,
         statement,
         message,
+        server: None,
+        note: None,
         source,
     }
 }

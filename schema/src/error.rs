@@ -99,7 +99,12 @@ pub enum Error {
     },
 
     /// A statement of the desired schema failed in the scratch database.
-    #[error("{file}:{line}: {message}\n  in: {statement}")]
+    /// When it uses a feature newer than the server (`UNIQUE NULLS NOT
+    /// DISTINCT` on PostgreSQL 13), the message says that first.
+    #[error(
+        "{file}:{line}: {}\n  in: {statement}",
+        statement_message(.message, .server.as_deref(), .note.as_deref())
+    )]
     Statement {
         /// The file.
         file: String,
@@ -109,6 +114,11 @@ pub enum Error {
         statement: String,
         /// The server's message.
         message: String,
+        /// The server's product and version (`PostgreSQL 13.23`), if known.
+        server: Option<String>,
+        /// What the statement needs that the server's version lacks
+        /// (`` `NULLS NOT DISTINCT` needs PostgreSQL 15 or later, ... ``).
+        note: Option<String>,
         /// The driver's error.
         #[source]
         source: sqlx::Error,
@@ -179,6 +189,17 @@ fn redact_userinfo(url: &str) -> String {
             }
         }
         None => url.to_owned(),
+    }
+}
+
+/// The text of [`Error::Statement`] after `file:line: `.
+fn statement_message(message: &str, server: Option<&str>, note: Option<&str>) -> String {
+    match (note, server) {
+        (Some(note), _) => format!(
+            "{note}: use a dev server of the version production runs, or leave it out of the schema (the server said: {message})"
+        ),
+        (None, Some(server)) => format!("{message} (on {server})"),
+        (None, None) => message.to_owned(),
     }
 }
 

@@ -73,6 +73,7 @@ mod rebuild;
 mod renames;
 mod render;
 mod scratch;
+mod versions;
 
 pub use change::{Change, ConstraintKind};
 pub use desired::DesiredSchema;

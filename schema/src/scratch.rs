@@ -139,8 +139,20 @@ impl ScratchDatabase {
         let mut conn = AnyConn::connect(&self.url).await?;
         for (file, line, sql) in desired.statements() {
             if let Err(source) = conn.execute(sql).await {
+                let server = conn.server_version().await;
                 conn.close().await;
-                return Err(statement_error(file, line, sql, source));
+                let mut e = statement_error(file, line, sql, source);
+                if let (
+                    Error::Statement {
+                        server: at, note, ..
+                    },
+                    Some(version),
+                ) = (&mut e, server)
+                {
+                    *note = crate::versions::too_new(self.dialect, &version, sql);
+                    *at = Some(version);
+                }
+                return Err(e);
             }
         }
         conn.close().await;
