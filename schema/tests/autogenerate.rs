@@ -14,7 +14,7 @@ mod common;
 use std::sync::Arc;
 
 use cases::{Case, Expect};
-use common::{Backend, TestDb};
+use common::{Backend, ServerInfo, TestDb};
 use retort_schema::{DesiredSchema, Hints, Schema, Scope, ScratchDatabase, autogenerate, compare};
 
 /// Cases run at once per backend (the servers do most of the waiting).
@@ -226,15 +226,22 @@ async fn apply(
     Ok(())
 }
 
+/// Runs every case of `backend` on every server of it (each PostgreSQL
+/// version present, cases for newer versions only where they exist).
 async fn run_all(backend: Backend) {
-    let Some(server) = common::server_url(backend) else {
-        return;
-    };
-    let server = Arc::new(server);
+    common::each_server(backend, async |server: &str, info: &ServerInfo| {
+        run_cases(backend, server, info).await;
+    })
+    .await;
+}
+
+async fn run_cases(backend: Backend, server: &str, info: &ServerInfo) {
+    let label = info.label.as_str();
+    let server = Arc::new(server.to_owned());
     let filter = std::env::var("RETORT_CASE").ok();
     let cases: Vec<Case> = cases::all()
         .into_iter()
-        .filter(|c| c.runs_on(backend))
+        .filter(|c| c.runs_on_server(backend, info.postgres_major))
         .filter(|c| filter.as_deref().is_none_or(|f| c.name.contains(f)))
         .collect();
     let total = cases.len();
@@ -252,17 +259,17 @@ async fn run_all(backend: Backend) {
     while let Some(joined) = set.join_next().await {
         match joined {
             Ok((_, Ok(()))) => {}
-            Ok((name, Err(e))) => failures.push(format!("=== {name} ({backend:?})\n{e}")),
-            Err(e) => failures.push(format!("=== a case panicked: {e}")),
+            Ok((name, Err(e))) => failures.push(format!("=== {name} ({label})\n{e}")),
+            Err(e) => failures.push(format!("=== a case panicked on {label}: {e}")),
         }
     }
     eprintln!(
-        "{backend:?}: {} of {total} schema changes passed",
+        "{label}: {} of {total} schema changes passed",
         total - failures.len()
     );
     assert!(
         failures.is_empty(),
-        "{} of {total} cases failed:\n\n{}",
+        "{} of {total} cases failed on {label}:\n\n{}",
         failures.len(),
         failures.join("\n\n")
     );

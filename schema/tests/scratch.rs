@@ -72,23 +72,27 @@ async fn sqlite_scratch_databases_live_in_memory_until_dropped() {
 }
 
 async fn created_and_dropped(backend: Backend) {
-    let Some(server) = common::server_url(backend) else {
-        return;
-    };
+    common::each_server(backend, async |server: &str, _: &common::ServerInfo| {
+        created_and_dropped_on(backend, server).await;
+    })
+    .await;
+}
+
+async fn created_and_dropped_on(backend: Backend, server: &str) {
     let d = backend.dialect();
-    let scratch = ScratchDatabase::create(d, Some(&server))
+    let scratch = ScratchDatabase::create(d, Some(server))
         .await
         .expect("scratch");
     let name = scratch_name(scratch.url());
     assert!(name.starts_with("retort_scratch_"), "{name}");
-    assert!(database_exists(&server, backend, &name).await);
+    assert!(database_exists(server, backend, &name).await);
     scratch.drop().await.expect("drop");
     assert!(
-        !database_exists(&server, backend, &name).await,
+        !database_exists(server, backend, &name).await,
         "{name} was not dropped"
     );
     // Dropped without `drop()`, as on an error or panic path.
-    let scratch = ScratchDatabase::create(d, Some(&server))
+    let scratch = ScratchDatabase::create(d, Some(server))
         .await
         .expect("scratch");
     let name = scratch_name(scratch.url());
@@ -98,7 +102,7 @@ async fn created_and_dropped(backend: Backend) {
     }));
     assert!(panicked.is_err());
     assert!(
-        !database_exists(&server, backend, &name).await,
+        !database_exists(server, backend, &name).await,
         "{name} survived a panic"
     );
 }
@@ -117,7 +121,7 @@ async fn mysql_scratch_databases_are_created_and_dropped() {
 /// the test runs that command (as the administrator) and tries again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_user_without_createdb_gets_the_command_that_fixes_it() {
-    let Some(server) = common::server_url(Backend::Postgres) else {
+    let Some(server) = common::default_server(Backend::Postgres) else {
         return;
     };
     let admin = TestDb::new(Backend::Postgres, &server)
@@ -165,7 +169,7 @@ async fn postgres_user_without_createdb_gets_the_command_that_fixes_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mysql_user_without_create_gets_the_command_that_fixes_it() {
-    let Some(server) = common::server_url(Backend::MySql) else {
+    let Some(server) = common::default_server(Backend::MySql) else {
         return;
     };
     let admin = TestDb::new(Backend::MySql, &server)

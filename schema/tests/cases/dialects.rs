@@ -200,7 +200,8 @@ fn postgres() -> Vec<Case> {
             "CREATE TABLE t (a INTEGER, b INTEGER);",
             "CREATE TABLE t (a INTEGER, b INTEGER, CONSTRAINT t_a UNIQUE NULLS NOT DISTINCT (a), CONSTRAINT t_b UNIQUE (b) DEFERRABLE INITIALLY DEFERRED);",
         )
-        .only(&[Postgres]),
+        .only(&[Postgres])
+        .postgres_since(15),
         case(
             "postgres: a mixed-case table and column",
             "CREATE TABLE \"Users\" (\"Id\" INTEGER PRIMARY KEY);",

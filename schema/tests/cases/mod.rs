@@ -80,6 +80,8 @@ pub struct Case {
     pub warns: Option<&'static str>,
     /// The revision must be `Transactional: false` on these backends.
     pub non_transactional: Vec<Backend>,
+    /// The oldest PostgreSQL major version with what the case uses.
+    pub postgres_since: u32,
 }
 
 /// A case for every backend.
@@ -95,6 +97,7 @@ pub fn case(name: &'static str, before: &'static str, after: &'static str) -> Ca
         upgrade_contains: Vec::new(),
         warns: None,
         non_transactional: Vec::new(),
+        postgres_since: 0,
     }
 }
 
@@ -167,8 +170,22 @@ impl Case {
         self
     }
 
+    /// On PostgreSQL, runs on servers of major version `major` or later
+    /// only (`UNIQUE NULLS NOT DISTINCT` is 15+, virtual generated columns
+    /// 18+).
+    pub fn postgres_since(mut self, major: u32) -> Self {
+        self.postgres_since = major;
+        self
+    }
+
     pub fn runs_on(&self, b: Backend) -> bool {
         self.only.is_empty() || self.only.contains(&b)
+    }
+
+    /// Whether the case runs on this server (`postgres_major`: its
+    /// PostgreSQL version, `None` on the other backends).
+    pub fn runs_on_server(&self, b: Backend, postgres_major: Option<u32>) -> bool {
+        self.runs_on(b) && postgres_major.is_none_or(|m| m >= self.postgres_since)
     }
 }
 

@@ -135,7 +135,8 @@ pub fn cases() -> Vec<Case> {
             T,
             "CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER, b VARCHAR(20), a3 INTEGER GENERATED ALWAYS AS (a + 3) VIRTUAL);",
         )
-        .only(&[MySql, Sqlite])
+        // PostgreSQL has virtual generated columns from 18 on.
+        .postgres_since(18)
         .seed(SEED)
         .keep("t", "id, a, b"),
         case(

@@ -1,18 +1,29 @@
 //! Test databases for the schema crate's tests: each test gets its own
 //! database with a unique name, dropped at the end, so tests run in
-//! parallel without sharing state (the style of the workspace's
-//! tests/common).
+//! parallel without sharing state.
 //!
-//! Servers come from `RETORT_TEST_POSTGRES_URL` / `RETORT_TEST_MYSQL_URL`
-//! (`scripts/with-services.sh` starts them). Without one, a test prints a
-//! notice and passes, unless `CI=true`, where a missing server fails.
+//! The servers and the skip report are the workspace harness's own
+//! (`tests/common/servers.rs` and `report.rs`, included below, see
+//! docs/testing.md): `RETORT_TEST_POSTGRES_URL` and every
+//! `RETORT_TEST_POSTGRES<N>_URL` (`scripts/with-services.sh
+//! --postgres-version N`), `RETORT_TEST_MYSQL_URL`. [`each_server`] runs a
+//! body on every server of a backend, so the PostgreSQL suites run on every
+//! PostgreSQL version present. Without a server the test prints `SKIPPED
+//! ...` and passes, unless `CI=true`, where a missing server fails.
 
 #![allow(dead_code, unreachable_pub)]
+
+#[path = "../../../tests/common/report.rs"]
+pub mod report;
+#[path = "../../../tests/common/servers.rs"]
+pub mod servers;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use retort_schema::Dialect;
 use sqlx::Connection;
+
+pub use servers::{Server, ServerInfo};
 
 /// The backends under test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,27 +58,72 @@ pub fn unique_name() -> String {
     )
 }
 
-/// The server URL for `backend` (`Some("")` for SQLite), or `None` (the
-/// test is skipped) without one.
-pub fn server_url(backend: Backend) -> Option<String> {
-    let var = match backend {
-        Backend::Sqlite => return Some(String::new()),
-        Backend::Postgres => "RETORT_TEST_POSTGRES_URL",
-        Backend::MySql => "RETORT_TEST_MYSQL_URL",
-    };
-    match std::env::var(var) {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "{var} is not set under CI=true: run the tests through scripts/with-services.sh"
-            );
-            eprintln!(
-                "SKIPPED: {var} is not set, so this {backend:?} test did not run (use scripts/with-services.sh)"
-            );
-            None
+/// Every server of `backend` under test (SQLite: one, with an empty URL).
+/// None: the running test is reported skipped ([`report::skip`]; under
+/// `CI=true` it fails).
+pub fn servers(backend: Backend) -> Vec<Server> {
+    let found = servers::servers_from_env(backend);
+    if found.is_empty() {
+        let var = match backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => servers::POSTGRES_VAR,
+            Backend::MySql => servers::MYSQL_VAR,
+        };
+        report::skip(
+            &format!("{var} is not set, so this {backend:?} test did not run"),
+            servers::HINT,
+        );
+    }
+    found
+}
+
+/// The default server of `backend` (the first of [`servers`]), or `None`
+/// (reported skipped), for tests about one server's administration
+/// (roles, privileges) rather than its SQL.
+pub fn default_server(backend: Backend) -> Option<String> {
+    servers(backend).into_iter().next().map(|s| s.url)
+}
+
+/// Runs `body` with the URL of every server of `backend` in turn (every
+/// PostgreSQL version present) and records each completed run; reported
+/// skipped when there is none.
+pub async fn each_server(backend: Backend, body: impl AsyncFn(&str, &ServerInfo)) {
+    for server in servers(backend) {
+        run_on(&server, &body).await;
+    }
+}
+
+/// Runs `body` on every PostgreSQL server whose major version `wanted`
+/// accepts (`|m| m >= 18` for what older versions lack); with none, the
+/// test is reported skipped (a failure under `CI=true`, whose run starts
+/// every version the suites need). `needs` says which, for the message
+/// (`PostgreSQL 18 or later`).
+pub async fn each_postgres(
+    needs: &str,
+    wanted: impl Fn(u32) -> bool,
+    body: impl AsyncFn(&str, &ServerInfo),
+) {
+    let mut ran = false;
+    for server in servers(Backend::Postgres) {
+        if server.info().await.postgres_major.is_some_and(&wanted) {
+            run_on(&server, &body).await;
+            ran = true;
         }
     }
+    if !ran && !servers::servers_from_env(Backend::Postgres).is_empty() {
+        report::skip(
+            &format!("no {needs} among the PostgreSQL servers, so this test did not run"),
+            "scripts/with-services.sh --postgres-version 13,18 -- ...",
+        );
+    }
+}
+
+async fn run_on(server: &Server, body: &impl AsyncFn(&str, &ServerInfo)) {
+    let info = server.info().await;
+    // Captured by libtest and shown with a failure: which server it was.
+    eprintln!("--- {} on {}", report::test_name(), info.label);
+    body(&server.url, &info).await;
+    report::passed(&info.label);
 }
 
 /// Replaces the database part of a server URL.
@@ -122,7 +178,7 @@ async fn admin(server: &str, sql: String) -> Result<(), String> {
 }
 
 impl TestDb {
-    /// A fresh database on `server` (see [`server_url`]).
+    /// A fresh database on `server` (a [`Server`]'s URL).
     pub async fn new(backend: Backend, server: &str) -> Result<Self, String> {
         let name = unique_name();
         match backend {
