@@ -258,14 +258,17 @@ install_postgres() {
 start_mysql() {
   local dir=$TMP/mysql user port t0
   t0=$(now_ms) user=$(id -un)
-  mkdir "$dir"
+  # A temp dir of its own: a starting server deletes every `#sql*` file in
+  # its tmpdir, so with the shared /tmp one run's startup broke another
+  # run's queries ("Error on delete of '/tmp/#sql-temptable-...'").
+  mkdir -p "$dir/tmp"
   mariadb-install-db --no-defaults --user="$user" --datadir="$dir/data" \
     --auth-root-authentication-method=normal --skip-test-db >"$dir/install.log" 2>&1 ||
     fail "$dir/install.log" "mariadb-install-db failed"
   for _ in 1 2 3; do # retry on a fresh port if another process grabbed ours
     port=$(free_ports 1)
     mariadbd --no-defaults --user="$user" --datadir="$dir/data" --bind-address=127.0.0.1 \
-      --port="$port" --socket="$dir/sock" --pid-file="$dir/pid" --log-error="$dir/error.log" \
+      --port="$port" --socket="$dir/sock" --pid-file="$dir/pid" --log-error="$dir/error.log" --tmpdir="$dir/tmp" \
       --max-connections=500 --skip-name-resolve --innodb-flush-log-at-trx-commit=2 \
       </dev/null >/dev/null 2>&1 &
     MY_PID=$!
