@@ -156,6 +156,17 @@ pub(crate) struct Level {
 }
 
 impl Level {
+    /// Whether this level says which database to use: it sets `url`, a
+    /// connection setting or a password source under `database`, or
+    /// `vault.secret`.
+    pub(crate) fn names_database(&self) -> bool {
+        let database = &self.database;
+        database.url.is_some()
+            || database.components.any()
+            || database.password.is_some()
+            || self.vault.as_ref().is_some_and(|v| v.secret.is_some())
+    }
+
     /// `env` over `self`: every key the environment sets wins.
     ///
     /// The database target is taken as a unit: an environment that sets
