@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runtime benchmark: applying revisions and the no-op "already at head"
 # startup check, retort vs sqlx's Migrator vs refinery vs raw execution of
-# the same SQL (the floor), on SQLite and PostgreSQL. See src/bin/apply.rs for
+# the same SQL (the floor), on SQLite and PostgreSQL. See src/bin/apply/main.rs for
 # what exactly is timed, and BENCHMARKS.md for results.
 #
 #   bench/runtime.sh [--quick] [--pg-disk] [--out FILE]

@@ -6,10 +6,9 @@ use std::path::PathBuf;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
-use super::Settings;
-use super::env::read_dotenv;
 use super::error::{Result, SettingsError};
-use super::file::Components;
+use super::file::Database;
+use super::lookup::Lookup;
 use super::secret::Secret;
 use retort_runtime::url::{Backend, backend, redact};
 
@@ -20,7 +19,8 @@ pub const URL_VARS: [&str; 2] = ["RETORT_DATABASE_URL", "DATABASE_URL"];
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum UrlSource {
-    /// [`Settings::with_database_url`] (the CLI's `--database-url`).
+    /// [`Settings::with_database_url`](crate::Settings::with_database_url)
+    /// (the CLI's `--database-url`).
     Override,
     /// An environment variable.
     EnvVar(&'static str),
@@ -171,36 +171,21 @@ fn non_empty(value: Option<String>) -> Option<String> {
     value.filter(|v| !v.trim().is_empty())
 }
 
-/// Resolves the database URL (see the module docs for the precedence).
-pub(crate) fn resolve(settings: &Settings) -> Result<DatabaseUrl> {
-    let mut looked_at = Vec::new();
-    if let Some(url) = resolve_external(settings, &mut looked_at)? {
-        return Ok(url);
-    }
-    if settings.vault_secret().is_some() {
-        return Err(SettingsError::VaultNeedsAsync {
-            origin: settings.origin.clone(),
-        });
-    }
-    resolve_file(settings, looked_at)
-}
-
-/// Sources 1 to 5: `--database-url`, then the URL variables of the
-/// environment and the `.env` file, unless an explicitly selected
-/// environment names its own database (source 2: `None`, and the caller
-/// resolves the file's database).
+/// Sources 1 to 5: `--database-url` (`override_url`), then the URL
+/// variables of the environment and the `.env` file, unless an explicitly
+/// selected environment names its own database (source 2: `own_env` is its
+/// name; `None` is returned and the caller resolves the file's database).
 pub(crate) fn resolve_external(
-    settings: &Settings,
+    override_url: Option<&Secret>,
+    own_env: Option<&str>,
+    lookup: &Lookup,
     looked_at: &mut Vec<String>,
 ) -> Result<Option<DatabaseUrl>> {
-    let url = settings
-        .database_url_override
-        .as_ref()
-        .map(|s| s.expose().to_owned());
+    let url = override_url.map(|s| s.expose().to_owned());
     if let Some(url) = non_empty(url) {
         let url = checked(url, UrlSource::Override)?;
-        let mut ignored = ambient_urls(settings);
-        if let Some(env) = env_with_own_database(settings) {
+        let mut ignored = ambient_urls(lookup);
+        if let Some(env) = own_env {
             ignored.push(format!("the database of [env.{env}]"));
         }
         note_ignored(&UrlSource::Override.to_string(), &ignored);
@@ -208,29 +193,28 @@ pub(crate) fn resolve_external(
     }
     looked_at.push(UrlSource::Override.to_string());
 
-    if let Some(env) = env_with_own_database(settings) {
+    if let Some(env) = own_env {
         note_ignored(
             &format!("the selected environment's [env.{env}] section"),
-            &ambient_urls(settings),
+            &ambient_urls(lookup),
         );
         return Ok(None);
     }
 
     for var in URL_VARS {
-        if let Some(url) = non_empty(settings.vars.var(var)) {
+        if let Some(url) = non_empty(lookup.var(var)) {
             return checked(url, UrlSource::EnvVar(var)).map(Some);
         }
         looked_at.push(UrlSource::EnvVar(var).to_string());
     }
 
-    if let Some(path) = &settings.dotenv {
-        let vars = read_dotenv(path)?;
+    if let (Some(path), Some(vars)) = (lookup.dotenv(), lookup.dotenv_vars()?) {
         for var in URL_VARS {
             if let Some(url) = non_empty(vars.get(var).cloned()) {
                 return checked(
                     url,
                     UrlSource::Dotenv {
-                        path: path.clone(),
+                        path: path.to_owned(),
                         var,
                     },
                 )
@@ -248,41 +232,23 @@ pub(crate) fn resolve_external(
     Ok(None)
 }
 
-/// The selected environment's name when its section says which
-/// database to use: it sets `url`, a connection setting or a password
-/// source under `[env.NAME.database]`, or `[env.NAME.vault.secret]`.
-/// Such an environment, chosen explicitly, wins over the URL
-/// variables (see the module docs of `settings`).
-fn env_with_own_database(settings: &Settings) -> Option<&str> {
-    let name = settings.env_name.as_deref()?;
-    let env = settings.file.envs.get(name)?;
-    let database = &env.database;
-    let own = database.url.is_some()
-        || database.components.any()
-        || database.password.is_some()
-        || env.vault.as_ref().is_some_and(|v| v.secret.is_some());
-    own.then_some(name)
-}
-
 /// The URL variables that are set (environment, then `.env`), for the log
 /// line saying they were ignored. A `.env` file that cannot be read is
 /// skipped here: it is not needed.
-fn ambient_urls(settings: &Settings) -> Vec<String> {
+fn ambient_urls(lookup: &Lookup) -> Vec<String> {
     let mut set: Vec<String> = URL_VARS
         .into_iter()
-        .filter(|var| non_empty(settings.vars.var(var)).is_some())
+        .filter(|var| non_empty(lookup.var(var)).is_some())
         .map(|var| UrlSource::EnvVar(var).to_string())
         .collect();
-    if let Some(path) = &settings.dotenv
-        && let Ok(vars) = read_dotenv(path)
-    {
+    if let (Some(path), Ok(Some(vars))) = (lookup.dotenv(), lookup.dotenv_vars()) {
         set.extend(
             URL_VARS
                 .into_iter()
                 .filter(|var| non_empty(vars.get(*var).cloned()).is_some())
                 .map(|var| {
                     UrlSource::Dotenv {
-                        path: path.clone(),
+                        path: path.to_owned(),
                         var,
                     }
                     .to_string()
@@ -304,152 +270,219 @@ fn note_ignored(winner: &str, ignored: &[String]) {
     }
 }
 
-/// Sources 6 and 7: the settings file.
-pub(crate) fn resolve_file(settings: &Settings, mut looked_at: Vec<String>) -> Result<DatabaseUrl> {
-    let database = &settings.active.database;
-    if let Some(url) = &database.url {
-        let source = UrlSource::File {
-            origin: settings.origin.clone(),
-            key: url.key.clone(),
-        };
-        return match non_empty(Some(url.value.expose().to_owned())) {
-            Some(text) => checked(text, source),
-            None => Err(SettingsError::Invalid {
-                origin: settings.origin.clone(),
-                key: url.key.clone(),
-                position: url.position,
-                message: "must not be empty".to_owned(),
-            }),
-        };
-    }
-    if database.components.any() {
-        return from_components(settings, &database.components, None);
-    }
-    looked_at.push(format!(
-        "`database.url` and the connection settings in {}",
-        settings.origin
-    ));
-    Err(SettingsError::NoDatabaseUrl { looked_at })
+/// The settings file's database (the selected environment's over the top
+/// level's), as sources 6 and 7 read it.
+pub(crate) struct FileDatabase<'a> {
+    /// The settings file (or `<string>`), for messages.
+    pub(crate) origin: &'a str,
+    /// The `[database]` table.
+    pub(crate) database: &'a Database,
+    /// `database.` or `env.NAME.database.`, for keys that are missing.
+    pub(crate) prefix: String,
 }
 
-/// Builds a URL from the connection settings, percent-encoding user,
-/// password, database name and parameters.
-///
-/// `vault`: the user (if any) and password Vault gave, replacing the file's,
-/// and the URL's source.
-pub(crate) fn from_components(
-    settings: &Settings,
-    c: &Components,
-    vault: Option<(Option<String>, Secret, UrlSource)>,
-) -> Result<DatabaseUrl> {
-    let origin = &settings.origin;
-    let invalid = |key: String, position, message: String| SettingsError::Invalid {
-        origin: origin.clone(),
-        key,
-        position,
-        message,
-    };
-    let prefix = settings.database_prefix();
-    let Some(driver) = &c.driver else {
-        return Err(invalid(
+impl FileDatabase<'_> {
+    /// Sources 6 and 7: the settings file. `password` gives the password for
+    /// the connection settings (asked only when they need one).
+    pub(crate) fn resolve(
+        &self,
+        password: impl FnOnce() -> Result<Option<Secret>>,
+        mut looked_at: Vec<String>,
+    ) -> Result<DatabaseUrl> {
+        let database = self.database;
+        if let Some(url) = &database.url {
+            let source = UrlSource::File {
+                origin: self.origin.to_owned(),
+                key: url.key.clone(),
+            };
+            return match non_empty(Some(url.value.expose().to_owned())) {
+                Some(text) => checked(text, source),
+                None => Err(SettingsError::Invalid {
+                    origin: self.origin.to_owned(),
+                    key: url.key.clone(),
+                    position: url.position,
+                    message: "must not be empty".to_owned(),
+                }),
+            };
+        }
+        if database.components.any() {
+            return self.connection_url(password, None);
+        }
+        looked_at.push(format!(
+            "`database.url` and the connection settings in {}",
+            self.origin
+        ));
+        Err(SettingsError::NoDatabaseUrl { looked_at })
+    }
+
+    /// Builds a URL from the connection settings, percent-encoding user,
+    /// password, database name and parameters.
+    ///
+    /// `vault`: the user (if any) and password Vault gave, replacing the file's,
+    /// and the URL's source.
+    pub(crate) fn connection_url(
+        &self,
+        password: impl FnOnce() -> Result<Option<Secret>>,
+        vault: Option<(Option<String>, Secret, UrlSource)>,
+    ) -> Result<DatabaseUrl> {
+        let origin = self.origin;
+        let c = &self.database.components;
+        let invalid = |key: String, position, message: String| SettingsError::Invalid {
+            origin: origin.to_owned(),
+            key,
+            position,
+            message,
+        };
+        let prefix = &self.prefix;
+        let Some(driver) = &c.driver else {
+            return Err(invalid(
             format!("{prefix}driver"),
             None,
             "is not set; the connection settings need a driver: \"postgres\", \"mysql\" or \"sqlite\"".to_owned(),
         ));
-    };
-    let query = c
-        .params
-        .as_ref()
-        .filter(|p| !p.value.is_empty())
-        .map(|params| {
-            let pairs: Vec<String> = params
-                .value
-                .iter()
-                .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-                .collect();
-            format!("?{}", pairs.join("&"))
-        });
-    let query = query.unwrap_or_default();
-    let (vault_user, vault_password, source) = match vault {
-        Some((user, password, source)) => (user, Some(password), source),
-        None => (
-            None,
-            None,
-            UrlSource::Components {
-                origin: origin.clone(),
-            },
-        ),
-    };
-
-    if driver.value == Backend::Sqlite {
-        let extra = [
-            c.host.as_ref().map(|v| (&v.key, v.position)),
-            c.port.as_ref().map(|v| (&v.key, v.position)),
-            c.user.as_ref().map(|v| (&v.key, v.position)),
-            settings
-                .active
-                .database
-                .password
-                .as_ref()
-                .map(|v| (&v.key, v.position)),
-        ];
-        if let Some((key, position)) = extra.into_iter().flatten().next() {
-            return Err(invalid(
-                key.clone(),
-                position,
-                "does not apply to sqlite; set `database` to the database file's path".to_owned(),
-            ));
-        }
-        let Some(path) = &c.database else {
-            return Err(invalid(
-                format!("{prefix}database"),
-                None,
-                "is not set; sqlite needs the database file's path".to_owned(),
-            ));
         };
-        return checked(format!("sqlite://{}{query}", path.value), source);
+        let query = c
+            .params
+            .as_ref()
+            .filter(|p| !p.value.is_empty())
+            .map(|params| {
+                let pairs: Vec<String> = params
+                    .value
+                    .iter()
+                    .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+                    .collect();
+                format!("?{}", pairs.join("&"))
+            });
+        let query = query.unwrap_or_default();
+        let (vault_user, vault_password, source) = match vault {
+            Some((user, password, source)) => (user, Some(password), source),
+            None => (
+                None,
+                None,
+                UrlSource::Components {
+                    origin: origin.to_owned(),
+                },
+            ),
+        };
+
+        if driver.value == Backend::Sqlite {
+            let extra = [
+                c.host.as_ref().map(|v| (&v.key, v.position)),
+                c.port.as_ref().map(|v| (&v.key, v.position)),
+                c.user.as_ref().map(|v| (&v.key, v.position)),
+                self.database
+                    .password
+                    .as_ref()
+                    .map(|v| (&v.key, v.position)),
+            ];
+            if let Some((key, position)) = extra.into_iter().flatten().next() {
+                return Err(invalid(
+                    key.clone(),
+                    position,
+                    "does not apply to sqlite; set `database` to the database file's path"
+                        .to_owned(),
+                ));
+            }
+            let Some(path) = &c.database else {
+                return Err(invalid(
+                    format!("{prefix}database"),
+                    None,
+                    "is not set; sqlite needs the database file's path".to_owned(),
+                ));
+            };
+            return checked(format!("sqlite://{}{query}", path.value), source);
+        }
+
+        let scheme = match driver.value {
+            Backend::Postgres => "postgres",
+            _ => "mysql",
+        };
+        let mut url = format!("{scheme}://");
+        let password = match vault_password {
+            Some(password) => Some(password),
+            None => password()?,
+        };
+        let user = match &vault_user {
+            Some(user) => user.as_str(),
+            None => c
+                .user
+                .as_ref()
+                .map(|u| u.value.as_str())
+                .unwrap_or_default(),
+        };
+        if !user.is_empty() || password.is_some() {
+            url.push_str(&encode(user));
+            if let Some(password) = &password {
+                url.push(':');
+                url.push_str(&encode(password.expose()));
+            }
+            url.push('@');
+        }
+        let host = c.host.as_ref().map_or("localhost", |h| h.value.as_str());
+        if host.contains(':') && !host.starts_with('[') {
+            url.push_str(&format!("[{host}]"));
+        } else {
+            url.push_str(host);
+        }
+        if let Some(port) = &c.port {
+            url.push_str(&format!(":{}", port.value));
+        }
+        if let Some(database) = &c.database {
+            url.push('/');
+            url.push_str(&encode(&database.value));
+        }
+        url.push_str(&query);
+        checked(url, source)
     }
 
-    let scheme = match driver.value {
-        Backend::Postgres => "postgres",
-        _ => "mysql",
-    };
-    let mut url = format!("{scheme}://");
-    let password = match vault_password {
-        Some(password) => Some(password),
-        None => settings.password()?,
-    };
-    let user = match &vault_user {
-        Some(user) => user.as_str(),
-        None => c
-            .user
-            .as_ref()
-            .map(|u| u.value.as_str())
-            .unwrap_or_default(),
-    };
-    if !user.is_empty() || password.is_some() {
-        url.push_str(&encode(user));
-        if let Some(password) = &password {
-            url.push(':');
-            url.push_str(&encode(password.expose()));
+    /// Checks that the file's database fits credentials from Vault: with
+    /// `wants_url` (`url_field`), no `url` of its own; otherwise connection
+    /// settings without a password. `vault_prefix` is `vault.` or
+    /// `env.NAME.vault.` of the table that set `[vault.secret]`.
+    pub(crate) fn check_vault_target(&self, vault_prefix: &str, wants_url: bool) -> Result<()> {
+        let key = |name: &str| format!("{vault_prefix}secret.{name}");
+        let invalid = |key: String, message: &str| SettingsError::Invalid {
+            origin: self.origin.to_owned(),
+            key,
+            position: None,
+            message: message.to_owned(),
+        };
+        let database = self.database;
+        if wants_url {
+            if let Some(url) = &database.url {
+                return Err(invalid(
+                    url.key.clone(),
+                    "is set, but `vault.secret.url_field` also gives the URL; remove one",
+                ));
+            }
+            return Ok(());
         }
-        url.push('@');
+        if let Some(url) = &database.url {
+            return Err(invalid(
+                url.key.clone(),
+                "is set, but the user and password from Vault need the connection settings (`driver`, `host`, `database`, ...) instead of a URL",
+            ));
+        }
+        if !database.components.any() {
+            return Err(invalid(
+                format!("{}driver", self.prefix),
+                "is not set; the user and password from Vault need the connection settings (`driver`, `host`, `database`, ...), or use `vault.secret.url_field`",
+            ));
+        }
+        if let Some(password) = &database.password {
+            return Err(invalid(
+                password.key.clone(),
+                "is set, but the password comes from Vault; remove one",
+            ));
+        }
+        if database.components.driver.as_ref().map(|d| d.value) == Some(Backend::Sqlite) {
+            return Err(invalid(
+                key("engine"),
+                "does not apply to sqlite, which has no user or password",
+            ));
+        }
+        Ok(())
     }
-    let host = c.host.as_ref().map_or("localhost", |h| h.value.as_str());
-    if host.contains(':') && !host.starts_with('[') {
-        url.push_str(&format!("[{host}]"));
-    } else {
-        url.push_str(host);
-    }
-    if let Some(port) = &c.port {
-        url.push_str(&format!(":{}", port.value));
-    }
-    if let Some(database) = &c.database {
-        url.push('/');
-        url.push_str(&encode(&database.value));
-    }
-    url.push_str(&query);
-    checked(url, source)
 }
 
 #[cfg(test)]

@@ -81,6 +81,8 @@ mod env;
 mod error;
 mod file;
 mod file_template;
+mod lookup;
+mod password;
 mod secret;
 mod vault;
 
@@ -88,11 +90,13 @@ pub use database_url::{DatabaseUrl, URL_VARS, UrlSource};
 pub use env::{Env, ProcessEnv};
 pub use error::{Position, SettingsError};
 pub use file_template::{FileTemplate, PLACEHOLDERS};
-pub use secret::{Secret, SecretSource};
+pub use secret::Secret;
 pub use vault::{KUBERNETES_JWT_FILE, Lease, ResolvedDatabase, VaultError, VaultErrorKind};
 
+use database_url::FileDatabase;
 use error::Result;
-use file::{Level, PasswordSource};
+use file::Level;
+use lookup::Lookup;
 use retort_runtime::Config;
 
 /// The settings file [`Settings::load`] looks for in the current directory.
@@ -100,6 +104,49 @@ pub const FILE_NAME: &str = "retort.toml";
 
 /// The default migrations directory.
 pub const DEFAULT_MIGRATIONS: &str = "migrations";
+
+/// Provides the database password when the URL is built from the
+/// `[database]` connection settings.
+///
+/// By default the password comes from the settings file (`password`,
+/// `password_file` or `password_env` in the `[database]` table, see
+/// [`Settings::configured_password`]). A `SecretSource` replaces that,
+/// which is the seam for secret stores such as Vault/OpenBao.
+///
+/// Implemented for closures, so a one-off source is a closure:
+///
+/// ```
+/// use retort_settings::{Secret, Settings, SettingsError};
+///
+/// let settings: Settings = r#"
+///     [database]
+///     driver = "postgres"
+///     host = "db"
+///     user = "app"
+/// "#
+/// .parse::<Settings>()?
+/// .with_vars(|_: &str| None)
+/// .with_secret_source(|settings: &Settings| -> Result<Option<Secret>, SettingsError> {
+///     // e.g. ask a secret store, falling back to the file's settings
+///     Ok(Some(Secret::new("from-the-store")))
+/// });
+/// assert_eq!(settings.database_url()?.expose(), "postgres://app:from-the-store@db");
+/// # Ok::<(), SettingsError>(())
+/// ```
+pub trait SecretSource: Send + Sync {
+    /// The password, or `None` to connect without one. Errors must not
+    /// contain the secret.
+    fn password(&self, settings: &Settings) -> Result<Option<Secret>, SettingsError>;
+}
+
+impl<F> SecretSource for F
+where
+    F: Fn(&Settings) -> Result<Option<Secret>, SettingsError> + Send + Sync,
+{
+    fn password(&self, settings: &Settings) -> Result<Option<Secret>, SettingsError> {
+        self(settings)
+    }
+}
 
 /// retort's settings: the `retort.toml` file (optional), a selected
 /// environment, and where to look for the database URL.
@@ -111,13 +158,11 @@ pub const DEFAULT_MIGRATIONS: &str = "migrations";
 pub struct Settings {
     origin: String,
     path: Option<PathBuf>,
-    base_dir: Option<PathBuf>,
     file: file::File,
     env_name: Option<String>,
     active: Level,
     database_url_override: Option<Secret>,
-    dotenv: Option<PathBuf>,
-    vars: Arc<dyn Env>,
+    lookup: Lookup,
     secrets: Option<Arc<dyn SecretSource>>,
 }
 
@@ -134,7 +179,7 @@ impl fmt::Debug for Settings {
                 &(self.database_url_override.as_ref())
                     .map(|u| retort_runtime::url::redact(u.expose())),
             )
-            .field("dotenv", &self.dotenv)
+            .field("dotenv", &self.lookup.dotenv())
             .finish_non_exhaustive()
     }
 }
@@ -163,11 +208,9 @@ impl Settings {
             file,
             origin,
             path,
-            base_dir,
             env_name: None,
             database_url_override: None,
-            dotenv: None,
-            vars: Arc::new(ProcessEnv),
+            lookup: Lookup::new(base_dir),
             secrets: None,
         };
         settings.check()?;
@@ -210,7 +253,7 @@ impl Settings {
             source,
         })?;
         let settings = Self::parse(&text, path.display().to_string(), Some(path.to_owned()))?;
-        let dotenv = settings.resolve_path(Path::new(".env"));
+        let dotenv = settings.lookup.resolve_path(Path::new(".env"));
         Ok(settings.with_dotenv(dotenv))
     }
 
@@ -254,20 +297,20 @@ impl Settings {
     /// Reads environment variables from `vars` instead of the process
     /// environment (for tests, or a service with its own configuration).
     pub fn with_vars(mut self, vars: impl Env + 'static) -> Self {
-        self.vars = Arc::new(vars);
+        self.lookup.set_vars(vars);
         self
     }
 
     /// Reads this `.env` file (if it exists) when resolving the database
     /// URL and `password_env`.
     pub fn with_dotenv(mut self, path: impl Into<PathBuf>) -> Self {
-        self.dotenv = Some(path.into());
+        self.lookup.set_dotenv(Some(path.into()));
         self
     }
 
     /// Reads no `.env` file.
     pub fn without_dotenv(mut self) -> Self {
-        self.dotenv = None;
+        self.lookup.set_dotenv(None);
         self
     }
 
@@ -295,7 +338,7 @@ impl Settings {
 
     /// The `.env` file that is read, if any.
     pub fn dotenv_path(&self) -> Option<&Path> {
-        self.dotenv.as_deref()
+        self.lookup.dotenv()
     }
 
     /// The migrations directory (default `migrations`).
@@ -305,7 +348,7 @@ impl Settings {
             .migrations
             .as_ref()
             .map_or(Path::new(DEFAULT_MIGRATIONS), |v| &v.value);
-        self.resolve_path(dir)
+        self.lookup.resolve_path(dir)
     }
 
     /// The revision template file, if one is set.
@@ -313,7 +356,7 @@ impl Settings {
         self.active
             .template
             .as_ref()
-            .map(|v| self.resolve_path(&v.value))
+            .map(|v| self.lookup.resolve_path(&v.value))
     }
 
     /// The template for new revision files' names (default `{rev}_{slug}`).
@@ -355,7 +398,16 @@ impl Settings {
     /// The database URL, from the first source that sets one (see the
     /// [module docs](self) for the order).
     pub fn database_url(&self) -> Result<DatabaseUrl> {
-        database_url::resolve(self)
+        let mut looked_at = Vec::new();
+        if let Some(url) = self.resolve_external(&mut looked_at)? {
+            return Ok(url);
+        }
+        if self.vault_secret().is_some() {
+            return Err(SettingsError::VaultNeedsAsync {
+                origin: self.origin.clone(),
+            });
+        }
+        self.file_database().resolve(|| self.password(), looked_at)
     }
 
     /// The database URL, asking Vault/OpenBao when `[vault.secret]` is
@@ -370,24 +422,17 @@ impl Settings {
     /// the user and password from Vault.
     pub async fn resolve_database(&self) -> Result<ResolvedDatabase> {
         let mut looked_at = Vec::new();
-        if let Some(url) = database_url::resolve_external(self, &mut looked_at)? {
+        if let Some(url) = self.resolve_external(&mut looked_at)? {
             return Ok(ResolvedDatabase { url, lease: None });
         }
+        let file = self.file_database();
         let (Some(settings), Some(location)) = (self.active.vault.as_ref(), self.vault_secret())
         else {
             return Ok(ResolvedDatabase {
-                url: database_url::resolve_file(self, looked_at)?,
+                url: file.resolve(|| self.password(), looked_at)?,
                 lease: None,
             });
         };
-        let key = |name: &str| format!("{}secret.{name}", settings.prefix);
-        let invalid = |key: String, message: &str| SettingsError::Invalid {
-            origin: self.origin.clone(),
-            key,
-            position: None,
-            message: message.to_owned(),
-        };
-        let database = &self.active.database;
         let wants_url = matches!(
             location,
             vault::SecretLocation::Kv2 {
@@ -398,53 +443,17 @@ impl Settings {
                 ..
             }
         );
-        if wants_url {
-            if let Some(url) = &database.url {
-                return Err(invalid(
-                    url.key.clone(),
-                    "is set, but `vault.secret.url_field` also gives the URL; remove one",
-                ));
-            }
-        } else {
-            if let Some(url) = &database.url {
-                return Err(invalid(
-                    url.key.clone(),
-                    "is set, but the user and password from Vault need the connection settings (`driver`, `host`, `database`, ...) instead of a URL",
-                ));
-            }
-            if !database.components.any() {
-                return Err(invalid(
-                    format!("{}driver", self.database_prefix()),
-                    "is not set; the user and password from Vault need the connection settings (`driver`, `host`, `database`, ...), or use `vault.secret.url_field`",
-                ));
-            }
-            if let Some(password) = &database.password {
-                return Err(invalid(
-                    password.key.clone(),
-                    "is set, but the password comes from Vault; remove one",
-                ));
-            }
-            if database.components.driver.as_ref().map(|d| d.value)
-                == Some(retort_runtime::url::Backend::Sqlite)
-            {
-                return Err(invalid(
-                    key("engine"),
-                    "does not apply to sqlite, which has no user or password",
-                ));
-            }
-        }
-        let fetched = vault::fetch(self, settings, location).await?;
+        file.check_vault_target(&settings.prefix, wants_url)?;
+        let fetched = vault::fetch(&self.lookup, settings, location).await?;
         let source = UrlSource::Vault {
             address: fetched.address.clone(),
             path: fetched.path.clone(),
         };
         let url = match fetched.credentials {
             vault::Credentials::Url(url) => database_url::checked(url.expose().to_owned(), source),
-            vault::Credentials::UserPassword { user, password } => database_url::from_components(
-                self,
-                &database.components,
-                Some((user, password, source)),
-            ),
+            vault::Credentials::UserPassword { user, password } => {
+                file.connection_url(|| self.password(), Some((user, password, source)))
+            }
         };
         match url {
             Ok(url) => Ok(ResolvedDatabase {
@@ -461,18 +470,36 @@ impl Settings {
         }
     }
 
+    /// Sources 1 to 5 of the database URL (see the [module docs](self)).
+    fn resolve_external(&self, looked_at: &mut Vec<String>) -> Result<Option<DatabaseUrl>> {
+        database_url::resolve_external(
+            self.database_url_override.as_ref(),
+            self.env_with_own_database(),
+            &self.lookup,
+            looked_at,
+        )
+    }
+
+    /// The selected environment's name when its section says which
+    /// database to use ([`with_env`](Self::with_env)): such an environment,
+    /// chosen explicitly, wins over the URL variables.
+    fn env_with_own_database(&self) -> Option<&str> {
+        let name = self.env_name.as_deref()?;
+        self.file.envs.get(name)?.names_database().then_some(name)
+    }
+
+    /// The selected database of the settings file (sources 6 and 7).
+    fn file_database(&self) -> FileDatabase<'_> {
+        FileDatabase {
+            origin: &self.origin,
+            database: &self.active.database,
+            prefix: self.database_prefix(),
+        }
+    }
+
     /// `[vault.secret]` of the selected settings, if set.
     fn vault_secret(&self) -> Option<&vault::SecretLocation> {
         self.active.vault.as_ref()?.secret.as_ref()
-    }
-
-    /// A variable from the environment, else from the `.env` file.
-    #[cfg_attr(not(feature = "vault"), allow(dead_code))]
-    fn var_or_dotenv(&self, var: &str) -> Option<String> {
-        self.vars.var(var).or_else(|| {
-            let path = self.dotenv.as_ref()?;
-            env::read_dotenv(path).ok()?.remove(var)
-        })
     }
 
     /// The password used when the URL is built from the connection
@@ -490,50 +517,11 @@ impl Settings {
     /// the variable named by `password_env` (from the environment, else
     /// the `.env` file). A secret source can fall back to this.
     pub fn configured_password(&self) -> Result<Option<Secret>> {
-        let Some(source) = &self.active.database.password else {
-            return Ok(None);
-        };
-        match &source.value {
-            PasswordSource::Literal(secret) => Ok(Some(secret.clone())),
-            PasswordSource::File(path) => {
-                let path = self.resolve_path(path);
-                let error = |io| SettingsError::PasswordFile {
-                    origin: self.origin.clone(),
-                    key: source.key.clone(),
-                    position: source.position,
-                    path: path.clone(),
-                    source: io,
-                };
-                let text = std::fs::read_to_string(&path).map_err(error)?;
-                let text = text.strip_suffix('\n').unwrap_or(&text);
-                let text = text.strip_suffix('\r').unwrap_or(text);
-                if text.is_empty() {
-                    return Err(error(std::io::Error::new(
-                        std::io::ErrorKind::InvalidData,
-                        "the file is empty",
-                    )));
-                }
-                Ok(Some(Secret::new(text)))
-            }
-            PasswordSource::Env(var) => {
-                let value = match self.vars.var(var) {
-                    Some(value) => Some(value),
-                    None => match &self.dotenv {
-                        Some(path) => env::read_dotenv(path)?.remove(var),
-                        None => None,
-                    },
-                };
-                match value {
-                    Some(value) => Ok(Some(Secret::new(value))),
-                    None => Err(SettingsError::PasswordEnv {
-                        origin: self.origin.clone(),
-                        key: source.key.clone(),
-                        position: source.position,
-                        var: var.clone(),
-                    }),
-                }
-            }
-        }
+        password::configured(
+            &self.origin,
+            self.active.database.password.as_ref(),
+            &self.lookup,
+        )
     }
 
     /// `database.` or `env.NAME.database.`, for messages about keys that
@@ -550,13 +538,6 @@ impl Settings {
                 format!("env.{name}.database.")
             }
             _ => "database.".to_owned(),
-        }
-    }
-
-    fn resolve_path(&self, path: &Path) -> PathBuf {
-        match &self.base_dir {
-            Some(dir) if path.is_relative() => dir.join(path),
-            _ => path.to_owned(),
         }
     }
 

@@ -7,11 +7,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::{
-    Auth, Credentials, Fetched, Fields, Lease, SecretLocation, VaultError, VaultErrorKind,
-    VaultSettings, read_file, read_input,
-};
-use crate::Settings;
+use super::config::VaultSettings;
+use super::error::{VaultError, VaultErrorKind};
+use crate::lookup::Lookup;
 use crate::secret::Secret;
 
 /// Default per-request time-out.
@@ -22,6 +20,25 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const RETRIES: u32 = 2;
 /// First back-off; doubled at each retry.
 const BACKOFF: Duration = Duration::from_millis(200);
+
+/// What a client logs in with, read beforehand
+/// ([`credentials::login`](super::credentials::login)).
+pub(crate) enum Login {
+    /// A token, used as is.
+    Token(Secret),
+    /// `auth/<mount>/login` with a role id and a secret id.
+    AppRole {
+        mount: String,
+        role_id: Secret,
+        secret_id: Secret,
+    },
+    /// `auth/<mount>/login` with a role and the service-account JWT.
+    Kubernetes {
+        mount: String,
+        role: String,
+        jwt: Secret,
+    },
+}
 
 /// An authenticated client (cheap to clone).
 #[derive(Clone)]
@@ -40,12 +57,12 @@ struct Inner {
 }
 
 impl Client {
-    fn new(settings: &Settings, vault: &VaultSettings) -> Result<Self, VaultError> {
+    pub(crate) fn new(lookup: &Lookup, vault: &VaultSettings) -> Result<Self, VaultError> {
         let address = match &vault.address {
             Some(a) => a.clone(),
             None => ["VAULT_ADDR", "BAO_ADDR"]
                 .iter()
-                .find_map(|var| settings.var_or_dotenv(var).filter(|v| !v.trim().is_empty()))
+                .find_map(|var| lookup.var_or_dotenv(var).filter(|v| !v.trim().is_empty()))
                 .map(|a| a.trim().trim_end_matches('/').to_owned())
                 .ok_or_else(|| {
                     VaultError::Config(
@@ -56,7 +73,7 @@ impl Client {
         let namespace = vault.namespace.clone().or_else(|| {
             ["VAULT_NAMESPACE", "BAO_NAMESPACE"]
                 .iter()
-                .find_map(|var| settings.var_or_dotenv(var).filter(|v| !v.trim().is_empty()))
+                .find_map(|var| lookup.var_or_dotenv(var).filter(|v| !v.trim().is_empty()))
         });
         let mut builder = reqwest::Client::builder()
             .timeout(vault.timeout.unwrap_or(TIMEOUT))
@@ -65,11 +82,11 @@ impl Client {
         let ca_file = vault
             .ca_file
             .as_ref()
-            .map(|p| settings.resolve_path(p))
+            .map(|p| lookup.resolve_path(p))
             .or_else(|| {
                 ["VAULT_CACERT", "BAO_CACERT"]
                     .iter()
-                    .find_map(|var| settings.var_or_dotenv(var).filter(|v| !v.trim().is_empty()))
+                    .find_map(|var| lookup.var_or_dotenv(var).filter(|v| !v.trim().is_empty()))
                     .map(Into::into)
             });
         if let Some(path) = ca_file {
@@ -129,7 +146,9 @@ impl Client {
         }
     }
 
-    fn error(
+    /// A request error, with the secrets this client knows scrubbed from
+    /// `detail`.
+    pub(crate) fn error(
         &self,
         method: &'static str,
         path: &str,
@@ -156,7 +175,7 @@ impl Client {
 
     /// Sends a request, retrying transient failures; returns the JSON body
     /// of a 2xx answer (`Null` for 204).
-    async fn request(
+    pub(crate) async fn request(
         &self,
         method: &'static str,
         path: &str,
@@ -244,71 +263,36 @@ impl Client {
         }
     }
 
-    /// Logs in as the settings say; returns an authenticated client.
-    async fn login(&self, settings: &Settings, auth: &Auth) -> Result<Self, VaultError> {
-        match auth {
-            Auth::Token { file } => {
-                let token = match file {
-                    Some(file) => read_file(&settings.resolve_path(file), "token")?,
-                    None => {
-                        let from_env = ["VAULT_TOKEN", "BAO_TOKEN"].iter().find_map(|var| {
-                            settings.var_or_dotenv(var).filter(|v| !v.trim().is_empty())
-                        });
-                        match from_env {
-                            Some(token) => Secret::new(token.trim()),
-                            None => {
-                                let home = settings.var_or_dotenv("HOME").filter(|h| !h.is_empty());
-                                let file =
-                                    home.map(|h| std::path::Path::new(&h).join(".vault-token"));
-                                match file.filter(|f| f.exists()) {
-                                    Some(file) => read_file(&file, "token")?,
-                                    None => {
-                                        return Err(VaultError::Config(
-                                            "no token: set VAULT_TOKEN (or BAO_TOKEN), `vault.auth.token_file`, or write ~/.vault-token; or use another `vault.auth.method`".into(),
-                                        ));
-                                    }
-                                }
-                            }
-                        }
-                    }
-                };
-                Ok(self.with_token(Some(token), Vec::new()))
-            }
-            Auth::AppRole {
+    /// Logs in with `login`; returns an authenticated client.
+    pub(crate) async fn login(&self, login: Login) -> Result<Self, VaultError> {
+        let (mount, body, scrub) = match login {
+            Login::Token(token) => return Ok(self.with_token(Some(token), Vec::new())),
+            Login::AppRole {
                 mount,
                 role_id,
                 secret_id,
             } => {
-                let role_id = read_input(settings, role_id, "AppRole role id")?;
-                let secret_id = read_input(settings, secret_id, "AppRole secret id")?;
-                // Scrub both from messages from now on.
-                let scrubbed = self.with_token(None, vec![secret_id.clone(), role_id.clone()]);
                 let body = serde_json::json!({
                     "role_id": role_id.expose(),
                     "secret_id": secret_id.expose(),
                 });
-                let path = format!("auth/{mount}/login");
-                let answer = scrubbed.request("POST", &path, Some(&body)).await?;
-                let token = client_token(&scrubbed, &path, &answer)?;
-                Ok(scrubbed.with_token(Some(token), Vec::new()))
+                (mount, body, vec![secret_id, role_id])
             }
-            Auth::Kubernetes {
-                mount,
-                role,
-                jwt_file,
-            } => {
-                let jwt = read_file(
-                    &settings.resolve_path(jwt_file),
-                    "Kubernetes service-account token",
-                )?;
-                let scrubbed = self.with_token(None, vec![jwt.clone()]);
-                let body = kubernetes_login_body(role, &jwt);
-                let path = format!("auth/{mount}/login");
-                let answer = scrubbed.request("POST", &path, Some(&body)).await?;
-                let token = client_token(&scrubbed, &path, &answer)?;
-                Ok(scrubbed.with_token(Some(token), Vec::new()))
+            Login::Kubernetes { mount, role, jwt } => {
+                (mount, kubernetes_login_body(&role, &jwt), vec![jwt])
             }
-        }
+        };
+        // Scrub the login secrets from messages from now on.
+        let scrubbed = self.with_token(None, scrub);
+        let path = format!("auth/{mount}/login");
+        let answer = scrubbed.request("POST", &path, Some(&body)).await?;
+        let token = client_token(&scrubbed, &path, &answer)?;
+        Ok(scrubbed.with_token(Some(token), Vec::new()))
+    }
+
+    /// The server's address.
+    pub(crate) fn address(&self) -> &str {
+        &self.inner.address
     }
 
     /// `PUT sys/leases/revoke`.
@@ -365,7 +349,7 @@ fn is_tls(error: &reqwest::Error) -> bool {
     false
 }
 
-fn field(
+pub(crate) fn field(
     client: &Client,
     path: &str,
     data: &serde_json::Map<String, Value>,
@@ -392,7 +376,7 @@ fn field(
     }
 }
 
-fn data_object<'a>(
+pub(crate) fn data_object<'a>(
     client: &Client,
     path: &str,
     answer: &'a Value,
@@ -414,109 +398,10 @@ fn data_object<'a>(
         })
 }
 
-/// Logs in and reads the credentials.
-pub(crate) async fn fetch(
-    settings: &Settings,
-    vault: &VaultSettings,
-    location: &SecretLocation,
-) -> Result<Fetched, VaultError> {
-    let client = Client::new(settings, vault)?;
-    let auth = vault.auth.clone().unwrap_or(Auth::Token { file: None });
-    let client = client.login(settings, &auth).await?;
-    let address = client.inner.address.clone();
-    match location {
-        SecretLocation::Kv2 {
-            mount,
-            path,
-            fields,
-        }
-        | SecretLocation::Kv1 {
-            mount,
-            path,
-            fields,
-        } => {
-            let (api_path, pointer) = if matches!(location, SecretLocation::Kv2 { .. }) {
-                (format!("{mount}/data/{path}"), "/data/data")
-            } else {
-                (format!("{mount}/{path}"), "/data")
-            };
-            let answer = client.request("GET", &api_path, None).await?;
-            let data = data_object(&client, &api_path, &answer, pointer)?;
-            let credentials = match fields {
-                Fields::Url(name) => Credentials::Url(field(&client, &api_path, data, name)?),
-                Fields::UserPassword { user, password } => {
-                    let user = match user {
-                        Some(name) => Some(field(&client, &api_path, data, name)?),
-                        None => data
-                            .get("username")
-                            .or_else(|| data.get("user"))
-                            .and_then(Value::as_str)
-                            .map(Secret::new),
-                    };
-                    Credentials::UserPassword {
-                        user: user.map(|u| u.expose().to_owned()),
-                        password: field(&client, &api_path, data, password)?,
-                    }
-                }
-            };
-            Ok(Fetched {
-                credentials,
-                lease: None,
-                address,
-                path: api_path,
-            })
-        }
-        SecretLocation::Database {
-            mount,
-            role,
-            revoke_on_exit,
-        } => {
-            let api_path = format!("{mount}/creds/{role}");
-            let answer = client.request("GET", &api_path, None).await?;
-            let data = data_object(&client, &api_path, &answer, "/data")?;
-            let user = field(&client, &api_path, data, "username")?;
-            let password = field(&client, &api_path, data, "password")?;
-            let lease = answer
-                .get("lease_id")
-                .and_then(Value::as_str)
-                .filter(|id| !id.is_empty())
-                .map(|id| Lease {
-                    id: id.to_owned(),
-                    duration: Duration::from_secs(
-                        answer
-                            .get("lease_duration")
-                            .and_then(Value::as_u64)
-                            .unwrap_or(0),
-                    ),
-                    renewable: answer
-                        .get("renewable")
-                        .and_then(Value::as_bool)
-                        .unwrap_or(false),
-                    revoke_on_exit: *revoke_on_exit,
-                    client: client.clone(),
-                });
-            tracing::debug!(
-                address = %address,
-                path = %api_path,
-                lease_id = lease.as_ref().map(|l| l.id.as_str()),
-                "vault: dynamic database credentials issued"
-            );
-            Ok(Fetched {
-                credentials: Credentials::UserPassword {
-                    user: Some(user.expose().to_owned()),
-                    password,
-                },
-                lease,
-                address,
-                path: api_path,
-            })
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Settings;
 
     /// A one-thread HTTP server answering each connection with the next
     /// canned `(status, body)`; returns its address and a request counter.
