@@ -5,8 +5,8 @@ use std::future::Future;
 
 use retort_core::plan::Direction;
 
-use crate::driver::HistoryEntry;
 use crate::error::Error;
+use crate::history::HistoryEntry;
 use crate::migrations::Migrator;
 use crate::report::{CheckReport, PlannedStep, Report};
 

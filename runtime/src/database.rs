@@ -223,9 +223,10 @@ macro_rules! with_driver {
                     $body
                 }
                 #[allow(unreachable_patterns)]
-                _ => Err($crate::error::Error::Unsupported(
-                    "this backend is not enabled in this build".to_owned(),
-                )),
+                _ => Err($crate::error::Error::UnsupportedUrl {
+                    url: $crate::url::redact(url),
+                    missing_feature: None,
+                }),
             },
         }
     }};

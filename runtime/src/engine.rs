@@ -10,8 +10,9 @@ use retort_core::plan::{Direction, Plan};
 
 use crate::config::Config;
 use crate::drift::{self, Drift};
-use crate::driver::{Attempt, DbState, Driver, HistoryEntry};
+use crate::driver::{Attempt, DbState, Driver};
 use crate::error::Error;
+use crate::history::{HistoryEntry, Operation, Status};
 use crate::report::{FailedStep, Report};
 
 mod bookkeeping;
@@ -43,11 +44,12 @@ impl Locked<'_> {
     /// The span around a run: the operation and what it was asked for.
     pub(crate) fn span(&self) -> tracing::Span {
         let (operation, target) = match self {
-            Self::Upgrade(target) => ("upgrade", (*target).to_owned()),
-            Self::Downgrade(target) => ("downgrade", (*target).to_owned()),
-            Self::Stamp { targets, .. } => ("stamp", targets.join(" ")),
-            Self::Repair => ("repair", String::new()),
+            Self::Upgrade(target) => (Operation::Upgrade, (*target).to_owned()),
+            Self::Downgrade(target) => (Operation::Downgrade, (*target).to_owned()),
+            Self::Stamp { targets, .. } => (Operation::Stamp, targets.join(" ")),
+            Self::Repair => (Operation::Repair, String::new()),
         };
+        let operation = operation.as_str();
         tracing::info_span!(target: RUN_TARGET, "migrate", operation, target = target.as_str())
     }
 }
@@ -204,7 +206,7 @@ async fn with_recorded<D: Driver>(
         return Ok(None);
     }
     let history = d.read_history().await?;
-    crate::recorded::extend(set, rows, &history)
+    crate::recorded::extend(set, rows, &history, d.history_table())
 }
 
 fn refuse_unfinished(set: &MigrationSet, state: &DbState) -> Result<(), Error> {
@@ -216,7 +218,7 @@ fn refuse_unfinished(set: &MigrationSet, state: &DbState) -> Result<(), Error> {
 
 fn failed_step(set: &MigrationSet, attempt: &Attempt) -> FailedStep {
     let revision = set.get(&attempt.revision);
-    let direction = if attempt.operation == "downgrade" {
+    let direction = if attempt.operation == Operation::Downgrade {
         Direction::Downgrade
     } else {
         Direction::Upgrade
@@ -237,7 +239,7 @@ fn failed_step(set: &MigrationSet, attempt: &Attempt) -> FailedStep {
         statement: (attempt.statements_done + 1).min(attempt.statement_count.max(1)),
         statement_count: attempt.statement_count,
         error: attempt.error.clone(),
-        interrupted: attempt.status == "running",
+        interrupted: attempt.status == Status::Running,
         stamp_hint,
     }
 }

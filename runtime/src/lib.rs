@@ -21,6 +21,7 @@ mod drift;
 mod driver;
 mod engine;
 mod error;
+pub mod history;
 mod migrations;
 #[cfg(feature = "cli")]
 mod offline;
@@ -36,8 +37,8 @@ pub use chain::{Break, BrokenRow, HistoryCheck};
 pub use config::{Config, TransactionMode};
 pub use database::Database;
 pub use drift::{Drift, Edited};
-pub use driver::HistoryEntry;
 pub use error::Error;
+pub use history::{HistoryEntry, Operation, Status, UnknownValue};
 pub use migrations::{Migrations, Migrator};
 pub use report::{CheckReport, FailedStep, PlannedStep, Report, StepReport};
 pub use retort_core::load::{LoadError, LoadErrors};

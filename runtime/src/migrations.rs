@@ -12,9 +12,9 @@ use tracing::Instrument as _;
 use crate::blocking::Blocking;
 use crate::config::Config;
 use crate::database::{Database, with_driver};
-use crate::driver::HistoryEntry;
 use crate::engine::{self, Locked};
 use crate::error::Error;
+use crate::history::HistoryEntry;
 use crate::report::{CheckReport, PlannedStep, Report};
 
 /// A validated set of revisions, embedded with `embed_migrations!` or

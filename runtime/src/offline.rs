@@ -18,6 +18,7 @@ use retort_core::target::TargetError;
 use crate::config::Config;
 use crate::driver::{NewHistory, Op, Statements};
 use crate::error::Error;
+use crate::history::{Operation, Status};
 use crate::url::Backend;
 use retort_core::split::{Dialect, split};
 
@@ -47,11 +48,9 @@ enum Lit<'a> {
 /// The offline SQL of `backend`, when this build supports it.
 fn driver_sql(backend: Backend, config: &Config) -> Result<OfflineSql, Error> {
     config.validate()?;
-    let missing = |feature: &str| {
-        Error::Unsupported(format!(
-            "cannot render {} SQL: this build lacks the `{feature}` feature",
-            backend.name()
-        ))
+    let missing = |feature| Error::BackendNotBuilt {
+        backend: backend.name(),
+        feature,
     };
     match backend {
         #[cfg(feature = "postgres")]
@@ -267,8 +266,8 @@ fn render_plan(sql: &OfflineSql, plan: &Plan<'_>) -> String {
             sql,
             crate::engine::history(
                 rev,
-                step.direction.as_str(),
-                "applied",
+                Operation::of(step.direction),
+                Status::Applied,
                 statements.len(),
                 true,
             ),
@@ -317,8 +316,8 @@ fn history_row(out: &mut String, sql: &OfflineSql, h: NewHistory<'_>) {
     let prev = format!("COALESCE({}, '')", sql.statements.last_hash);
     let values = [
         Lit::Str(h.revision),
-        Lit::Str(h.operation),
-        Lit::Str(h.status),
+        Lit::Str(h.operation.as_str()),
+        Lit::Str(h.status.as_str()),
         Lit::Str(&h.parents),
         Lit::Str(&h.checksum),
         Lit::Str(&h.lineage),

@@ -9,6 +9,7 @@ use std::time::Duration;
 use retort_core::plan::VersionChange;
 
 use crate::error::Error;
+use crate::history::{HistoryEntry, Operation, Status};
 pub(crate) use lock::LockWait;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) use lock::{LockConnection, lock_lost};
@@ -23,8 +24,6 @@ pub(crate) mod postgres;
 pub(crate) mod sqlite;
 
 mod rows;
-
-pub use rows::HistoryEntry;
 
 mod shared;
 
@@ -54,7 +53,7 @@ pub(crate) enum Op<'a> {
     Finish {
         id: i64,
         row: &'a NewHistory<'a>,
-        status: &'static str,
+        status: Status,
         done: i64,
         error: Option<String>,
         duration_ms: i64,
@@ -105,6 +104,8 @@ impl TxFailure {
 
 /// A driver's bookkeeping SQL, rendered once with its table names.
 pub(crate) struct Statements {
+    /// The history table's name for messages ([`history_table`]).
+    pub(crate) history_table: String,
     pub(crate) create_version: String,
     pub(crate) create_history: String,
     pub(crate) create_history_index: String,
@@ -146,6 +147,9 @@ pub(crate) const HISTORY_COLUMNS: &str = "revision, operation, status, parents, 
 pub(crate) trait Driver: Send {
     /// The dialect, for statement splitting.
     fn dialect(&self) -> Dialect;
+
+    /// The history table's name for messages ([`history_table`]).
+    fn history_table(&self) -> &str;
 
     /// True when DDL is transactional (PostgreSQL, SQLite).
     fn transactional_ddl(&self) -> bool;
@@ -214,6 +218,31 @@ pub(crate) trait Driver: Send {
         &mut self,
         op: &Op<'_>,
     ) -> impl Future<Output = Result<Option<i64>, sqlx::Error>> + Send;
+}
+
+/// The condition on the history rows aliased `alias` that record the
+/// checksum and lineage a revision had when it became applied (see
+/// [`Operation::records_applied`]).
+pub(crate) fn applied_filter(alias: &str) -> String {
+    let operations: Vec<String> = Operation::ALL
+        .iter()
+        .filter(|op| op.records_applied())
+        .map(|op| format!("'{}'", op.as_str()))
+        .collect();
+    format!(
+        "{alias}.status = '{}' AND {alias}.operation IN ({})",
+        Status::Applied.as_str(),
+        operations.join(", ")
+    )
+}
+
+/// The history table's name for messages: as configured, qualified with
+/// the configured schema, unquoted.
+pub(crate) fn history_table(config: &crate::config::Config) -> String {
+    match &config.schema {
+        Some(schema) => format!("{schema}.{}", config.history_table),
+        None => config.history_table.clone(),
+    }
 }
 
 /// Quotes an identifier with `quote` (`"` or `` ` ``); names are validated

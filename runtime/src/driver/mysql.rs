@@ -8,9 +8,13 @@ use std::time::Duration;
 
 use sqlx::mysql::MySqlConnection;
 
-use super::{Driver, HISTORY_COLUMNS, LockConnection, LockWait, Statements, Tip, quote_ident};
+use super::{
+    Driver, HISTORY_COLUMNS, LockConnection, LockWait, Statements, Tip, applied_filter,
+    history_table, quote_ident,
+};
 use crate::config::Config;
 use crate::error::Error;
+use crate::history::Status;
 use retort_core::split::Dialect;
 
 fn statements(config: &Config) -> Statements {
@@ -22,7 +26,10 @@ fn statements(config: &Config) -> Statements {
     let h = qualify(&config.history_table);
     let pk = quote_ident(&format!("{}_pkc", config.version_table), '`');
     let ix = quote_ident(&format!("{}_revision_ix", config.history_table), '`');
+    let applied = applied_filter("h");
+    let resolved = Status::Resolved.as_str();
     Statements {
+        history_table: history_table(config),
         create_version: format!(
             "CREATE TABLE IF NOT EXISTS {v} (version_num VARCHAR(32) NOT NULL, CONSTRAINT {pk} PRIMARY KEY (version_num))"
         ),
@@ -58,7 +65,7 @@ fn statements(config: &Config) -> Statements {
         )],
         read_rows: format!(
             "SELECT v.version_num, (SELECT h.lineage FROM {h} h WHERE h.revision = v.version_num \
-             AND h.status = 'applied' AND h.operation IN ('upgrade', 'stamp', 'repair') \
+             AND {applied} \
              ORDER BY h.id DESC LIMIT 1) FROM {v} v"
         ),
         read_rows_plain: format!("SELECT version_num, CAST(NULL AS CHAR) FROM {v}"),
@@ -89,7 +96,7 @@ fn statements(config: &Config) -> Statements {
             "UPDATE {h} SET status = ?, statements_done = ?, error = ?, duration_ms = ?, row_hash = ? WHERE id = ?"
         ),
         reseal: format!("UPDATE {h} SET prev_hash = ?, row_hash = ? WHERE id = ?"),
-        resolve: format!("UPDATE {h} SET status = 'resolved', row_hash = ? WHERE id = ?"),
+        resolve: format!("UPDATE {h} SET status = '{resolved}', row_hash = ? WHERE id = ?"),
         update_version: format!("UPDATE {v} SET version_num = ? WHERE version_num = ?"),
         delete_version: format!("DELETE FROM {v} WHERE version_num = ?"),
         insert_version: format!("INSERT INTO {v} (version_num) VALUES (?)"),

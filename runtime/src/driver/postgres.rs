@@ -12,10 +12,12 @@ use sqlx::postgres::PgConnection;
 use retort_core::plan::VersionChange;
 
 use super::{
-    Driver, HISTORY_COLUMNS, LockConnection, LockWait, Op, Statements, Tip, TxFailure, quote_ident,
+    Driver, HISTORY_COLUMNS, LockConnection, LockWait, Op, Statements, Tip, TxFailure,
+    applied_filter, history_table, quote_ident,
 };
 use crate::config::Config;
 use crate::error::Error;
+use crate::history::Status;
 use retort_core::split::Dialect;
 
 /// The version and history tables' quoted (and schema-qualified) names.
@@ -34,7 +36,10 @@ fn statements(config: &Config) -> Statements {
     let (v, h) = tables(config);
     let pk = quote_ident(&format!("{}_pkc", config.version_table), '"');
     let ix = quote_ident(&format!("{}_revision_ix", config.history_table), '"');
+    let applied = applied_filter("h");
+    let resolved = Status::Resolved.as_str();
     Statements {
+        history_table: history_table(config),
         create_version: format!(
             "CREATE TABLE IF NOT EXISTS {v} (version_num VARCHAR(32) NOT NULL, CONSTRAINT {pk} PRIMARY KEY (version_num))"
         ),
@@ -73,7 +78,7 @@ fn statements(config: &Config) -> Statements {
         // (300,000) instead of ~0.1 ms (bench/runtime.sh, BENCHMARKS.md).
         read_rows: format!(
             "SELECT v.version_num::text, (SELECT h.lineage::text FROM {h} h WHERE h.revision = v.version_num \
-             AND h.status = 'applied' AND h.operation IN ('upgrade', 'stamp', 'repair') \
+             AND {applied} \
              ORDER BY h.id DESC LIMIT 1) FROM unnest(ARRAY(SELECT version_num FROM {v})) AS v(version_num)"
         ),
         read_rows_plain: format!("SELECT version_num::text, NULL::text FROM {v}"),
@@ -97,7 +102,7 @@ fn statements(config: &Config) -> Statements {
             "UPDATE {h} SET status = $1, statements_done = $2, error = $3, duration_ms = $4, row_hash = $5 WHERE id = $6"
         ),
         reseal: format!("UPDATE {h} SET prev_hash = $1, row_hash = $2 WHERE id = $3"),
-        resolve: format!("UPDATE {h} SET status = 'resolved', row_hash = $1 WHERE id = $2"),
+        resolve: format!("UPDATE {h} SET status = '{resolved}', row_hash = $1 WHERE id = $2"),
         update_version: format!("UPDATE {v} SET version_num = $1 WHERE version_num = $2"),
         delete_version: format!("DELETE FROM {v} WHERE version_num = $1"),
         insert_version: format!("INSERT INTO {v} (version_num) VALUES ($1)"),

@@ -5,6 +5,8 @@
 use std::time::Instant;
 
 use crate::chain::Content;
+use crate::error::Error;
+use crate::history::{HistoryEntry, Operation, Status};
 
 /// A version-table row and what the history table recorded for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,8 +23,8 @@ pub(crate) struct Row {
 pub(crate) struct Attempt {
     pub(crate) id: i64,
     pub(crate) revision: String,
-    pub(crate) operation: String,
-    pub(crate) status: String,
+    pub(crate) operation: Operation,
+    pub(crate) status: Status,
     pub(crate) statements_done: i64,
     pub(crate) statement_count: i64,
     pub(crate) error: Option<String>,
@@ -60,57 +62,12 @@ pub(crate) struct DbState {
     pub(crate) layout: Layout,
 }
 
-/// One row of the history table.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct HistoryEntry {
-    /// Row id (increasing).
-    pub id: i64,
-    /// The revision.
-    pub revision: String,
-    /// `upgrade`, `downgrade`, `stamp`, `unstamp`, `repair` or `reseal`
-    /// (`repair` accepted a broken hash chain).
-    pub operation: String,
-    /// `applied`, `running`, `failed` or `resolved` (a failed or
-    /// interrupted step that `stamp` or `repair` resolved).
-    pub status: String,
-    /// The revision's parents, space-separated.
-    pub parents: String,
-    /// The file's checksum when the step ran.
-    pub checksum: String,
-    /// The revision's lineage hash when the step ran.
-    pub lineage: String,
-    /// Statements in the section.
-    pub statement_count: i64,
-    /// Statements completed.
-    pub statements_done: i64,
-    /// The error, for failed steps (what was accepted, for `reseal` rows).
-    pub error: Option<String>,
-    /// When the step started (UTC, as the database formats it).
-    pub started_at: String,
-    /// How long it took, in milliseconds.
-    pub duration_ms: Option<i64>,
-    /// The revision's downgrade SQL, kept so an older binary can roll back.
-    pub downgrade_sql: Option<String>,
-    /// The retort release that wrote the row.
-    pub retort_version: String,
-    /// The checksum scheme of `checksum` and `lineage`.
-    pub checksum_scheme: i64,
-    /// The row's nonce (see [`row_hash`](Self::row_hash)).
-    pub nonce: Option<String>,
-    /// The `row_hash` of the row before it when it was written.
-    pub prev_hash: Option<String>,
-    /// The hash of the row's content (docs/history-table.md); `None` for
-    /// rows written before the hash chain.
-    pub row_hash: Option<String>,
-}
-
 /// A history row to insert.
 #[derive(Debug, Clone)]
 pub(crate) struct NewHistory<'a> {
     pub(crate) revision: &'a str,
-    pub(crate) operation: &'static str,
-    pub(crate) status: &'static str,
+    pub(crate) operation: Operation,
+    pub(crate) status: Status,
     pub(crate) parents: String,
     pub(crate) checksum: String,
     pub(crate) lineage: String,
@@ -139,14 +96,14 @@ impl<'a> NewHistory<'a> {
     /// change (a step that runs statement by statement).
     pub(crate) fn content_with<'s>(
         &'s self,
-        status: &'s str,
+        status: Status,
         statements_done: i64,
         error: Option<&'s str>,
     ) -> Content<'s> {
         Content {
             revision: self.revision,
-            operation: self.operation,
-            status,
+            operation: self.operation.as_str(),
+            status: status.as_str(),
             parents: &self.parents,
             checksum: &self.checksum,
             lineage: &self.lineage,
@@ -161,9 +118,25 @@ impl<'a> NewHistory<'a> {
     }
 }
 
+/// The error of a history row whose operation or status is none retort
+/// knows.
+fn unknown(table: &str, id: i64, revision: &str, value: &crate::history::UnknownValue) -> Error {
+    Error::CorruptHistory {
+        table: table.to_owned(),
+        id,
+        revision: revision.to_owned(),
+        problem: format!("has an {value}"),
+    }
+}
+
+fn reading(source: sqlx::Error) -> Error {
+    Error::database("reading the history table", source)
+}
+
 /// Reads the columns `id, revision, operation, status, statements_done,
-/// statement_count, error`; `None` unless the step is unfinished.
-pub(crate) fn attempt_from<R>(row: &R) -> Result<Option<Attempt>, sqlx::Error>
+/// statement_count, error` of the history table `table`; `None` unless the
+/// step is unfinished.
+pub(crate) fn attempt_from<R>(row: &R, table: &str) -> Result<Option<Attempt>, Error>
 where
     R: sqlx::Row,
     usize: sqlx::ColumnIndex<R>,
@@ -171,23 +144,32 @@ where
     for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
-    let status: String = row.try_get(3)?;
-    if status != "running" && status != "failed" {
+    let id: i64 = row.try_get(0).map_err(reading)?;
+    let revision: String = row.try_get(1).map_err(reading)?;
+    let operation: String = row.try_get(2).map_err(reading)?;
+    let status: String = row.try_get(3).map_err(reading)?;
+    let status: Status = status
+        .parse()
+        .map_err(|e| unknown(table, id, &revision, &e))?;
+    if !status.is_unfinished() {
         return Ok(None);
     }
     Ok(Some(Attempt {
-        id: row.try_get(0)?,
-        revision: row.try_get(1)?,
-        operation: row.try_get(2)?,
+        id,
+        operation: operation
+            .parse()
+            .map_err(|e| unknown(table, id, &revision, &e))?,
+        revision,
         status,
-        statements_done: row.try_get(4)?,
-        statement_count: row.try_get(5)?,
-        error: row.try_get(6)?,
+        statements_done: row.try_get(4).map_err(reading)?,
+        statement_count: row.try_get(5).map_err(reading)?,
+        error: row.try_get(6).map_err(reading)?,
     }))
 }
 
-/// Reads a history row selected with the columns of [`HistoryEntry`], in order.
-pub(crate) fn history_from<R>(row: &R) -> Result<HistoryEntry, sqlx::Error>
+/// Reads a row of the history table `table` selected with the columns of
+/// [`HistoryEntry`], in order.
+pub(crate) fn history_from<R>(row: &R, table: &str) -> Result<HistoryEntry, Error>
 where
     R: sqlx::Row,
     usize: sqlx::ColumnIndex<R>,
@@ -196,24 +178,31 @@ where
     for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
+    let id: i64 = row.try_get(0).map_err(reading)?;
+    let revision: String = row.try_get(1).map_err(reading)?;
+    let operation: String = row.try_get(2).map_err(reading)?;
+    let status: String = row.try_get(3).map_err(reading)?;
+    let bad = |e| unknown(table, id, &revision, &e);
+    let operation = operation.parse().map_err(bad)?;
+    let status = status.parse().map_err(bad)?;
     Ok(HistoryEntry {
-        id: row.try_get(0)?,
-        revision: row.try_get(1)?,
-        operation: row.try_get(2)?,
-        status: row.try_get(3)?,
-        parents: row.try_get(4)?,
-        checksum: row.try_get(5)?,
-        lineage: row.try_get(6)?,
-        statement_count: row.try_get(7)?,
-        statements_done: row.try_get(8)?,
-        error: row.try_get(9)?,
-        started_at: row.try_get(10)?,
-        duration_ms: row.try_get(11)?,
-        downgrade_sql: row.try_get(12)?,
-        retort_version: row.try_get(13)?,
-        checksum_scheme: row.try_get(14)?,
-        nonce: row.try_get(15)?,
-        prev_hash: row.try_get(16)?,
-        row_hash: row.try_get(17)?,
+        id,
+        operation,
+        status,
+        parents: row.try_get(4).map_err(reading)?,
+        checksum: row.try_get(5).map_err(reading)?,
+        lineage: row.try_get(6).map_err(reading)?,
+        statement_count: row.try_get(7).map_err(reading)?,
+        statements_done: row.try_get(8).map_err(reading)?,
+        error: row.try_get(9).map_err(reading)?,
+        started_at: row.try_get(10).map_err(reading)?,
+        duration_ms: row.try_get(11).map_err(reading)?,
+        downgrade_sql: row.try_get(12).map_err(reading)?,
+        retort_version: row.try_get(13).map_err(reading)?,
+        checksum_scheme: row.try_get(14).map_err(reading)?,
+        nonce: row.try_get(15).map_err(reading)?,
+        prev_hash: row.try_get(16).map_err(reading)?,
+        row_hash: row.try_get(17).map_err(reading)?,
+        revision,
     })
 }

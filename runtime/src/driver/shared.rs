@@ -12,8 +12,8 @@ macro_rules! bind_history {
         let h = $h;
         $query
             .bind(h.revision)
-            .bind(h.operation)
-            .bind(h.status)
+            .bind(h.operation.as_str())
+            .bind(h.status.as_str())
             .bind(&h.parents)
             .bind(&h.checksum)
             .bind(&h.lineage)
@@ -121,9 +121,9 @@ macro_rules! exec_fn {
                     error,
                     duration_ms,
                 } => {
-                    let hash = row.content_with(status, *done, error.as_deref()).hash();
+                    let hash = row.content_with(*status, *done, error.as_deref()).hash();
                     q(&sql.finish)
-                        .bind(*status)
+                        .bind(status.as_str())
                         .bind(done)
                         .bind(error.as_deref())
                         .bind(duration_ms)
@@ -167,6 +167,10 @@ pub(crate) use exec_fn;
 /// `missing_column(&sqlx::Error) -> bool` functions in scope.
 macro_rules! common_methods {
     () => {
+        fn history_table(&self) -> &str {
+            &self.sql.history_table
+        }
+
         async fn ensure_tables(&mut self, layout: super::Layout) -> Result<(), Error> {
             use super::HistoryLayout;
             let create = |sql: &String| (!sql.is_empty()).then(|| sql.clone());
@@ -266,9 +270,8 @@ macro_rules! common_methods {
             };
             self.tip = super::Tip::read(tip);
             let unfinished = last
-                .map(|r| super::attempt_from(&r))
-                .transpose()
-                .map_err(history)?
+                .map(|r| super::attempt_from(&r, &self.sql.history_table))
+                .transpose()?
                 .flatten();
             Ok(super::DbState {
                 rows,
@@ -293,9 +296,8 @@ macro_rules! common_methods {
                 other => other.map_err(history)?,
             };
             rows.iter()
-                .map(super::history_from)
-                .collect::<Result<_, _>>()
-                .map_err(history)
+                .map(|row| super::history_from(row, &self.sql.history_table))
+                .collect()
         }
 
         async fn autocommit(&mut self, op: &super::Op<'_>) -> Result<Option<i64>, sqlx::Error> {

@@ -16,12 +16,15 @@ use std::time::Duration;
 
 use sqlx::sqlite::SqliteConnection;
 
-use super::{DbState, Driver, HISTORY_COLUMNS, Statements, Tip, quote_ident};
+use super::{
+    DbState, Driver, HISTORY_COLUMNS, Statements, Tip, applied_filter, history_table, quote_ident,
+};
 
 mod lock;
 mod open;
 use crate::config::Config;
 use crate::error::Error;
+use crate::history::Status;
 pub(crate) use open::options;
 use retort_core::split::Dialect;
 
@@ -30,7 +33,10 @@ fn statements(config: &Config) -> Statements {
     let h = quote_ident(&config.history_table, '"');
     let pk = quote_ident(&format!("{}_pkc", config.version_table), '"');
     let ix = quote_ident(&format!("{}_revision_ix", config.history_table), '"');
+    let applied = applied_filter("h");
+    let resolved = Status::Resolved.as_str();
     Statements {
+        history_table: history_table(config),
         create_version: format!(
             "CREATE TABLE IF NOT EXISTS {v} (version_num VARCHAR(32) NOT NULL, CONSTRAINT {pk} PRIMARY KEY (version_num))"
         ),
@@ -66,7 +72,7 @@ fn statements(config: &Config) -> Statements {
         create_history_index: format!("CREATE INDEX IF NOT EXISTS {ix} ON {h} (revision, id)"),
         read_rows: format!(
             "SELECT v.version_num, (SELECT h.lineage FROM {h} h WHERE h.revision = v.version_num \
-                 AND h.status = 'applied' AND h.operation IN ('upgrade', 'stamp', 'repair') \
+                 AND {applied} \
                  ORDER BY h.id DESC LIMIT 1) FROM {v} v"
         ),
         read_rows_plain: format!("SELECT version_num, NULL FROM {v}"),
@@ -89,7 +95,7 @@ fn statements(config: &Config) -> Statements {
             "UPDATE {h} SET status = ?, statements_done = ?, error = ?, duration_ms = ?, row_hash = ? WHERE id = ?"
         ),
         reseal: format!("UPDATE {h} SET prev_hash = ?, row_hash = ? WHERE id = ?"),
-        resolve: format!("UPDATE {h} SET status = 'resolved', row_hash = ? WHERE id = ?"),
+        resolve: format!("UPDATE {h} SET status = '{resolved}', row_hash = ? WHERE id = ?"),
         update_version: format!("UPDATE {v} SET version_num = ? WHERE version_num = ?"),
         delete_version: format!("DELETE FROM {v} WHERE version_num = ?"),
         insert_version: format!("INSERT INTO {v} (version_num) VALUES (?)"),
