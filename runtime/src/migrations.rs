@@ -11,7 +11,7 @@ use tracing::Instrument as _;
 
 use crate::blocking::Blocking;
 use crate::config::Config;
-use crate::database::{Database, with_driver};
+use crate::database::Database;
 use crate::engine::{self, Locked};
 use crate::error::Error;
 use crate::history::HistoryEntry;
@@ -184,13 +184,10 @@ impl<'m> Migrator<'m> {
         let set = self.set;
         let span = op.span();
         async {
-            with_driver!(db, &self.config, |d| engine::locked(
-                &mut d,
-                set,
-                &self.config,
-                op
-            )
-            .await)
+            let mut d = db.driver(&self.config).await?;
+            let result = engine::locked(&mut d, set, &self.config, op).await;
+            d.close().await;
+            result
         }
         .instrument(span)
         .await
@@ -233,7 +230,10 @@ impl<'m> Migrator<'m> {
 
     /// See [`Migrations::current`].
     pub async fn current<'a>(&self, db: impl Into<Database<'a>>) -> Result<Vec<String>, Error> {
-        with_driver!(db.into(), &self.config, |d| engine::current(&mut d).await)
+        let mut d = db.into().driver(&self.config).await?;
+        let result = engine::current(&mut d).await;
+        d.close().await;
+        result
     }
 
     /// See [`Migrations::history`].
@@ -241,15 +241,19 @@ impl<'m> Migrator<'m> {
         &self,
         db: impl Into<Database<'a>>,
     ) -> Result<Vec<HistoryEntry>, Error> {
-        with_driver!(db.into(), &self.config, |d| engine::history_of(&mut d)
-            .await)
+        let mut d = db.into().driver(&self.config).await?;
+        let result = engine::history_of(&mut d).await;
+        d.close().await;
+        result
     }
 
     /// See [`Migrations::check`].
     pub async fn check<'a>(&self, db: impl Into<Database<'a>>) -> Result<CheckReport, Error> {
         let set = self.set;
-        with_driver!(db.into(), &self.config, |d| engine::check(&mut d, set)
-            .await)
+        let mut d = db.into().driver(&self.config).await?;
+        let result = engine::check(&mut d, set).await;
+        d.close().await;
+        result
     }
 
     /// See [`Migrations::plan`].
@@ -260,9 +264,9 @@ impl<'m> Migrator<'m> {
         target: &str,
     ) -> Result<Vec<PlannedStep>, Error> {
         let set = self.set;
-        with_driver!(db.into(), &self.config, |d| engine::plan(
-            &mut d, set, direction, target
-        )
-        .await)
+        let mut d = db.into().driver(&self.config).await?;
+        let result = engine::plan(&mut d, set, direction, target).await;
+        d.close().await;
+        result
     }
 }

@@ -23,14 +23,15 @@ pub(crate) mod postgres;
 #[cfg(feature = "sqlite")]
 pub(crate) mod sqlite;
 
+mod any;
+mod core;
 mod rows;
 
-mod shared;
-
+pub(crate) use any::AnyDriver;
+pub(crate) use core::Conn;
 pub(crate) use rows::{
     Attempt, DbState, HistoryLayout, Layout, NewHistory, Row, attempt_from, history_from,
 };
-pub(crate) use shared::{Tip, bind_history, common_methods, exec_fn, plain_transaction};
 
 /// One operation of a step.
 #[derive(Debug, Clone)]

@@ -3,17 +3,19 @@
 //! protocol); the lock is `GET_LOCK` polled on a dedicated connection,
 //! released by the server when that connection ends.
 
-use std::ops::DerefMut;
 use std::time::Duration;
 
-use sqlx::mysql::MySqlConnection;
+use sqlx::MySql;
+use sqlx::mysql::{MySqlConnection, MySqlQueryResult};
 
+use super::core::{Backend, Conn, Core};
 use super::{
-    Driver, HISTORY_COLUMNS, LockConnection, LockWait, Statements, Tip, applied_filter,
-    history_table, quote_ident,
+    DbState, Driver, HISTORY_COLUMNS, Layout, LockConnection, LockWait, Op, Statements, TxFailure,
+    applied_filter, history_table, quote_ident,
 };
 use crate::config::Config;
 use crate::error::Error;
+use crate::history::HistoryEntry;
 use crate::history::Status;
 use retort_core::split::Dialect;
 
@@ -160,11 +162,9 @@ fn lock_name(database: &str, version_table: &str) -> String {
 }
 
 /// The MySQL/MariaDB driver.
-pub(crate) struct MySqlDriver<C> {
-    conn: C,
+pub(crate) struct MySqlDriver<'a> {
+    core: Core<'a, MySql>,
     lock_conn: LockConnection<MySqlConnection>,
-    sql: Statements,
-    tip: Tip,
     /// The configured database of the tables (`None`: the connection's).
     schema: Option<String>,
     version_table: String,
@@ -173,20 +173,15 @@ pub(crate) struct MySqlDriver<C> {
     locked: bool,
 }
 
-impl<C> MySqlDriver<C>
-where
-    C: DerefMut<Target = MySqlConnection> + Send,
-{
+impl<'a> MySqlDriver<'a> {
     pub(crate) fn new(
-        conn: C,
+        conn: Conn<'a, MySql>,
         lock_options: Option<std::sync::Arc<sqlx::mysql::MySqlConnectOptions>>,
         config: &Config,
     ) -> Self {
         Self {
-            conn,
+            core: Core::new(conn, statements(config)),
             lock_conn: LockConnection::new(lock_options, config.connect_timeout),
-            sql: statements(config),
-            tip: Tip::default(),
             schema: config.schema.clone(),
             version_table: config.version_table.clone(),
             name: None,
@@ -203,7 +198,7 @@ where
         let database = match &self.schema {
             Some(schema) => schema.clone(),
             None => sqlx::query_scalar::<_, Option<String>>("SELECT DATABASE()")
-                .fetch_one(&mut *self.conn)
+                .fetch_one(&mut *self.core.conn)
                 .await
                 .map_err(|e| Error::database("reading the current database", e))?
                 .unwrap_or_default(),
@@ -219,18 +214,27 @@ where
     }
 }
 
-fn missing_table(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("42S02"))
+impl Backend for MySql {
+    const INSERT_RETURNS_ID: bool = false;
+
+    fn missing_table(e: &sqlx::Error) -> bool {
+        matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("42S02"))
+    }
+
+    fn missing_column(e: &sqlx::Error) -> bool {
+        matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("42S22"))
+    }
+
+    fn rows_affected(done: &MySqlQueryResult) -> u64 {
+        done.rows_affected()
+    }
+
+    fn last_insert_id(done: &MySqlQueryResult) -> i64 {
+        i64::try_from(done.last_insert_id()).unwrap_or(i64::MAX)
+    }
 }
 
-fn missing_column(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("42S22"))
-}
-
-impl<C> Driver for MySqlDriver<C>
-where
-    C: DerefMut<Target = MySqlConnection> + Send,
-{
+impl Driver for MySqlDriver<'_> {
     fn dialect(&self) -> Dialect {
         Dialect::MySql
     }
@@ -246,7 +250,7 @@ where
         loop {
             let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, 0)")
                 .bind(&name)
-                .fetch_one(self.lock_conn.get(&mut self.conn))
+                .fetch_one(self.lock_conn.get(&mut self.core.conn))
                 .await
                 .map_err(|e| Error::database("taking the migration lock", e))?;
             if got == Some(1) {
@@ -266,7 +270,7 @@ where
         let name = self.lock_name().await?;
         sqlx::query_scalar::<_, Option<i64>>("SELECT RELEASE_LOCK(?)")
             .bind(&name)
-            .fetch_one(self.lock_conn.get(&mut self.conn))
+            .fetch_one(self.lock_conn.get(&mut self.core.conn))
             .await
             .map_err(|e| Error::database("releasing the migration lock", e))?;
         Ok(())
@@ -277,7 +281,7 @@ where
         let what = format!("MySQL named lock `{name}`");
         let held: Option<i64> = sqlx::query_scalar("SELECT IS_USED_LOCK(?) = CONNECTION_ID()")
             .bind(&name)
-            .fetch_one(self.lock_conn.get(&mut self.conn))
+            .fetch_one(self.lock_conn.get(&mut self.core.conn))
             .await
             .map_err(|e| super::lock_lost(&what, Some(e)))?;
         if held == Some(1) {
@@ -287,13 +291,27 @@ where
         }
     }
 
-    super::common_methods!();
-    super::plain_transaction!();
-}
+    fn history_table(&self) -> &str {
+        &self.core.sql.history_table
+    }
 
-super::exec_fn!(MySqlConnection, |query, conn| {
-    let done = query.execute(&mut *conn).await?;
-    Ok(Some(
-        i64::try_from(done.last_insert_id()).unwrap_or(i64::MAX),
-    ))
-});
+    async fn ensure_tables(&mut self, layout: Layout) -> Result<(), Error> {
+        self.core.ensure_tables(layout).await
+    }
+
+    async fn read_state(&mut self) -> Result<DbState, Error> {
+        self.core.read_state().await
+    }
+
+    async fn read_history(&mut self) -> Result<Vec<HistoryEntry>, Error> {
+        self.core.read_history().await
+    }
+
+    async fn autocommit(&mut self, op: &Op<'_>) -> Result<Option<i64>, sqlx::Error> {
+        self.core.autocommit(op).await
+    }
+
+    async fn transaction(&mut self, ops: &[Op<'_>], _verify_lock: bool) -> Result<(), TxFailure> {
+        self.core.transaction(ops).await
+    }
+}
