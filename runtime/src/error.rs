@@ -119,7 +119,7 @@ pub enum Error {
     },
     /// A previous run failed part-way through a revision that could not be
     /// rolled back; nothing runs until that is resolved.
-    #[error("the database is in a failed state: {direction} of revision `{revision}` ({file}) {}{}; check the schema by hand, then run `retort repair` if the revision's effects were undone (it will run again), or `retort stamp {stamp_hint}` if you completed it by hand", if *.interrupted { format!("was interrupted at statement {} of {}, which may or may not have taken effect", .statement, .count) } else { format!("failed at statement {} of {}", .statement, .count) }, error.as_ref().map(|e| format!(" ({e})")).unwrap_or_default())]
+    #[error(fmt = crate::report::write_failed_state)]
     FailedState {
         /// The revision.
         revision: String,

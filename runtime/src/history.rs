@@ -12,6 +12,9 @@ use std::str::FromStr;
 
 use retort_core::plan::Direction;
 
+/// Recorded in every history row.
+pub(crate) const RETORT_VERSION: &str = env!("CARGO_PKG_VERSION");
+
 /// What a history row records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]

@@ -9,7 +9,6 @@ use retort_core::load::{LoadErrors, load_dir};
 use retort_core::plan::Direction;
 use tracing::Instrument as _;
 
-use crate::blocking::Blocking;
 use crate::config::Config;
 use crate::database::Database;
 use crate::engine::{self, Locked};
@@ -70,11 +69,6 @@ impl Migrations {
             set: &self.set,
             config,
         }
-    }
-
-    /// The blocking API, for code without an async runtime.
-    pub fn blocking(&self) -> Blocking<'_> {
-        Blocking::new(self.with_config(Config::default()))
     }
 
     /// Upgrades to `target` (`head`, `heads`, a revision, `+2`, `label@head`, ...).
@@ -173,11 +167,6 @@ impl<'m> Migrator<'m> {
     /// The settings.
     pub fn config(&self) -> &Config {
         &self.config
-    }
-
-    /// The blocking API with these settings.
-    pub fn blocking(&self) -> Blocking<'m> {
-        Blocking::new(self.clone())
     }
 
     async fn locked<'a>(&self, db: Database<'a>, op: Locked<'_>) -> Result<Report, Error> {

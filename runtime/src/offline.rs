@@ -16,24 +16,11 @@ use retort_core::plan::{Direction, Plan, PlanError, VersionChange};
 use retort_core::target::TargetError;
 
 use crate::config::Config;
-use crate::driver::{NewHistory, Op, Statements};
+use crate::driver::{NewHistory, OfflineSql, Op};
 use crate::error::Error;
 use crate::history::{Operation, Status};
 use crate::url::Backend;
 use retort_core::split::{Dialect, split};
-
-/// A driver's SQL for offline scripts.
-pub(crate) struct OfflineSql {
-    pub(crate) dialect: Dialect,
-    pub(crate) transactional_ddl: bool,
-    pub(crate) begin: &'static str,
-    pub(crate) commit: &'static str,
-    /// The bookkeeping statements, with placeholders (`$N` on PostgreSQL,
-    /// `?` elsewhere) to replace by literals; `insert_history` returns nothing.
-    pub(crate) statements: Statements,
-    /// Renders a string literal.
-    pub(crate) literal: fn(&str) -> String,
-}
 
 /// A value bound into a bookkeeping statement.
 #[derive(Debug, Clone, Copy)]
@@ -326,7 +313,7 @@ fn history_row(out: &mut String, sql: &OfflineSql, h: NewHistory<'_>) {
         h.downgrade_sql.map_or(Lit::Null, Lit::Str),
         // Not timed: the script runs later, elsewhere.
         Lit::Null,
-        Lit::Str(crate::driver::RETORT_VERSION),
+        Lit::Str(crate::history::RETORT_VERSION),
         Lit::Int(i64::from(retort_core::checksum::SCHEME_VERSION)),
         h.error.as_deref().map_or(Lit::Null, Lit::Str),
         Lit::Str(&h.nonce),

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use retort_core::split::Dialect;
 
-use super::{DbState, Driver, Layout, Op, TxFailure};
+use super::protocol::{Driver, Op, TxFailure};
+use super::rows::{DbState, Layout};
 use crate::error::Error;
 use crate::history::HistoryEntry;
 

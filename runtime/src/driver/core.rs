@@ -10,10 +10,11 @@ use sqlx::pool::PoolConnection;
 use sqlx::query::Query;
 use sqlx::{AssertSqlSafe, Connection as _, Row as _};
 
-use super::{DbState, Row, attempt_from, expect_one, history_from};
-use super::{HistoryLayout, Layout, NewHistory, Op, RETORT_VERSION, Statements, TxFailure};
+use super::protocol::{Op, TxFailure};
+use super::rows::{Attempt, DbState, HistoryLayout, Layout, NewHistory, Row};
+use super::sql::Statements;
 use crate::error::Error;
-use crate::history::HistoryEntry;
+use crate::history::{HistoryEntry, RETORT_VERSION, Status, UnknownValue};
 
 /// What a backend adds to sqlx's [`Database`](sqlx::Database) for the
 /// shared bookkeeping code.
@@ -117,7 +118,7 @@ fn query<'q, DB: sqlx::Database>(text: &str) -> Query<'q, DB, DB::Arguments> {
 }
 
 /// Binds a history row to `query` in the order of
-/// [`HISTORY_COLUMNS`](super::HISTORY_COLUMNS): the row, then the chain's
+/// [`HISTORY_COLUMNS`](super::sql::HISTORY_COLUMNS): the row, then the chain's
 /// link `prev` and the row's hash `hash`.
 pub(crate) fn bind_history<'q, DB>(
     query: Query<'q, DB, DB::Arguments>,
@@ -298,7 +299,7 @@ where
         }
     }
 
-    /// [`Driver::ensure_tables`](super::Driver::ensure_tables).
+    /// [`Driver::ensure_tables`](super::protocol::Driver::ensure_tables).
     pub(crate) async fn ensure_tables(&mut self, layout: Layout) -> Result<(), Error> {
         let mut statements: Vec<&str> = Vec::new();
         if !layout.version_table {
@@ -336,7 +337,7 @@ where
         Ok(())
     }
 
-    /// [`Driver::read_state`](super::Driver::read_state).
+    /// [`Driver::read_state`](super::protocol::Driver::read_state).
     pub(crate) async fn read_state(&mut self) -> Result<DbState, Error> {
         let context = |e| Error::database("reading the version table", e);
         let mut layout = Layout {
@@ -407,7 +408,7 @@ where
         })
     }
 
-    /// [`Driver::read_history`](super::Driver::read_history).
+    /// [`Driver::read_history`](super::protocol::Driver::read_history).
     pub(crate) async fn read_history(&mut self) -> Result<Vec<HistoryEntry>, Error> {
         let history = |e| Error::database("reading the history table", e);
         let rows = match query::<DB>(&self.sql.read_history)
@@ -426,12 +427,12 @@ where
             .collect()
     }
 
-    /// [`Driver::autocommit`](super::Driver::autocommit).
+    /// [`Driver::autocommit`](super::protocol::Driver::autocommit).
     pub(crate) async fn autocommit(&mut self, op: &Op<'_>) -> Result<Option<i64>, sqlx::Error> {
         exec::<DB>(&mut self.conn, &self.sql, &mut self.tip, op).await
     }
 
-    /// [`Driver::transaction`](super::Driver::transaction) as `BEGIN`, each
+    /// [`Driver::transaction`](super::protocol::Driver::transaction) as `BEGIN`, each
     /// op in turn, `COMMIT`, without checking the lock inside (MySQL and
     /// SQLite; PostgreSQL fuses the bookkeeping and checks the lock
     /// inside). The chain's tip stays where it was if the transaction
@@ -455,4 +456,104 @@ where
         }
         result
     }
+}
+
+/// Alembic's check: a version-table UPDATE or DELETE must touch one row.
+pub(crate) fn expect_one(affected: u64, what: &str, id: &str) -> Result<(), sqlx::Error> {
+    if affected == 1 {
+        Ok(())
+    } else {
+        Err(sqlx::Error::Protocol(format!(
+            "expected to {what} one version-table row `{id}`, matched {affected} (was the version table changed by hand or by another tool meanwhile?)"
+        )))
+    }
+}
+
+/// The error of a history row whose operation or status is none retort
+/// knows.
+fn unknown(table: &str, id: i64, revision: &str, value: &UnknownValue) -> Error {
+    Error::CorruptHistory {
+        table: table.to_owned(),
+        id,
+        revision: revision.to_owned(),
+        problem: format!("has an {value}"),
+    }
+}
+
+fn reading(source: sqlx::Error) -> Error {
+    Error::database("reading the history table", source)
+}
+
+/// Reads the columns `id, revision, operation, status, statements_done,
+/// statement_count, error` of the history table `table`; `None` unless the
+/// step is unfinished.
+fn attempt_from<R>(row: &R, table: &str) -> Result<Option<Attempt>, Error>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let id: i64 = row.try_get(0).map_err(reading)?;
+    let revision: String = row.try_get(1).map_err(reading)?;
+    let operation: String = row.try_get(2).map_err(reading)?;
+    let status: String = row.try_get(3).map_err(reading)?;
+    let status: Status = status
+        .parse()
+        .map_err(|e| unknown(table, id, &revision, &e))?;
+    if !status.is_unfinished() {
+        return Ok(None);
+    }
+    Ok(Some(Attempt {
+        id,
+        operation: operation
+            .parse()
+            .map_err(|e| unknown(table, id, &revision, &e))?,
+        revision,
+        status,
+        statements_done: row.try_get(4).map_err(reading)?,
+        statement_count: row.try_get(5).map_err(reading)?,
+        error: row.try_get(6).map_err(reading)?,
+    }))
+}
+
+/// Reads a row of the history table `table` selected with the columns of
+/// [`HistoryEntry`], in order.
+fn history_from<R>(row: &R, table: &str) -> Result<HistoryEntry, Error>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let id: i64 = row.try_get(0).map_err(reading)?;
+    let revision: String = row.try_get(1).map_err(reading)?;
+    let operation: String = row.try_get(2).map_err(reading)?;
+    let status: String = row.try_get(3).map_err(reading)?;
+    let bad = |e| unknown(table, id, &revision, &e);
+    let operation = operation.parse().map_err(bad)?;
+    let status = status.parse().map_err(bad)?;
+    Ok(HistoryEntry {
+        id,
+        operation,
+        status,
+        parents: row.try_get(4).map_err(reading)?,
+        checksum: row.try_get(5).map_err(reading)?,
+        lineage: row.try_get(6).map_err(reading)?,
+        statement_count: row.try_get(7).map_err(reading)?,
+        statements_done: row.try_get(8).map_err(reading)?,
+        error: row.try_get(9).map_err(reading)?,
+        started_at: row.try_get(10).map_err(reading)?,
+        duration_ms: row.try_get(11).map_err(reading)?,
+        downgrade_sql: row.try_get(12).map_err(reading)?,
+        retort_version: row.try_get(13).map_err(reading)?,
+        checksum_scheme: row.try_get(14).map_err(reading)?,
+        nonce: row.try_get(15).map_err(reading)?,
+        prev_hash: row.try_get(16).map_err(reading)?,
+        row_hash: row.try_get(17).map_err(reading)?,
+        revision,
+    })
 }

@@ -9,9 +9,11 @@ use sqlx::MySql;
 use sqlx::mysql::{MySqlConnection, MySqlQueryResult};
 
 use super::core::{Backend, Conn, Core};
-use super::{
-    DbState, Driver, HISTORY_COLUMNS, Layout, LockConnection, LockWait, Op, Statements, TxFailure,
-    applied_filter, history_table, quote_ident,
+use super::lock::{LockConnection, LockWait, lock_lost};
+use super::protocol::{Driver, Op, TxFailure};
+use super::rows::{DbState, Layout};
+use super::sql::{
+    HISTORY_COLUMNS, OfflineSql, Statements, applied_filter, history_table, quote_ident,
 };
 use crate::config::Config;
 use crate::error::Error;
@@ -116,10 +118,9 @@ fn read_history(h: &str, chain: &str) -> String {
 }
 
 /// The SQL of offline scripts (`--sql`).
-#[cfg(feature = "cli")]
-pub(crate) fn offline(config: &Config) -> crate::offline::OfflineSql {
+pub(crate) fn offline(config: &Config) -> OfflineSql {
     let sql = statements(config);
-    crate::offline::OfflineSql {
+    OfflineSql {
         dialect: Dialect::MySql,
         transactional_ddl: false,
         begin: "START TRANSACTION",
@@ -132,7 +133,6 @@ pub(crate) fn offline(config: &Config) -> crate::offline::OfflineSql {
 /// String literal with MySQL's escapes: backslashes doubled (the default
 /// `sql_mode` reads them as escapes), quotes doubled, NUL as `\0` and
 /// Ctrl-Z as `\Z` (as `mysql_real_escape_string` does).
-#[cfg(feature = "cli")]
 pub(crate) fn literal(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('\'');
@@ -283,11 +283,11 @@ impl Driver for MySqlDriver<'_> {
             .bind(&name)
             .fetch_one(self.lock_conn.get(&mut self.core.conn))
             .await
-            .map_err(|e| super::lock_lost(&what, Some(e)))?;
+            .map_err(|e| lock_lost(&what, Some(e)))?;
         if held == Some(1) {
             Ok(())
         } else {
-            Err(super::lock_lost(&what, None))
+            Err(lock_lost(&what, None))
         }
     }
 

@@ -11,10 +11,12 @@ use sqlx::postgres::{PgConnection, PgQueryResult};
 
 use retort_core::plan::VersionChange;
 
-use super::core::{Backend, Conn, Core, Tip, bind_history, exec};
-use super::{
-    DbState, Driver, HISTORY_COLUMNS, Layout, LockConnection, LockWait, Op, Statements, TxFailure,
-    applied_filter, history_table, quote_ident,
+use super::core::{Backend, Conn, Core, Tip, bind_history, exec, expect_one};
+use super::lock::{LockConnection, LockWait, lock_lost};
+use super::protocol::{Driver, Op, TxFailure};
+use super::rows::{DbState, Layout};
+use super::sql::{
+    HISTORY_COLUMNS, OfflineSql, Statements, applied_filter, history_table, quote_ident,
 };
 use crate::config::Config;
 use crate::error::Error;
@@ -210,14 +212,13 @@ struct FusedChange<'s, 'c> {
 }
 
 /// The SQL of offline scripts (`--sql`).
-#[cfg(feature = "cli")]
-pub(crate) fn offline(config: &Config) -> crate::offline::OfflineSql {
+pub(crate) fn offline(config: &Config) -> OfflineSql {
     let mut sql = statements(config);
     sql.insert_history = sql
         .insert_history
         .trim_end_matches(" RETURNING id")
         .to_owned();
-    crate::offline::OfflineSql {
+    OfflineSql {
         dialect: Dialect::Postgres,
         transactional_ddl: true,
         begin: "BEGIN",
@@ -230,7 +231,6 @@ pub(crate) fn offline(config: &Config) -> crate::offline::OfflineSql {
 /// String literal: `E'...'` with doubled backslashes when the text has a
 /// backslash (so the result does not depend on
 /// `standard_conforming_strings`), else standard quoting.
-#[cfg(feature = "cli")]
 pub(crate) fn literal(text: &str) -> String {
     let quoted = text.replace('\'', "''");
     if text.contains('\\') {
@@ -399,7 +399,7 @@ impl<'a> PgDriver<'a> {
                 if !held {
                     return Err(lost(at, what));
                 }
-                super::expect_one(
+                expect_one(
                     u64::try_from(changed).unwrap_or(0),
                     change.verb,
                     change.from.unwrap_or(change.id),
@@ -516,7 +516,7 @@ impl Driver for PgDriver<'_> {
     async fn check_lock(&mut self) -> Result<(), Error> {
         let what = self.lock_name();
         let Some(lease) = self.held else {
-            return Err(super::lock_lost(&what, None));
+            return Err(lock_lost(&what, None));
         };
         // Outside a transaction the shared lease lock, if taken, ends with
         // the statement.
@@ -524,11 +524,11 @@ impl Driver for PgDriver<'_> {
             .bind(lease)
             .fetch_one(&mut *self.core.conn)
             .await
-            .map_err(|e| super::lock_lost(&what, Some(e)))?;
+            .map_err(|e| lock_lost(&what, Some(e)))?;
         if held {
             Ok(())
         } else {
-            Err(super::lock_lost(&what, None))
+            Err(lock_lost(&what, None))
         }
     }
 

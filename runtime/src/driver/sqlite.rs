@@ -17,9 +17,10 @@ use sqlx::Sqlite;
 use sqlx::sqlite::SqliteQueryResult;
 
 use super::core::{Backend, Conn, Core};
-use super::{
-    DbState, Driver, HISTORY_COLUMNS, Layout, Op, Statements, TxFailure, applied_filter,
-    history_table, quote_ident,
+use super::protocol::{Driver, Op, TxFailure};
+use super::rows::{DbState, Layout};
+use super::sql::{
+    HISTORY_COLUMNS, OfflineSql, Statements, applied_filter, history_table, quote_ident,
 };
 use crate::history::HistoryEntry;
 
@@ -116,10 +117,9 @@ fn read_history(h: &str, chain: &str) -> String {
 }
 
 /// The SQL of offline scripts (`--sql`).
-#[cfg(feature = "cli")]
-pub(crate) fn offline(config: &Config) -> crate::offline::OfflineSql {
+pub(crate) fn offline(config: &Config) -> OfflineSql {
     let sql = statements(config);
-    crate::offline::OfflineSql {
+    OfflineSql {
         dialect: Dialect::Sqlite,
         transactional_ddl: true,
         begin: "BEGIN",
@@ -131,7 +131,6 @@ pub(crate) fn offline(config: &Config) -> crate::offline::OfflineSql {
 
 /// String literal: quotes doubled; text with a NUL character (which a
 /// literal cannot hold) as a cast blob.
-#[cfg(feature = "cli")]
 pub(crate) fn literal(text: &str) -> String {
     if text.contains('\0') {
         let hex: String = text.bytes().map(|b| format!("{b:02X}")).collect();

@@ -4,7 +4,7 @@ use retort_core::MigrationSet;
 use retort_core::plan::Direction;
 use retort_core::split::split;
 
-use super::{drift_with, failed_step, row_ids, sorted, with_recorded};
+use super::common::{drift_with, failed_step, row_ids, sorted, with_recorded};
 use crate::chain;
 use crate::driver::Driver;
 use crate::error::Error;

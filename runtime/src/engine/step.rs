@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use retort_core::Revision;
 use retort_core::plan::{Direction, Plan, Step, VersionChange};
 
-use super::{RUN_TARGET, sorted};
+use super::common::{RUN_TARGET, sorted};
 use crate::config::{Config, TransactionMode};
 use crate::driver::{Driver, NewHistory, Op, TxFailure};
 use crate::error::{Error, describe};
