@@ -22,7 +22,8 @@ pub use retort_core::{
 pub use retort_runtime::{
     Backend, Blocking, Break, BrokenRow, CheckReport, Config, Database, Direction, Drift, Edited,
     Error, FailedStep, HistoryCheck, HistoryEntry, LoadError, LoadErrors, Migrations, Migrator,
-    PlannedStep, RUN_TARGET, Report, StepReport, TransactionMode, offline, testing,
+    Operation, PlannedStep, RUN_TARGET, Report, Status, StepReport, TransactionMode, UnknownValue,
+    offline, testing,
 };
 
 /// Settings: `retort.toml`, environment variables and `.env` resolved to a

@@ -336,7 +336,10 @@ async fn single_transaction_events(db: &TestDb) {
         .with_subscriber(capture.dispatch())
         .await;
     if db.backend == Backend::MySql {
-        assert!(matches!(result, Err(Error::Unsupported(_))), "{result:?}");
+        assert!(
+            matches!(result, Err(Error::SingleTransactionUnsupported { .. })),
+            "{result:?}"
+        );
         assert_eq!(sequence(&capture.steps()), []);
         return;
     }

@@ -479,7 +479,10 @@ async fn single_transaction(db: &TestDb) {
     let url = db.url.as_str();
     let e = single.upgrade(url, "head").await.unwrap_err();
     if db.backend == Backend::MySql {
-        assert!(matches!(&e, Error::Unsupported(_)), "{e:?}");
+        assert!(
+            matches!(&e, Error::SingleTransactionUnsupported { .. }),
+            "{e:?}"
+        );
         assert!(e.to_string().contains("MySQL"), "{e}");
     } else {
         match &e {
@@ -545,7 +548,7 @@ async fn single_transaction(db: &TestDb) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&e, Error::Unsupported(msg) if msg.contains(B)),
+        matches!(&e, Error::NonTransactionalInSingle { revision, .. } if revision == B),
         "{e:?}"
     );
     assert!(m.current(url).await.unwrap().is_empty());

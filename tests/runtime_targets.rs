@@ -113,7 +113,7 @@ impl Expected {
             .await
             .unwrap()
             .into_iter()
-            .map(|h| (h.revision, h.operation, h.status))
+            .map(|h| (h.revision, h.operation.to_string(), h.status.to_string()))
             .collect();
         assert_eq!(history, self.history);
         assert_eq!(user_tables(db).await, tables);

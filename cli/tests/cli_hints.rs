@@ -405,7 +405,10 @@ async fn refused_commands_change_nothing(db: &TestDb) {
         m.with_config(retort::Config::default().transaction_mode(retort::TransactionMode::Single));
     if db.backend == Backend::MySql {
         let e = single.upgrade(db.url.as_str(), "head").await.unwrap_err();
-        assert!(matches!(e, retort::Error::Unsupported(_)), "{e:?}");
+        assert!(
+            matches!(e, retort::Error::SingleTransactionUnsupported { .. }),
+            "{e:?}"
+        );
         assert!(db.tables().await.is_empty(), "{:?}", db.tables().await);
     }
 }

@@ -5,9 +5,10 @@ use std::future::Future;
 
 use retort_core::plan::Direction;
 
-use crate::driver::HistoryEntry;
+use crate::config::Config;
 use crate::error::Error;
-use crate::migrations::Migrator;
+use crate::history::HistoryEntry;
+use crate::migrations::{Migrations, Migrator};
 use crate::report::{CheckReport, PlannedStep, Report};
 
 /// The same operations as [`crate::Migrations`], for code without an async
@@ -45,11 +46,25 @@ fn run<T>(work: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
         .block_on(work)
 }
 
-impl<'m> Blocking<'m> {
-    pub(crate) fn new(migrator: Migrator<'m>) -> Self {
-        Self { migrator }
+impl Migrations {
+    /// The blocking API, for code without an async runtime.
+    pub fn blocking(&self) -> Blocking<'_> {
+        Blocking {
+            migrator: self.with_config(Config::default()),
+        }
     }
+}
 
+impl<'m> Migrator<'m> {
+    /// The blocking API with these settings.
+    pub fn blocking(&self) -> Blocking<'m> {
+        Blocking {
+            migrator: self.clone(),
+        }
+    }
+}
+
+impl Blocking<'_> {
     /// See [`crate::Migrations::upgrade`].
     pub fn upgrade(&self, url: &str, target: &str) -> Result<Report, Error> {
         run(self.migrator.upgrade(url, target))

@@ -41,7 +41,7 @@ use std::fmt::Write as _;
 
 use sha2::{Digest as _, Sha256};
 
-use crate::driver::HistoryEntry;
+use crate::history::{HistoryEntry, Operation};
 
 /// The first line of every row hash's input: the scheme's version.
 const SCHEME: &str = "retort-history:1\n";
@@ -101,8 +101,8 @@ impl Content<'_> {
     pub(crate) fn of(entry: &'_ HistoryEntry) -> Content<'_> {
         Content {
             revision: &entry.revision,
-            operation: &entry.operation,
-            status: &entry.status,
+            operation: entry.operation.as_str(),
+            status: entry.status.as_str(),
             parents: &entry.parents,
             checksum: &entry.checksum,
             lineage: &entry.lineage,
@@ -167,8 +167,8 @@ pub struct BrokenRow {
     pub id: i64,
     /// The revision it records.
     pub revision: String,
-    /// `upgrade`, `downgrade`, `stamp`, ...
-    pub operation: String,
+    /// What it records.
+    pub operation: Operation,
     /// When the step started, as the database formats it.
     pub started_at: String,
     /// What is wrong with it.
@@ -238,7 +238,7 @@ pub(crate) fn verify(history: &[HistoryEntry]) -> HistoryCheck {
             check.broken = Some(BrokenRow {
                 id: entry.id,
                 revision: entry.revision.clone(),
-                operation: entry.operation.clone(),
+                operation: entry.operation,
                 started_at: entry.started_at.clone(),
                 reason,
             });
@@ -278,8 +278,8 @@ mod tests {
         HistoryEntry {
             id,
             revision: revision.to_owned(),
-            operation: "upgrade".to_owned(),
-            status: "applied".to_owned(),
+            operation: Operation::Upgrade,
+            status: crate::history::Status::Applied,
             parents: String::new(),
             checksum: "c".repeat(64),
             lineage: "l".repeat(64),
@@ -359,7 +359,7 @@ mod tests {
 
         // Editing a row and its hash breaks the next row's link.
         let mut rows = chained(&[("a1", "n1"), ("b2", "n2"), ("c3", "n3")]);
-        rows[1].status = "failed".to_owned();
+        rows[1].status = crate::history::Status::Failed;
         rows[1].row_hash = Some(Content::of(&rows[1]).hash());
         let broken = verify(&rows).broken.unwrap();
         assert_eq!((broken.id, broken.reason), (3, Break::Unlinked));

@@ -1,8 +1,20 @@
 //! [`Database`]: what a service holds (an sqlx pool or connection, or a
 //! URL), and how the engine gets a driver for it.
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+use std::sync::Arc;
 use std::time::Duration;
 
+use crate::config::Config;
+use crate::driver::AnyDriver;
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+use crate::driver::Conn;
+#[cfg(feature = "mysql")]
+use crate::driver::mysql::MySqlDriver;
+#[cfg(feature = "postgres")]
+use crate::driver::postgres::PgDriver;
+#[cfg(feature = "sqlite")]
+use crate::driver::sqlite::SqliteDriver;
 use crate::error::Error;
 use crate::url::{Backend, backend, redact};
 
@@ -45,31 +57,47 @@ impl<'a> From<&'a String> for Database<'a> {
     }
 }
 
-macro_rules! from_sqlx {
-    ($feature:literal, $variant:ident, $ty:ty) => {
-        #[cfg(feature = $feature)]
-        impl<'a> From<&'a $ty> for Database<'a> {
-            fn from(value: &'a $ty) -> Self {
-                Self::$variant(value)
-            }
-        }
-    };
-    ($feature:literal, mut $variant:ident, $ty:ty) => {
-        #[cfg(feature = $feature)]
-        impl<'a> From<&'a mut $ty> for Database<'a> {
-            fn from(value: &'a mut $ty) -> Self {
-                Self::$variant(value)
-            }
-        }
-    };
+#[cfg(feature = "postgres")]
+impl<'a> From<&'a sqlx::PgPool> for Database<'a> {
+    fn from(pool: &'a sqlx::PgPool) -> Self {
+        Self::Postgres(pool)
+    }
 }
 
-from_sqlx!("postgres", Postgres, sqlx::PgPool);
-from_sqlx!("postgres", mut PostgresConnection, sqlx::PgConnection);
-from_sqlx!("mysql", MySql, sqlx::MySqlPool);
-from_sqlx!("mysql", mut MySqlConnection, sqlx::MySqlConnection);
-from_sqlx!("sqlite", Sqlite, sqlx::SqlitePool);
-from_sqlx!("sqlite", mut SqliteConnection, sqlx::SqliteConnection);
+#[cfg(feature = "postgres")]
+impl<'a> From<&'a mut sqlx::PgConnection> for Database<'a> {
+    fn from(conn: &'a mut sqlx::PgConnection) -> Self {
+        Self::PostgresConnection(conn)
+    }
+}
+
+#[cfg(feature = "mysql")]
+impl<'a> From<&'a sqlx::MySqlPool> for Database<'a> {
+    fn from(pool: &'a sqlx::MySqlPool) -> Self {
+        Self::MySql(pool)
+    }
+}
+
+#[cfg(feature = "mysql")]
+impl<'a> From<&'a mut sqlx::MySqlConnection> for Database<'a> {
+    fn from(conn: &'a mut sqlx::MySqlConnection) -> Self {
+        Self::MySqlConnection(conn)
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl<'a> From<&'a sqlx::SqlitePool> for Database<'a> {
+    fn from(pool: &'a sqlx::SqlitePool) -> Self {
+        Self::Sqlite(pool)
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl<'a> From<&'a mut sqlx::SqliteConnection> for Database<'a> {
+    fn from(conn: &'a mut sqlx::SqliteConnection) -> Self {
+        Self::SqliteConnection(conn)
+    }
+}
 
 /// Awaits `connecting`, for at most `timeout` ([`Config::connect_timeout`](crate::Config::connect_timeout)).
 pub(crate) async fn connect<F, T>(url: &str, timeout: Duration, connecting: F) -> Result<T, Error>
@@ -109,125 +137,112 @@ pub(crate) fn url_backend(url: &str) -> Result<Backend, Error> {
     }
 }
 
-/// Runs `$body` with `$d` bound to a driver for `$db`, then closes what
-/// was opened for it.
-macro_rules! with_driver {
-    ($db:expr, $config:expr, |$d:ident| $body:expr) => {{
-        #[allow(unused_imports)]
-        use sqlx::ConnectOptions as _;
-        let config: &$crate::config::Config = $config;
+impl<'a> Database<'a> {
+    /// Validates `config`, then opens a driver for this database: a
+    /// connection from the pool, the caller's connection, or a new one to
+    /// the URL. Close it with [`AnyDriver::close`] once done.
+    pub(crate) async fn driver(self, config: &Config) -> Result<AnyDriver<'a>, Error> {
         config.validate()?;
-        match $db {
+        match self {
             #[cfg(feature = "postgres")]
-            $crate::database::Database::Postgres(pool) => {
+            Self::Postgres(pool) => {
                 let conn = pool.acquire().await.map_err(|e| {
-                    $crate::error::Error::database(
-                        "acquiring a PostgreSQL connection from the pool",
-                        e,
-                    )
+                    Error::database("acquiring a PostgreSQL connection from the pool", e)
                 })?;
-                let mut $d = $crate::driver::postgres::PgDriver::new(
-                    conn,
+                Ok(AnyDriver::Postgres(PgDriver::new(
+                    Conn::Pooled(conn),
                     Some(pool.connect_options()),
                     config,
-                );
-                let result = $body;
-                $d.close().await;
-                result
+                )))
             }
             #[cfg(feature = "postgres")]
-            $crate::database::Database::PostgresConnection(conn) => {
-                let mut $d = $crate::driver::postgres::PgDriver::new(conn, None, config);
-                $body
-            }
+            Self::PostgresConnection(conn) => Ok(AnyDriver::Postgres(PgDriver::new(
+                Conn::Borrowed(conn),
+                None,
+                config,
+            ))),
             #[cfg(feature = "mysql")]
-            $crate::database::Database::MySql(pool) => {
+            Self::MySql(pool) => {
                 let conn = pool.acquire().await.map_err(|e| {
-                    $crate::error::Error::database("acquiring a MySQL connection from the pool", e)
+                    Error::database("acquiring a MySQL connection from the pool", e)
                 })?;
-                let mut $d = $crate::driver::mysql::MySqlDriver::new(
-                    conn,
+                Ok(AnyDriver::MySql(MySqlDriver::new(
+                    Conn::Pooled(conn),
                     Some(pool.connect_options()),
                     config,
-                );
-                let result = $body;
-                $d.close().await;
-                result
+                )))
             }
             #[cfg(feature = "mysql")]
-            $crate::database::Database::MySqlConnection(conn) => {
-                let mut $d = $crate::driver::mysql::MySqlDriver::new(conn, None, config);
-                $body
-            }
+            Self::MySqlConnection(conn) => Ok(AnyDriver::MySql(MySqlDriver::new(
+                Conn::Borrowed(conn),
+                None,
+                config,
+            ))),
             #[cfg(feature = "sqlite")]
-            $crate::database::Database::Sqlite(pool) => {
+            Self::Sqlite(pool) => {
                 let conn = pool.acquire().await.map_err(|e| {
-                    $crate::error::Error::database(
-                        "acquiring an SQLite connection from the pool",
-                        e,
-                    )
+                    Error::database("acquiring an SQLite connection from the pool", e)
                 })?;
-                let mut $d = $crate::driver::sqlite::SqliteDriver::new(conn, config);
-                $body
+                Ok(AnyDriver::Sqlite(SqliteDriver::new(
+                    Conn::Pooled(conn),
+                    config,
+                )))
             }
             #[cfg(feature = "sqlite")]
-            $crate::database::Database::SqliteConnection(conn) => {
-                let mut $d = $crate::driver::sqlite::SqliteDriver::new(conn, config);
-                $body
-            }
-            $crate::database::Database::Url(url) => match $crate::database::url_backend(url)? {
-                #[cfg(feature = "postgres")]
-                $crate::url::Backend::Postgres => {
-                    let options: sqlx::postgres::PgConnectOptions = url
-                        .parse()
-                        .map_err(|e| $crate::error::Error::connect(url, e))?;
-                    let options = std::sync::Arc::new(options);
-                    let conn =
-                        $crate::database::connect(url, config.connect_timeout, options.connect())
-                            .await?;
-                    let mut $d = $crate::driver::postgres::PgDriver::new(
-                        Box::new(conn),
-                        Some(options),
-                        config,
-                    );
-                    let result = $body;
-                    $d.close().await;
-                    result
-                }
-                #[cfg(feature = "mysql")]
-                $crate::url::Backend::MySql => {
-                    let options: sqlx::mysql::MySqlConnectOptions = url
-                        .replacen("mariadb:", "mysql:", 1)
-                        .parse()
-                        .map_err(|e| $crate::error::Error::connect(url, e))?;
-                    let options = std::sync::Arc::new(options);
-                    let conn =
-                        $crate::database::connect(url, config.connect_timeout, options.connect())
-                            .await?;
-                    let mut $d = $crate::driver::mysql::MySqlDriver::new(
-                        Box::new(conn),
-                        Some(options),
-                        config,
-                    );
-                    let result = $body;
-                    $d.close().await;
-                    result
-                }
-                #[cfg(feature = "sqlite")]
-                $crate::url::Backend::Sqlite => {
-                    let options = $crate::driver::sqlite::options(url)?;
-                    let conn =
-                        $crate::database::connect(url, config.connect_timeout, options.connect())
-                            .await?;
-                    let mut $d = $crate::driver::sqlite::SqliteDriver::new(Box::new(conn), config);
-                    $body
-                }
-                #[allow(unreachable_patterns)]
-                _ => Err($crate::error::Error::Unsupported(
-                    "this backend is not enabled in this build".to_owned(),
-                )),
-            },
+            Self::SqliteConnection(conn) => Ok(AnyDriver::Sqlite(SqliteDriver::new(
+                Conn::Borrowed(conn),
+                config,
+            ))),
+            Self::Url(url) => open_url(url, config).await,
         }
-    }};
+    }
 }
-pub(crate) use with_driver;
+
+/// A driver on a new connection to `url`.
+async fn open_url<'a>(url: &str, config: &Config) -> Result<AnyDriver<'a>, Error> {
+    #[allow(unused_imports)]
+    use sqlx::ConnectOptions as _;
+    match url_backend(url)? {
+        #[cfg(feature = "postgres")]
+        Backend::Postgres => {
+            let options: sqlx::postgres::PgConnectOptions =
+                url.parse().map_err(|e| Error::connect(url, e))?;
+            let options = Arc::new(options);
+            let conn = connect(url, config.connect_timeout, options.connect()).await?;
+            Ok(AnyDriver::Postgres(PgDriver::new(
+                Conn::Owned(Box::new(conn)),
+                Some(options),
+                config,
+            )))
+        }
+        #[cfg(feature = "mysql")]
+        Backend::MySql => {
+            let options: sqlx::mysql::MySqlConnectOptions = url
+                .replacen("mariadb:", "mysql:", 1)
+                .parse()
+                .map_err(|e| Error::connect(url, e))?;
+            let options = Arc::new(options);
+            let conn = connect(url, config.connect_timeout, options.connect()).await?;
+            Ok(AnyDriver::MySql(MySqlDriver::new(
+                Conn::Owned(Box::new(conn)),
+                Some(options),
+                config,
+            )))
+        }
+        #[cfg(feature = "sqlite")]
+        Backend::Sqlite => {
+            let options = crate::driver::sqlite::options(url)?;
+            let conn = connect(url, config.connect_timeout, options.connect()).await?;
+            Ok(AnyDriver::Sqlite(SqliteDriver::new(
+                Conn::Owned(Box::new(conn)),
+                config,
+            )))
+        }
+        // `url_backend` accepts only the backends this build has.
+        #[allow(unreachable_patterns)]
+        _ => Err(Error::UnsupportedUrl {
+            url: redact(url),
+            missing_feature: None,
+        }),
+    }
+}

@@ -6,7 +6,8 @@ use std::fmt;
 
 use retort_core::MigrationSet;
 
-use crate::driver::{HistoryEntry, Row};
+use crate::driver::Row;
+use crate::history::{HistoryEntry, Operation, Status};
 
 /// An applied revision whose file changed since it was applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,17 +101,13 @@ pub(crate) fn full(set: &MigrationSet, rows: &[Row], history: &[HistoryEntry]) -
     // Latest recorded checksum of every revision that is applied now.
     let mut recorded: HashMap<&str, &str> = HashMap::new();
     for entry in history {
-        if entry.status != "applied" {
+        if entry.status != Status::Applied {
             continue;
         }
-        match entry.operation.as_str() {
-            "upgrade" | "stamp" | "repair" => {
-                recorded.insert(&entry.revision, &entry.checksum);
-            }
-            "downgrade" | "unstamp" => {
-                recorded.remove(entry.revision.as_str());
-            }
-            _ => {}
+        if entry.operation.records_applied() {
+            recorded.insert(&entry.revision, &entry.checksum);
+        } else if entry.operation == Operation::Downgrade {
+            recorded.remove(entry.revision.as_str());
         }
     }
     let mut drift = Drift::default();

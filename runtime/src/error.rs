@@ -119,7 +119,7 @@ pub enum Error {
     },
     /// A previous run failed part-way through a revision that could not be
     /// rolled back; nothing runs until that is resolved.
-    #[error("the database is in a failed state: {direction} of revision `{revision}` ({file}) {}{}; check the schema by hand, then run `retort repair` if the revision's effects were undone (it will run again), or `retort stamp {stamp_hint}` if you completed it by hand", if *.interrupted { format!("was interrupted at statement {} of {}, which may or may not have taken effect", .statement, .count) } else { format!("failed at statement {} of {}", .statement, .count) }, error.as_ref().map(|e| format!(" ({e})")).unwrap_or_default())]
+    #[error(fmt = crate::report::write_failed_state)]
     FailedState {
         /// The revision.
         revision: String,
@@ -168,9 +168,67 @@ pub enum Error {
         #[source]
         source: sqlx::Error,
     },
-    /// The requested mode cannot work here.
-    #[error("{0}")]
-    Unsupported(String),
+    /// [`TransactionMode::Single`](crate::TransactionMode::Single) was
+    /// asked on a backend whose DDL commits implicitly (MySQL/MariaDB).
+    #[error(
+        "a single transaction for the whole run is not possible on {backend}, where DDL commits implicitly; use the per-revision mode (`transaction_mode = \"per-revision\"` in retort.toml, or `TransactionMode::PerRevision`)"
+    )]
+    SingleTransactionUnsupported {
+        /// The backend: `MySQL/MariaDB`.
+        backend: &'static str,
+    },
+    /// [`TransactionMode::Single`](crate::TransactionMode::Single) was
+    /// asked for a plan with a `Transactional: false` revision, which
+    /// cannot run inside a transaction.
+    #[error(
+        "revision `{revision}` ({file}) is `Transactional: false` and cannot run inside the single transaction of the whole run; use the per-revision mode (`transaction_mode = \"per-revision\"` in retort.toml, or `TransactionMode::PerRevision`)"
+    )]
+    NonTransactionalInSingle {
+        /// The revision.
+        revision: String,
+        /// Its file.
+        file: String,
+    },
+    /// Offline SQL (`--sql`) was asked for a backend this build lacks.
+    #[error(
+        "cannot render {backend} SQL: this build lacks the `{feature}` feature; rebuild retort with it (`--features {feature}`)"
+    )]
+    BackendNotBuilt {
+        /// The backend: `PostgreSQL`, `MySQL/MariaDB` or `SQLite`.
+        backend: &'static str,
+        /// The cargo feature that provides it.
+        feature: &'static str,
+    },
+    /// A history-table row that retort cannot use: its operation or status
+    /// is none retort knows, or the downgrade SQL it recorded does not
+    /// parse. It was edited by hand, or written by another tool.
+    #[error(
+        "row {id} of the history table `{table}` (revision `{revision}`) {problem}; the row was edited by hand or written by another tool: restore the history table from a backup, or run the retort release that wrote it"
+    )]
+    CorruptHistory {
+        /// The history table (schema-qualified when a schema is configured).
+        table: String,
+        /// The row's id.
+        id: i64,
+        /// The revision the row records.
+        revision: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// A revision of this build could not be combined with the revisions
+    /// recovered from the history table (a downgrade below revisions this
+    /// build lacks).
+    #[error(
+        "cannot combine revision `{revision}` ({file}) with the revisions recovered from the history table: {message}; downgrade with the release that has the missing revisions' files"
+    )]
+    RecoveredRevisions {
+        /// The revision of this build.
+        revision: String,
+        /// Its file.
+        file: String,
+        /// Why it could not be read again.
+        message: String,
+    },
     /// The blocking API was called from inside an async runtime.
     #[error(
         "the blocking API was called from inside a tokio runtime, where it would deadlock; call the async methods (`MIGRATIONS.upgrade(...).await`) instead, or make the blocking call on a thread of its own (`std::thread::spawn`; not `tokio::task::spawn_blocking`, whose threads are inside the runtime too)"

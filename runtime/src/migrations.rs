@@ -8,12 +8,11 @@ use retort_core::load::{LoadErrors, load_dir};
 use retort_core::plan::Direction;
 use tracing::Instrument as _;
 
-use crate::blocking::Blocking;
 use crate::config::Config;
-use crate::database::{Database, with_driver};
-use crate::driver::HistoryEntry;
+use crate::database::Database;
 use crate::engine::{self, Locked};
 use crate::error::Error;
+use crate::history::HistoryEntry;
 use crate::report::{CheckReport, PlannedStep, Report};
 
 /// A validated set of revisions, embedded with `embed_migrations!` or
@@ -95,11 +94,6 @@ impl Migrations {
             set: &self.set,
             config,
         }
-    }
-
-    /// The blocking API, for code without an async runtime.
-    pub fn blocking(&self) -> Blocking<'_> {
-        Blocking::new(self.with_config(Config::default()))
     }
 
     /// Upgrades to `target` (`head`, `heads`, a revision, `+2`, `label@head`, ...).
@@ -192,22 +186,14 @@ impl<'m> Migrator<'m> {
         &self.config
     }
 
-    /// The blocking API with these settings.
-    pub fn blocking(&self) -> Blocking<'m> {
-        Blocking::new(self.clone())
-    }
-
     async fn locked<'a>(&self, db: Database<'a>, op: Locked<'_>) -> Result<Report, Error> {
         let set = self.set;
         let span = op.span();
         async {
-            with_driver!(db, &self.config, |d| engine::locked(
-                &mut d,
-                set,
-                &self.config,
-                op
-            )
-            .await)
+            let mut d = db.driver(&self.config).await?;
+            let result = engine::locked(&mut d, set, &self.config, op).await;
+            d.close().await;
+            result
         }
         .instrument(span)
         .await
@@ -250,7 +236,10 @@ impl<'m> Migrator<'m> {
 
     /// See [`Migrations::current`].
     pub async fn current<'a>(&self, db: impl Into<Database<'a>>) -> Result<Vec<String>, Error> {
-        with_driver!(db.into(), &self.config, |d| engine::current(&mut d).await)
+        let mut d = db.into().driver(&self.config).await?;
+        let result = engine::current(&mut d).await;
+        d.close().await;
+        result
     }
 
     /// See [`Migrations::history`].
@@ -258,15 +247,19 @@ impl<'m> Migrator<'m> {
         &self,
         db: impl Into<Database<'a>>,
     ) -> Result<Vec<HistoryEntry>, Error> {
-        with_driver!(db.into(), &self.config, |d| engine::history_of(&mut d)
-            .await)
+        let mut d = db.into().driver(&self.config).await?;
+        let result = engine::history_of(&mut d).await;
+        d.close().await;
+        result
     }
 
     /// See [`Migrations::check`].
     pub async fn check<'a>(&self, db: impl Into<Database<'a>>) -> Result<CheckReport, Error> {
         let set = self.set;
-        with_driver!(db.into(), &self.config, |d| engine::check(&mut d, set)
-            .await)
+        let mut d = db.into().driver(&self.config).await?;
+        let result = engine::check(&mut d, set).await;
+        d.close().await;
+        result
     }
 
     /// See [`Migrations::plan`].
@@ -277,9 +270,9 @@ impl<'m> Migrator<'m> {
         target: &str,
     ) -> Result<Vec<PlannedStep>, Error> {
         let set = self.set;
-        with_driver!(db.into(), &self.config, |d| engine::plan(
-            &mut d, set, direction, target
-        )
-        .await)
+        let mut d = db.into().driver(&self.config).await?;
+        let result = engine::plan(&mut d, set, direction, target).await;
+        d.close().await;
+        result
     }
 }

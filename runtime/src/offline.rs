@@ -16,24 +16,12 @@ use retort_core::plan::{Direction, Plan, PlanError, VersionChange};
 use retort_core::target::TargetError;
 
 use crate::config::Config;
-use crate::driver::{NewHistory, Op, Statements};
+use crate::driver::{NewHistory, OfflineSql, Op};
 use crate::error::Error;
+use crate::history::{Operation, Status};
 use crate::migrations::Migrations;
 use crate::url::Backend;
 use retort_core::split::{Dialect, split};
-
-/// A driver's SQL for offline scripts.
-pub(crate) struct OfflineSql {
-    pub(crate) dialect: Dialect,
-    pub(crate) transactional_ddl: bool,
-    pub(crate) begin: &'static str,
-    pub(crate) commit: &'static str,
-    /// The bookkeeping statements, with placeholders (`$N` on PostgreSQL,
-    /// `?` elsewhere) to replace by literals; `insert_history` returns nothing.
-    pub(crate) statements: Statements,
-    /// Renders a string literal.
-    pub(crate) literal: fn(&str) -> String,
-}
 
 /// A value bound into a bookkeeping statement.
 #[derive(Debug, Clone, Copy)]
@@ -48,11 +36,9 @@ enum Lit<'a> {
 /// The offline SQL of `backend`, when this build supports it.
 fn driver_sql(backend: Backend, config: &Config) -> Result<OfflineSql, Error> {
     config.validate()?;
-    let missing = |feature: &str| {
-        Error::Unsupported(format!(
-            "cannot render {} SQL: this build lacks the `{feature}` feature",
-            backend.name()
-        ))
+    let missing = |feature| Error::BackendNotBuilt {
+        backend: backend.name(),
+        feature,
     };
     match backend {
         #[cfg(feature = "postgres")]
@@ -271,8 +257,8 @@ fn render_plan(sql: &OfflineSql, plan: &Plan<'_>) -> String {
             sql,
             crate::engine::history(
                 rev,
-                step.direction.as_str(),
-                "applied",
+                Operation::of(step.direction),
+                Status::Applied,
                 statements.len(),
                 true,
             ),
@@ -321,8 +307,8 @@ fn history_row(out: &mut String, sql: &OfflineSql, h: NewHistory<'_>) {
     let prev = format!("COALESCE({}, '')", sql.statements.last_hash);
     let values = [
         Lit::Str(h.revision),
-        Lit::Str(h.operation),
-        Lit::Str(h.status),
+        Lit::Str(h.operation.as_str()),
+        Lit::Str(h.status.as_str()),
         Lit::Str(&h.parents),
         Lit::Str(&h.checksum),
         Lit::Str(&h.lineage),
@@ -331,7 +317,7 @@ fn history_row(out: &mut String, sql: &OfflineSql, h: NewHistory<'_>) {
         h.downgrade_sql.map_or(Lit::Null, Lit::Str),
         // Not timed: the script runs later, elsewhere.
         Lit::Null,
-        Lit::Str(crate::driver::RETORT_VERSION),
+        Lit::Str(crate::history::RETORT_VERSION),
         Lit::Int(i64::from(retort_core::checksum::SCHEME_VERSION)),
         h.error.as_deref().map_or(Lit::Null, Lit::Str),
         Lit::Str(&h.nonce),

@@ -8,8 +8,8 @@ use retort_core::MigrationSet;
 use retort_core::format::parse;
 use retort_core::plan::PlanError;
 
-use crate::driver::HistoryEntry;
 use crate::error::Error;
+use crate::history::{HistoryEntry, Status};
 
 /// `set` plus the applied revisions among `rows` (and their unknown
 /// ancestors) that only the history table knows; `None` when every row is
@@ -18,6 +18,7 @@ pub(crate) fn extend(
     set: &MigrationSet,
     rows: &[&str],
     history: &[HistoryEntry],
+    table: &str,
 ) -> Result<Option<MigrationSet>, Error> {
     let mut pending: Vec<&str> = rows
         .iter()
@@ -33,9 +34,7 @@ pub(crate) fn extend(
     }
     let mut latest: HashMap<&str, &HistoryEntry> = HashMap::new();
     for entry in history {
-        if entry.status == "applied"
-            && matches!(entry.operation.as_str(), "upgrade" | "stamp" | "repair")
-        {
+        if entry.status == Status::Applied && entry.operation.records_applied() {
             latest.insert(&entry.revision, entry);
         }
     }
@@ -63,8 +62,11 @@ pub(crate) fn extend(
             parents.join(", ")
         );
         let path = format!("history:{id}");
-        let parsed = parse(&path, &text).map_err(|e| {
-            Error::Unsupported(format!("cannot use the recorded downgrade of `{id}`: {e}"))
+        let parsed = parse(&path, &text).map_err(|e| Error::CorruptHistory {
+            table: table.to_owned(),
+            id: entry.id,
+            revision: id.to_owned(),
+            problem: format!("records downgrade SQL that does not parse: {e}"),
         })?;
         files.push((path, text, parsed));
     }
@@ -74,8 +76,11 @@ pub(crate) fn extend(
     }
     tracing::warn!(revisions = ?seen, "using downgrade SQL recorded in the history table for revisions this build does not have");
     for rev in set.revisions() {
-        let parsed =
-            parse(rev.path(), rev.source()).map_err(|e| Error::Unsupported(e.to_string()))?;
+        let parsed = parse(rev.path(), rev.source()).map_err(|e| Error::RecoveredRevisions {
+            revision: rev.id().to_owned(),
+            file: rev.path().to_owned(),
+            message: e.to_string(),
+        })?;
         files.push((rev.path().to_owned(), rev.source().to_owned(), parsed));
     }
     MigrationSet::from_parsed(files)

@@ -118,8 +118,53 @@ pub struct FailedStep {
 
 impl fmt::Display for FailedStep {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        crate::Error::from(self.clone()).fmt(f)
+        write_failed_state(
+            &self.revision,
+            self.file.as_deref().unwrap_or("unknown file"),
+            &self.direction,
+            &self.statement,
+            &self.statement_count,
+            &self.error,
+            &self.interrupted,
+            &self.stamp_hint,
+            f,
+        )
     }
+}
+
+/// The message of a step that did not finish, for [`FailedStep`] and
+/// `Error::FailedState` (whose fields these are, in order).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn write_failed_state(
+    revision: &str,
+    file: &str,
+    direction: &Direction,
+    statement: &i64,
+    count: &i64,
+    error: &Option<String>,
+    interrupted: &bool,
+    stamp_hint: &str,
+    f: &mut fmt::Formatter<'_>,
+) -> fmt::Result {
+    write!(
+        f,
+        "the database is in a failed state: {direction} of revision `{revision}` ({file}) "
+    )?;
+    if *interrupted {
+        write!(
+            f,
+            "was interrupted at statement {statement} of {count}, which may or may not have taken effect"
+        )?;
+    } else {
+        write!(f, "failed at statement {statement} of {count}")?;
+    }
+    if let Some(error) = error {
+        write!(f, " ({error})")?;
+    }
+    write!(
+        f,
+        "; check the schema by hand, then run `retort repair` if the revision's effects were undone (it will run again), or `retort stamp {stamp_hint}` if you completed it by hand"
+    )
 }
 
 /// The outcome of `check`.

@@ -75,7 +75,7 @@ fn to_json(database: &str, report: &CheckReport, problems: &[String]) -> Value {
             "broken": report.history.broken.as_ref().map(|b| json!({
                 "id": b.id,
                 "revision": b.revision,
-                "operation": b.operation,
+                "operation": b.operation.as_str(),
                 "started_at": b.started_at,
                 "reason": b.reason.as_str(),
                 "message": b.to_string(),

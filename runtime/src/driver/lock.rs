@@ -57,7 +57,7 @@ impl<C: sqlx::Connection> LockConnection<C> {
 
     /// True once a dedicated connection is open (the lock then lives on a
     /// session of its own, not on the work connection).
-    #[cfg(feature = "postgres")]
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     pub(crate) fn is_dedicated(&self) -> bool {
         self.conn.is_some()
     }

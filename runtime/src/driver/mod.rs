@@ -1,240 +1,25 @@
-//! The one small trait each backend implements; everything else (planning,
-//! drift, the step protocol) is the shared engine's.
+//! The drivers: one small trait ([`Driver`]) that each backend implements
+//! in a file of its own, the code they share over sqlx's traits, and
+//! [`AnyDriver`], the one type the engine runs on. Everything else
+//! (planning, drift, the step protocol) is the shared engine's.
 //!
 //! Database-specific SQL lives only in the driver files.
 
-use std::future::Future;
-use std::time::Duration;
-
-use retort_core::plan::VersionChange;
-
-use crate::error::Error;
-pub(crate) use lock::LockWait;
-#[cfg(any(feature = "postgres", feature = "mysql"))]
-pub(crate) use lock::{LockConnection, lock_lost};
-use retort_core::split::Dialect;
-
+mod any;
+mod core;
 mod lock;
 #[cfg(feature = "mysql")]
 pub(crate) mod mysql;
 #[cfg(feature = "postgres")]
 pub(crate) mod postgres;
+mod protocol;
+mod rows;
+mod sql;
 #[cfg(feature = "sqlite")]
 pub(crate) mod sqlite;
 
-mod rows;
-
-pub use rows::HistoryEntry;
-
-mod shared;
-
-pub(crate) use rows::{
-    Attempt, DbState, HistoryLayout, Layout, NewHistory, Row, attempt_from, history_from,
-};
-#[cfg(any(feature = "sqlite", feature = "mysql"))]
-pub(crate) use shared::plain_transaction;
-pub(crate) use shared::{Tip, bind_history, common_methods, exec_fn};
-
-/// One operation of a step.
-#[derive(Debug, Clone)]
-pub(crate) enum Op<'a> {
-    /// A statement of the revision.
-    Sql(&'a str),
-    /// A version-table change.
-    Version(&'a VersionChange),
-    /// Insert a history row, chained onto the last one (returns its id in
-    /// autocommit mode).
-    History(NewHistory<'a>),
-    /// Record progress of a running step, the history row `row` inserted
-    /// as `id`.
-    Progress {
-        id: i64,
-        row: &'a NewHistory<'a>,
-        done: i64,
-    },
-    /// Close a running step's history row `row`, inserted as `id`.
-    Finish {
-        id: i64,
-        row: &'a NewHistory<'a>,
-        status: &'static str,
-        done: i64,
-        error: Option<String>,
-        duration_ms: i64,
-    },
-    /// Rewrite a history row's link and hash (`repair` accepting a broken
-    /// chain, see [`crate::chain::reseal`]).
-    Reseal { id: i64, prev: String, hash: String },
-    /// Mark the unfinished step `id`, the last row, resolved; `hash` is its
-    /// row hash with the new status (`None` for a row without hash).
-    Resolve { id: i64, hash: Option<String> },
-    /// Delete every version-table row (`stamp --purge`).
-    PurgeVersions,
-}
-
-/// A failed transaction: which op failed (`None`: BEGIN or COMMIT).
-#[derive(Debug)]
-pub(crate) struct TxFailure {
-    pub(crate) op: Option<usize>,
-    pub(crate) source: sqlx::Error,
-    /// Set (to the lock's description) when the transaction was rolled
-    /// back because the migration lock was found lost inside it.
-    pub(crate) lock_lost: Option<String>,
-}
-
-impl TxFailure {
-    pub(crate) fn new(op: Option<usize>, source: sqlx::Error) -> Self {
-        Self {
-            op,
-            source,
-            lock_lost: None,
-        }
-    }
-
-    /// [`Error::LockLost`] when the transaction failed because the lock
-    /// was lost (naming `rolled_back`, what that rolled back), else the
-    /// failure back for the caller's own mapping.
-    pub(crate) fn lock_lost_or_self(self, rolled_back: Option<&str>) -> Result<Error, Self> {
-        match self.lock_lost {
-            Some(what) => Ok(Error::LockLost {
-                what,
-                detail: None,
-                rolled_back: rolled_back.map(str::to_owned),
-            }),
-            None => Err(self),
-        }
-    }
-}
-
-/// A driver's bookkeeping SQL, rendered once with its table names.
-pub(crate) struct Statements {
-    pub(crate) create_version: String,
-    pub(crate) create_history: String,
-    pub(crate) create_history_index: String,
-    /// Adds the hash chain's columns to a history table created before
-    /// them, in one transaction.
-    pub(crate) add_chain_columns: Vec<String>,
-    pub(crate) read_rows: String,
-    pub(crate) read_rows_plain: String,
-    /// The last history row: the columns of [`attempt_from`], then its
-    /// `row_hash` (the chain's tip).
-    pub(crate) read_last: String,
-    /// [`Statements::read_last`] on a history table without the chain's
-    /// columns (the tip reads as NULL).
-    pub(crate) read_last_unchained: String,
-    /// The chain's tip: the last row's `row_hash`, as an expression an
-    /// offline script's `INSERT` can use.
-    pub(crate) last_hash: String,
-    pub(crate) read_history: String,
-    /// [`Statements::read_history`] on a history table without the chain's
-    /// columns (they read as NULL).
-    pub(crate) read_history_unchained: String,
-    pub(crate) insert_history: String,
-    pub(crate) progress: String,
-    pub(crate) finish: String,
-    pub(crate) reseal: String,
-    pub(crate) resolve: String,
-    pub(crate) update_version: String,
-    pub(crate) delete_version: String,
-    pub(crate) insert_version: String,
-    pub(crate) purge: String,
-}
-
-/// The history table's columns in the order of `insert_history`'s values.
-pub(crate) const HISTORY_COLUMNS: &str = "revision, operation, status, parents, checksum, lineage, \
-     statement_count, statements_done, downgrade_sql, duration_ms, retort_version, checksum_scheme, \
-     error, nonce, prev_hash, row_hash";
-
-/// What every backend provides.
-pub(crate) trait Driver: Send {
-    /// The dialect, for statement splitting.
-    fn dialect(&self) -> Dialect;
-
-    /// True when DDL is transactional (PostgreSQL, SQLite).
-    fn transactional_ddl(&self) -> bool;
-
-    /// Takes the migration lock, waiting at most `timeout`.
-    fn lock(&mut self, timeout: Duration) -> impl Future<Output = Result<(), Error>> + Send;
-
-    /// Releases the migration lock.
-    fn unlock(&mut self) -> impl Future<Output = Result<(), Error>> + Send;
-
-    /// Fails unless the migration lock is still held. A server-side lock
-    /// lives on a session the server may end (an administrator's kill, an
-    /// idle timeout such as `wait_timeout` on the dedicated lock
-    /// connection, which stays idle while revisions run): the server then
-    /// releases the lock silently, and another process could start
-    /// migrating the same database. Checked before each step.
-    fn check_lock(&mut self) -> impl Future<Output = Result<(), Error>> + Send;
-
-    /// True when [`Driver::transaction`] itself verifies, inside the
-    /// transaction, that the migration lock is still held, so that a
-    /// transactional step needs no separate [`Driver::check_lock`] (and a
-    /// lock lost while the step ran rolls it back).
-    fn checks_lock_in_transaction(&self) -> bool {
-        false
-    }
-
-    /// Creates the version and history tables that `layout` (read by
-    /// [`Driver::read_state`] under the lock) lacks, and upgrades a history
-    /// table from before the hash chain. Called only before writing, so a
-    /// refused command leaves a fresh database as it was.
-    fn ensure_tables(&mut self, layout: Layout) -> impl Future<Output = Result<(), Error>> + Send;
-
-    /// Reads the version table (with recorded lineage hashes), the last
-    /// unfinished attempt and the tables' layout; missing tables read as
-    /// empty. Also takes the history chain's tip, onto which the history
-    /// rows this driver writes next are chained.
-    fn read_state(&mut self) -> impl Future<Output = Result<DbState, Error>> + Send;
-
-    /// [`read_state`](Driver::read_state) for the engine's unlocked
-    /// "already at head" answer: `None` when the state cannot be read now
-    /// without waiting for another connection (SQLite, while another
-    /// migrator commits), in which case the engine takes the lock and
-    /// reads again under it.
-    fn peek_state(&mut self) -> impl Future<Output = Result<Option<DbState>, Error>> + Send {
-        async { self.read_state().await.map(Some) }
-    }
-
-    /// The whole history, oldest first (empty when there is no table).
-    fn read_history(&mut self) -> impl Future<Output = Result<Vec<HistoryEntry>, Error>> + Send;
-
-    /// Runs `ops` in one transaction; on failure rolls back. With
-    /// `verify_lock`, a driver that [checks the lock in
-    /// transactions](Driver::checks_lock_in_transaction) verifies, just
-    /// before `COMMIT`, that the migration lock is still held, and rolls
-    /// back if not. The engine passes `false` only to record work already
-    /// done, which must be recorded even after the lock went.
-    fn transaction(
-        &mut self,
-        ops: &[Op<'_>],
-        verify_lock: bool,
-    ) -> impl Future<Output = Result<(), TxFailure>> + Send;
-
-    /// Runs one op outside any transaction; returns the id of an inserted
-    /// history row.
-    fn autocommit(
-        &mut self,
-        op: &Op<'_>,
-    ) -> impl Future<Output = Result<Option<i64>, sqlx::Error>> + Send;
-}
-
-/// Quotes an identifier with `quote` (`"` or `` ` ``); names are validated
-/// by `Config::validate`, so this is belt and braces.
-pub(crate) fn quote_ident(name: &str, quote: char) -> String {
-    let doubled = format!("{quote}{quote}");
-    format!("{quote}{}{quote}", name.replace(quote, &doubled))
-}
-
-/// Recorded in every history row.
-pub(crate) const RETORT_VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// Alembic's check: a version-table UPDATE or DELETE must touch one row.
-pub(crate) fn expect_one(affected: u64, what: &str, id: &str) -> Result<(), sqlx::Error> {
-    if affected == 1 {
-        Ok(())
-    } else {
-        Err(sqlx::Error::Protocol(format!(
-            "expected to {what} one version-table row `{id}`, matched {affected} (was the version table changed by hand or by another tool meanwhile?)"
-        )))
-    }
-}
+pub(crate) use any::AnyDriver;
+pub(crate) use core::Conn;
+pub(crate) use protocol::{Driver, Op, TxFailure};
+pub(crate) use rows::{Attempt, DbState, NewHistory, Row};
+pub(crate) use sql::OfflineSql;

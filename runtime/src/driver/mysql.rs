@@ -3,14 +3,22 @@
 //! protocol); the lock is `GET_LOCK` polled on a dedicated connection,
 //! released by the server when that connection ends.
 
-use std::ops::DerefMut;
 use std::time::Duration;
 
-use sqlx::mysql::MySqlConnection;
+use sqlx::MySql;
+use sqlx::mysql::{MySqlConnection, MySqlQueryResult};
 
-use super::{Driver, HISTORY_COLUMNS, LockConnection, LockWait, Statements, Tip, quote_ident};
+use super::core::{Backend, Conn, Core};
+use super::lock::{LockConnection, LockWait, lock_lost};
+use super::protocol::{Driver, Op, TxFailure};
+use super::rows::{DbState, Layout};
+use super::sql::{
+    HISTORY_COLUMNS, OfflineSql, Statements, applied_filter, history_table, quote_ident,
+};
 use crate::config::Config;
 use crate::error::Error;
+use crate::history::HistoryEntry;
+use crate::history::Status;
 use retort_core::split::Dialect;
 
 fn statements(config: &Config) -> Statements {
@@ -22,7 +30,10 @@ fn statements(config: &Config) -> Statements {
     let h = qualify(&config.history_table);
     let pk = quote_ident(&format!("{}_pkc", config.version_table), '`');
     let ix = quote_ident(&format!("{}_revision_ix", config.history_table), '`');
+    let applied = applied_filter("h");
+    let resolved = Status::Resolved.as_str();
     Statements {
+        history_table: history_table(config),
         create_version: format!(
             "CREATE TABLE IF NOT EXISTS {v} (version_num VARCHAR(32) NOT NULL, CONSTRAINT {pk} PRIMARY KEY (version_num))"
         ),
@@ -58,7 +69,7 @@ fn statements(config: &Config) -> Statements {
         )],
         read_rows: format!(
             "SELECT v.version_num, (SELECT h.lineage FROM {h} h WHERE h.revision = v.version_num \
-             AND h.status = 'applied' AND h.operation IN ('upgrade', 'stamp', 'repair') \
+             AND {applied} \
              ORDER BY h.id DESC LIMIT 1) FROM {v} v"
         ),
         read_rows_plain: format!("SELECT version_num, CAST(NULL AS CHAR) FROM {v}"),
@@ -89,7 +100,7 @@ fn statements(config: &Config) -> Statements {
             "UPDATE {h} SET status = ?, statements_done = ?, error = ?, duration_ms = ?, row_hash = ? WHERE id = ?"
         ),
         reseal: format!("UPDATE {h} SET prev_hash = ?, row_hash = ? WHERE id = ?"),
-        resolve: format!("UPDATE {h} SET status = 'resolved', row_hash = ? WHERE id = ?"),
+        resolve: format!("UPDATE {h} SET status = '{resolved}', row_hash = ? WHERE id = ?"),
         update_version: format!("UPDATE {v} SET version_num = ? WHERE version_num = ?"),
         delete_version: format!("DELETE FROM {v} WHERE version_num = ?"),
         insert_version: format!("INSERT INTO {v} (version_num) VALUES (?)"),
@@ -107,9 +118,9 @@ fn read_history(h: &str, chain: &str) -> String {
 }
 
 /// The SQL of offline scripts (`--sql`).
-pub(crate) fn offline(config: &Config) -> crate::offline::OfflineSql {
+pub(crate) fn offline(config: &Config) -> OfflineSql {
     let sql = statements(config);
-    crate::offline::OfflineSql {
+    OfflineSql {
         dialect: Dialect::MySql,
         transactional_ddl: false,
         begin: "START TRANSACTION",
@@ -151,11 +162,9 @@ fn lock_name(database: &str, version_table: &str) -> String {
 }
 
 /// The MySQL/MariaDB driver.
-pub(crate) struct MySqlDriver<C> {
-    conn: C,
+pub(crate) struct MySqlDriver<'a> {
+    core: Core<'a, MySql>,
     lock_conn: LockConnection<MySqlConnection>,
-    sql: Statements,
-    tip: Tip,
     /// The configured database of the tables (`None`: the connection's).
     schema: Option<String>,
     version_table: String,
@@ -164,20 +173,15 @@ pub(crate) struct MySqlDriver<C> {
     locked: bool,
 }
 
-impl<C> MySqlDriver<C>
-where
-    C: DerefMut<Target = MySqlConnection> + Send,
-{
+impl<'a> MySqlDriver<'a> {
     pub(crate) fn new(
-        conn: C,
+        conn: Conn<'a, MySql>,
         lock_options: Option<std::sync::Arc<sqlx::mysql::MySqlConnectOptions>>,
         config: &Config,
     ) -> Self {
         Self {
-            conn,
+            core: Core::new(conn, statements(config)),
             lock_conn: LockConnection::new(lock_options, config.connect_timeout),
-            sql: statements(config),
-            tip: Tip::default(),
             schema: config.schema.clone(),
             version_table: config.version_table.clone(),
             name: None,
@@ -194,7 +198,7 @@ where
         let database = match &self.schema {
             Some(schema) => schema.clone(),
             None => sqlx::query_scalar::<_, Option<String>>("SELECT DATABASE()")
-                .fetch_one(&mut *self.conn)
+                .fetch_one(&mut *self.core.conn)
                 .await
                 .map_err(|e| Error::database("reading the current database", e))?
                 .unwrap_or_default(),
@@ -210,18 +214,27 @@ where
     }
 }
 
-fn missing_table(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("42S02"))
+impl Backend for MySql {
+    const INSERT_RETURNS_ID: bool = false;
+
+    fn missing_table(e: &sqlx::Error) -> bool {
+        matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("42S02"))
+    }
+
+    fn missing_column(e: &sqlx::Error) -> bool {
+        matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("42S22"))
+    }
+
+    fn rows_affected(done: &MySqlQueryResult) -> u64 {
+        done.rows_affected()
+    }
+
+    fn last_insert_id(done: &MySqlQueryResult) -> i64 {
+        i64::try_from(done.last_insert_id()).unwrap_or(i64::MAX)
+    }
 }
 
-fn missing_column(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("42S22"))
-}
-
-impl<C> Driver for MySqlDriver<C>
-where
-    C: DerefMut<Target = MySqlConnection> + Send,
-{
+impl Driver for MySqlDriver<'_> {
     fn dialect(&self) -> Dialect {
         Dialect::MySql
     }
@@ -237,7 +250,7 @@ where
         loop {
             let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, 0)")
                 .bind(&name)
-                .fetch_one(self.lock_conn.get(&mut self.conn))
+                .fetch_one(self.lock_conn.get(&mut self.core.conn))
                 .await
                 .map_err(|e| Error::database("taking the migration lock", e))?;
             if got == Some(1) {
@@ -257,7 +270,7 @@ where
         let name = self.lock_name().await?;
         sqlx::query_scalar::<_, Option<i64>>("SELECT RELEASE_LOCK(?)")
             .bind(&name)
-            .fetch_one(self.lock_conn.get(&mut self.conn))
+            .fetch_one(self.lock_conn.get(&mut self.core.conn))
             .await
             .map_err(|e| Error::database("releasing the migration lock", e))?;
         Ok(())
@@ -268,23 +281,37 @@ where
         let what = format!("MySQL named lock `{name}`");
         let held: Option<i64> = sqlx::query_scalar("SELECT IS_USED_LOCK(?) = CONNECTION_ID()")
             .bind(&name)
-            .fetch_one(self.lock_conn.get(&mut self.conn))
+            .fetch_one(self.lock_conn.get(&mut self.core.conn))
             .await
-            .map_err(|e| super::lock_lost(&what, Some(e)))?;
+            .map_err(|e| lock_lost(&what, Some(e)))?;
         if held == Some(1) {
             Ok(())
         } else {
-            Err(super::lock_lost(&what, None))
+            Err(lock_lost(&what, None))
         }
     }
 
-    super::common_methods!();
-    super::plain_transaction!();
-}
+    fn history_table(&self) -> &str {
+        &self.core.sql.history_table
+    }
 
-super::exec_fn!(MySqlConnection, |query, conn| {
-    let done = query.execute(&mut *conn).await?;
-    Ok(Some(
-        i64::try_from(done.last_insert_id()).unwrap_or(i64::MAX),
-    ))
-});
+    async fn ensure_tables(&mut self, layout: Layout) -> Result<(), Error> {
+        self.core.ensure_tables(layout).await
+    }
+
+    async fn read_state(&mut self) -> Result<DbState, Error> {
+        self.core.read_state().await
+    }
+
+    async fn read_history(&mut self) -> Result<Vec<HistoryEntry>, Error> {
+        self.core.read_history().await
+    }
+
+    async fn autocommit(&mut self, op: &Op<'_>) -> Result<Option<i64>, sqlx::Error> {
+        self.core.autocommit(op).await
+    }
+
+    async fn transaction(&mut self, ops: &[Op<'_>], _verify_lock: bool) -> Result<(), TxFailure> {
+        self.core.transaction(ops).await
+    }
+}

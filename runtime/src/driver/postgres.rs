@@ -3,19 +3,25 @@
 //! waiting replicas never hold a snapshot that `CREATE INDEX CONCURRENTLY`
 //! would wait for, and the server releases it if the process dies.
 
-use std::ops::DerefMut;
 use std::time::Duration;
 
+use sqlx::Postgres;
 use sqlx::Row as _;
-use sqlx::postgres::PgConnection;
+use sqlx::postgres::{PgConnection, PgQueryResult};
 
 use retort_core::plan::VersionChange;
 
-use super::{
-    Driver, HISTORY_COLUMNS, LockConnection, LockWait, Op, Statements, Tip, TxFailure, quote_ident,
+use super::core::{Backend, Conn, Core, Tip, bind_history, exec, expect_one};
+use super::lock::{LockConnection, LockWait, lock_lost};
+use super::protocol::{Driver, Op, TxFailure};
+use super::rows::{DbState, Layout};
+use super::sql::{
+    HISTORY_COLUMNS, OfflineSql, Statements, applied_filter, history_table, quote_ident,
 };
 use crate::config::Config;
 use crate::error::Error;
+use crate::history::HistoryEntry;
+use crate::history::Status;
 use retort_core::split::Dialect;
 
 /// The version and history tables' quoted (and schema-qualified) names.
@@ -34,7 +40,10 @@ fn statements(config: &Config) -> Statements {
     let (v, h) = tables(config);
     let pk = quote_ident(&format!("{}_pkc", config.version_table), '"');
     let ix = quote_ident(&format!("{}_revision_ix", config.history_table), '"');
+    let applied = applied_filter("h");
+    let resolved = Status::Resolved.as_str();
     Statements {
+        history_table: history_table(config),
         create_version: format!(
             "CREATE TABLE IF NOT EXISTS {v} (version_num VARCHAR(32) NOT NULL, CONSTRAINT {pk} PRIMARY KEY (version_num))"
         ),
@@ -73,7 +82,7 @@ fn statements(config: &Config) -> Statements {
         // (300,000) instead of ~0.1 ms (bench/runtime.sh, BENCHMARKS.md).
         read_rows: format!(
             "SELECT v.version_num::text, (SELECT h.lineage::text FROM {h} h WHERE h.revision = v.version_num \
-             AND h.status = 'applied' AND h.operation IN ('upgrade', 'stamp', 'repair') \
+             AND {applied} \
              ORDER BY h.id DESC LIMIT 1) FROM unnest(ARRAY(SELECT version_num FROM {v})) AS v(version_num)"
         ),
         read_rows_plain: format!("SELECT version_num::text, NULL::text FROM {v}"),
@@ -97,7 +106,7 @@ fn statements(config: &Config) -> Statements {
             "UPDATE {h} SET status = $1, statements_done = $2, error = $3, duration_ms = $4, row_hash = $5 WHERE id = $6"
         ),
         reseal: format!("UPDATE {h} SET prev_hash = $1, row_hash = $2 WHERE id = $3"),
-        resolve: format!("UPDATE {h} SET status = 'resolved', row_hash = $1 WHERE id = $2"),
+        resolve: format!("UPDATE {h} SET status = '{resolved}', row_hash = $1 WHERE id = $2"),
         update_version: format!("UPDATE {v} SET version_num = $1 WHERE version_num = $2"),
         delete_version: format!("DELETE FROM {v} WHERE version_num = $1"),
         insert_version: format!("INSERT INTO {v} (version_num) VALUES ($1)"),
@@ -203,13 +212,13 @@ struct FusedChange<'s, 'c> {
 }
 
 /// The SQL of offline scripts (`--sql`).
-pub(crate) fn offline(config: &Config) -> crate::offline::OfflineSql {
+pub(crate) fn offline(config: &Config) -> OfflineSql {
     let mut sql = statements(config);
     sql.insert_history = sql
         .insert_history
         .trim_end_matches(" RETURNING id")
         .to_owned();
-    crate::offline::OfflineSql {
+    OfflineSql {
         dialect: Dialect::Postgres,
         transactional_ddl: true,
         begin: "BEGIN",
@@ -265,12 +274,10 @@ fn lock_key(config: &Config) -> i64 {
 
 /// The PostgreSQL driver; the lock lives on `lock_conn` when there is one
 /// (pools and URLs), else on the work connection itself.
-pub(crate) struct PgDriver<C> {
-    conn: C,
+pub(crate) struct PgDriver<'a> {
+    core: Core<'a, Postgres>,
     lock_conn: LockConnection<PgConnection>,
-    sql: Statements,
     fused: Fused,
-    tip: Tip,
     key: i64,
     /// While the lock is held: `Some(lease)`, the random lease key the
     /// dedicated lock session holds with it ([`LEASE_HELD`]), or
@@ -278,21 +285,16 @@ pub(crate) struct PgDriver<C> {
     held: Option<Option<i64>>,
 }
 
-impl<C> PgDriver<C>
-where
-    C: DerefMut<Target = PgConnection> + Send,
-{
+impl<'a> PgDriver<'a> {
     pub(crate) fn new(
-        conn: C,
+        conn: Conn<'a, Postgres>,
         lock_options: Option<std::sync::Arc<sqlx::postgres::PgConnectOptions>>,
         config: &Config,
     ) -> Self {
         Self {
-            conn,
+            core: Core::new(conn, statements(config)),
             lock_conn: LockConnection::new(lock_options, config.connect_timeout),
-            sql: statements(config),
             fused: Fused::new(config),
-            tip: Tip::default(),
             key: lock_key(config),
             held: None,
         }
@@ -317,7 +319,7 @@ where
         if !self.lock_conn.is_dedicated() {
             return Ok(());
         }
-        let conn = self.lock_conn.get(&mut self.conn);
+        let conn = self.lock_conn.get(&mut self.core.conn);
         let sql = match conn.server_version_num() {
             Some(version) if version >= IDLE_SESSION_TIMEOUT_SINCE => {
                 "SET idle_session_timeout = 0"
@@ -364,31 +366,27 @@ where
             _ => None,
         };
         let plain = ops.len() - if fused.is_some() { 2 } else { 0 };
-        let mut tx = self.conn.begin().await.map_err(failed(None))?;
+        let mut tx = self.core.conn.begin().await.map_err(failed(None))?;
         for (i, op) in ops[..plain].iter().enumerate() {
-            exec(&mut tx, &self.sql, &mut self.tip, op)
+            exec::<Postgres>(&mut tx, &self.core.sql, &mut self.core.tip, op)
                 .await
                 .map_err(failed(Some(i)))?;
         }
         match (fused, lease) {
             (Some((change, h)), Some(lease)) => {
                 let at = Some(plain);
-                let prev = match &self.tip.0 {
-                    Some(prev) => prev.clone(),
-                    None => sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-                        "SELECT COALESCE({}, '')",
-                        self.sql.last_hash
-                    )))
-                    .fetch_one(&mut *tx)
+                let prev = self
+                    .core
+                    .tip
+                    .prev::<Postgres>(&mut tx, &self.core.sql)
                     .await
-                    .map_err(failed(at))?,
-                };
+                    .map_err(failed(at))?;
                 let hash = h.content().hash();
-                let mut query = super::bind_history!(
-                    sqlx::query(sqlx::AssertSqlSafe(change.sql)),
+                let mut query = bind_history(
+                    sqlx::query(sqlx::AssertSqlSafe(change.sql.to_owned())),
                     h,
                     &prev,
-                    &hash
+                    &hash,
                 )
                 .bind(lease)
                 .bind(change.id);
@@ -401,13 +399,13 @@ where
                 if !held {
                     return Err(lost(at, what));
                 }
-                super::expect_one(
+                expect_one(
                     u64::try_from(changed).unwrap_or(0),
                     change.verb,
                     change.from.unwrap_or(change.id),
                 )
                 .map_err(failed(at))?;
-                self.tip = Tip::read(Some(hash));
+                self.core.tip = Tip::read(Some(hash));
             }
             (None, Some(lease)) => {
                 let held: bool = sqlx::query_scalar(LEASE_HELD)
@@ -425,18 +423,28 @@ where
     }
 }
 
-fn missing_table(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("42P01"))
+impl Backend for Postgres {
+    const INSERT_RETURNS_ID: bool = true;
+
+    fn missing_table(e: &sqlx::Error) -> bool {
+        matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("42P01"))
+    }
+
+    fn missing_column(e: &sqlx::Error) -> bool {
+        matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("42703"))
+    }
+
+    fn rows_affected(done: &PgQueryResult) -> u64 {
+        done.rows_affected()
+    }
+
+    /// Unused: `insert_history` returns the id.
+    fn last_insert_id(_: &PgQueryResult) -> i64 {
+        0
+    }
 }
 
-fn missing_column(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("42703"))
-}
-
-impl<C> Driver for PgDriver<C>
-where
-    C: DerefMut<Target = PgConnection> + Send,
-{
+impl Driver for PgDriver<'_> {
     fn dialect(&self) -> Dialect {
         Dialect::Postgres
     }
@@ -453,7 +461,7 @@ where
         loop {
             let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
                 .bind(key)
-                .fetch_one(self.lock_conn.get(&mut self.conn))
+                .fetch_one(self.lock_conn.get(&mut self.core.conn))
                 .await
                 .map_err(|e| Error::database("taking the migration lock", e))?;
             if got {
@@ -469,7 +477,7 @@ where
                 let lease = random_key();
                 let got = sqlx::query_scalar::<_, bool>("SELECT pg_try_advisory_lock($1)")
                     .bind(lease)
-                    .fetch_one(self.lock_conn.get(&mut self.conn))
+                    .fetch_one(self.lock_conn.get(&mut self.core.conn))
                     .await;
                 match got {
                     Ok(true) => break Some(lease),
@@ -479,7 +487,7 @@ where
                         // the end of the run anyway, which releases it.
                         let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
                             .bind(key)
-                            .execute(self.lock_conn.get(&mut self.conn))
+                            .execute(self.lock_conn.get(&mut self.core.conn))
                             .await;
                         return Err(Error::database("taking the migration lock's lease", e));
                     }
@@ -499,7 +507,7 @@ where
         sqlx::query("SELECT pg_advisory_unlock($1), pg_advisory_unlock($2)")
             .bind(self.key)
             .bind(lease)
-            .execute(self.lock_conn.get(&mut self.conn))
+            .execute(self.lock_conn.get(&mut self.core.conn))
             .await
             .map_err(|e| Error::database("releasing the migration lock", e))?;
         Ok(())
@@ -508,19 +516,19 @@ where
     async fn check_lock(&mut self) -> Result<(), Error> {
         let what = self.lock_name();
         let Some(lease) = self.held else {
-            return Err(super::lock_lost(&what, None));
+            return Err(lock_lost(&what, None));
         };
         // Outside a transaction the shared lease lock, if taken, ends with
         // the statement.
         let held: bool = sqlx::query_scalar(LEASE_HELD)
             .bind(lease)
-            .fetch_one(&mut *self.conn)
+            .fetch_one(&mut *self.core.conn)
             .await
-            .map_err(|e| super::lock_lost(&what, Some(e)))?;
+            .map_err(|e| lock_lost(&what, Some(e)))?;
         if held {
             Ok(())
         } else {
-            Err(super::lock_lost(&what, None))
+            Err(lock_lost(&what, None))
         }
     }
 
@@ -537,10 +545,10 @@ where
     /// lost lock.
     async fn transaction(&mut self, ops: &[Op<'_>], verify_lock: bool) -> Result<(), TxFailure> {
         let lease = self.held.filter(|_| verify_lock);
-        let tip = self.tip.clone();
+        let tip = self.core.tip.clone();
         let result = self.run_transaction(ops, lease).await;
         if result.is_err() {
-            self.tip = tip;
+            self.core.tip = tip;
         }
         match (result, lease) {
             (Err(mut failure), Some(lease)) if failure.lock_lost.is_none() => {
@@ -548,7 +556,7 @@ where
                 // is gone too), the original error stands.
                 let held = sqlx::query_scalar::<_, bool>(LEASE_HELD)
                     .bind(lease)
-                    .fetch_one(&mut *self.conn)
+                    .fetch_one(&mut *self.core.conn)
                     .await;
                 if let Ok(false) = held {
                     failure.lock_lost = Some(self.lock_name());
@@ -559,10 +567,23 @@ where
         }
     }
 
-    super::common_methods!();
-}
+    fn history_table(&self) -> &str {
+        &self.core.sql.history_table
+    }
 
-super::exec_fn!(PgConnection, |query, conn| {
-    let id: i64 = query.fetch_one(&mut *conn).await?.try_get(0)?;
-    Ok(Some(id))
-});
+    async fn ensure_tables(&mut self, layout: Layout) -> Result<(), Error> {
+        self.core.ensure_tables(layout).await
+    }
+
+    async fn read_state(&mut self) -> Result<DbState, Error> {
+        self.core.read_state().await
+    }
+
+    async fn read_history(&mut self) -> Result<Vec<HistoryEntry>, Error> {
+        self.core.read_history().await
+    }
+
+    async fn autocommit(&mut self, op: &Op<'_>) -> Result<Option<i64>, sqlx::Error> {
+        self.core.autocommit(op).await
+    }
+}

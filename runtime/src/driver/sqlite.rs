@@ -10,18 +10,25 @@
 //! is writing, so the engine takes the migration lock (waiting up to the
 //! lock timeout) and reads again under it.
 
-use std::ops::DerefMut;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use sqlx::sqlite::SqliteConnection;
+use sqlx::Sqlite;
+use sqlx::sqlite::SqliteQueryResult;
 
-use super::{DbState, Driver, HISTORY_COLUMNS, Statements, Tip, quote_ident};
+use super::core::{Backend, Conn, Core};
+use super::protocol::{Driver, Op, TxFailure};
+use super::rows::{DbState, Layout};
+use super::sql::{
+    HISTORY_COLUMNS, OfflineSql, Statements, applied_filter, history_table, quote_ident,
+};
+use crate::history::HistoryEntry;
 
 mod lock;
 mod open;
 use crate::config::Config;
 use crate::error::Error;
+use crate::history::Status;
 pub(crate) use open::options;
 use retort_core::split::Dialect;
 
@@ -30,7 +37,10 @@ fn statements(config: &Config) -> Statements {
     let h = quote_ident(&config.history_table, '"');
     let pk = quote_ident(&format!("{}_pkc", config.version_table), '"');
     let ix = quote_ident(&format!("{}_revision_ix", config.history_table), '"');
+    let applied = applied_filter("h");
+    let resolved = Status::Resolved.as_str();
     Statements {
+        history_table: history_table(config),
         create_version: format!(
             "CREATE TABLE IF NOT EXISTS {v} (version_num VARCHAR(32) NOT NULL, CONSTRAINT {pk} PRIMARY KEY (version_num))"
         ),
@@ -66,7 +76,7 @@ fn statements(config: &Config) -> Statements {
         create_history_index: format!("CREATE INDEX IF NOT EXISTS {ix} ON {h} (revision, id)"),
         read_rows: format!(
             "SELECT v.version_num, (SELECT h.lineage FROM {h} h WHERE h.revision = v.version_num \
-                 AND h.status = 'applied' AND h.operation IN ('upgrade', 'stamp', 'repair') \
+                 AND {applied} \
                  ORDER BY h.id DESC LIMIT 1) FROM {v} v"
         ),
         read_rows_plain: format!("SELECT version_num, NULL FROM {v}"),
@@ -89,7 +99,7 @@ fn statements(config: &Config) -> Statements {
             "UPDATE {h} SET status = ?, statements_done = ?, error = ?, duration_ms = ?, row_hash = ? WHERE id = ?"
         ),
         reseal: format!("UPDATE {h} SET prev_hash = ?, row_hash = ? WHERE id = ?"),
-        resolve: format!("UPDATE {h} SET status = 'resolved', row_hash = ? WHERE id = ?"),
+        resolve: format!("UPDATE {h} SET status = '{resolved}', row_hash = ? WHERE id = ?"),
         update_version: format!("UPDATE {v} SET version_num = ? WHERE version_num = ?"),
         delete_version: format!("DELETE FROM {v} WHERE version_num = ?"),
         insert_version: format!("INSERT INTO {v} (version_num) VALUES (?)"),
@@ -107,9 +117,9 @@ fn read_history(h: &str, chain: &str) -> String {
 }
 
 /// The SQL of offline scripts (`--sql`).
-pub(crate) fn offline(config: &Config) -> crate::offline::OfflineSql {
+pub(crate) fn offline(config: &Config) -> OfflineSql {
     let sql = statements(config);
-    crate::offline::OfflineSql {
+    OfflineSql {
         dialect: Dialect::Sqlite,
         transactional_ddl: true,
         begin: "BEGIN",
@@ -131,22 +141,15 @@ pub(crate) fn literal(text: &str) -> String {
 }
 
 /// The SQLite driver over an owned or borrowed connection.
-pub(crate) struct SqliteDriver<C> {
-    conn: C,
-    sql: Statements,
-    tip: Tip,
+pub(crate) struct SqliteDriver<'a> {
+    core: Core<'a, Sqlite>,
     held: Option<lock::Held>,
 }
 
-impl<C> SqliteDriver<C>
-where
-    C: DerefMut<Target = SqliteConnection> + Send,
-{
-    pub(crate) fn new(conn: C, config: &Config) -> Self {
+impl<'a> SqliteDriver<'a> {
+    pub(crate) fn new(conn: Conn<'a, Sqlite>, config: &Config) -> Self {
         Self {
-            conn,
-            sql: statements(config),
-            tip: Tip::default(),
+            core: Core::new(conn, statements(config)),
             held: None,
         }
     }
@@ -159,7 +162,7 @@ where
         use sqlx::Row as _;
         let context = |e| Error::database("reading the SQLite file name", e);
         let rows = sqlx::query("PRAGMA database_list")
-            .fetch_all(&mut *self.conn)
+            .fetch_all(&mut *self.core.conn)
             .await
             .map_err(context)?;
         for row in rows {
@@ -187,18 +190,27 @@ fn busy(e: &Error) -> bool {
     matches!(code.map(|c| c & 0xff), Some(5 | 6))
 }
 
-fn missing_table(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(db) if db.message().starts_with("no such table"))
+impl Backend for Sqlite {
+    const INSERT_RETURNS_ID: bool = false;
+
+    fn missing_table(e: &sqlx::Error) -> bool {
+        matches!(e, sqlx::Error::Database(db) if db.message().starts_with("no such table"))
+    }
+
+    fn missing_column(e: &sqlx::Error) -> bool {
+        matches!(e, sqlx::Error::Database(db) if db.message().starts_with("no such column"))
+    }
+
+    fn rows_affected(done: &SqliteQueryResult) -> u64 {
+        done.rows_affected()
+    }
+
+    fn last_insert_id(done: &SqliteQueryResult) -> i64 {
+        done.last_insert_rowid()
+    }
 }
 
-fn missing_column(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(db) if db.message().starts_with("no such column"))
-}
-
-impl<C> Driver for SqliteDriver<C>
-where
-    C: DerefMut<Target = SqliteConnection> + Send,
-{
+impl Driver for SqliteDriver<'_> {
     fn dialect(&self) -> Dialect {
         Dialect::Sqlite
     }
@@ -226,18 +238,18 @@ where
     async fn peek_state(&mut self) -> Result<Option<DbState>, Error> {
         let pragma = |e| Error::database("setting the SQLite busy timeout", e);
         let busy_timeout: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
-            .fetch_one(&mut *self.conn)
+            .fetch_one(&mut *self.core.conn)
             .await
             .map_err(pragma)?;
         sqlx::raw_sql("PRAGMA busy_timeout = 0")
-            .execute(&mut *self.conn)
+            .execute(&mut *self.core.conn)
             .await
             .map_err(pragma)?;
         let state = self.read_state().await;
         sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
             "PRAGMA busy_timeout = {busy_timeout}"
         )))
-        .execute(&mut *self.conn)
+        .execute(&mut *self.core.conn)
         .await
         .map_err(pragma)?;
         match state {
@@ -256,11 +268,27 @@ where
         Ok(())
     }
 
-    super::common_methods!();
-    super::plain_transaction!();
-}
+    fn history_table(&self) -> &str {
+        &self.core.sql.history_table
+    }
 
-super::exec_fn!(SqliteConnection, |query, conn| {
-    let done = query.execute(&mut *conn).await?;
-    Ok(Some(done.last_insert_rowid()))
-});
+    async fn ensure_tables(&mut self, layout: Layout) -> Result<(), Error> {
+        self.core.ensure_tables(layout).await
+    }
+
+    async fn read_state(&mut self) -> Result<DbState, Error> {
+        self.core.read_state().await
+    }
+
+    async fn read_history(&mut self) -> Result<Vec<HistoryEntry>, Error> {
+        self.core.read_history().await
+    }
+
+    async fn autocommit(&mut self, op: &Op<'_>) -> Result<Option<i64>, sqlx::Error> {
+        self.core.autocommit(op).await
+    }
+
+    async fn transaction(&mut self, ops: &[Op<'_>], _verify_lock: bool) -> Result<(), TxFailure> {
+        self.core.transaction(ops).await
+    }
+}

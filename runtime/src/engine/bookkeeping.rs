@@ -7,11 +7,13 @@ use std::time::Instant;
 use retort_core::MigrationSet;
 use retort_core::plan::StampPlan;
 
-use super::{history, row_ids, sorted};
+use super::common::{row_ids, sorted};
+use super::step::history;
 use crate::chain::{self, BrokenRow};
 use crate::drift::{self, Drift};
-use crate::driver::{Attempt, DbState, Driver, HistoryEntry, NewHistory, Op};
+use crate::driver::{Attempt, DbState, Driver, NewHistory, Op};
 use crate::error::Error;
+use crate::history::{HistoryEntry, Operation, Status};
 use crate::report::Report;
 
 /// The bookkeeping of a stamp, in order: the purge if asked, then each
@@ -34,7 +36,13 @@ pub(crate) fn stamp_ops<'a>(
             .chain(change.update.as_ref().map(|u| &u.1));
         for id in added {
             if let Some(rev) = set.get(id) {
-                ops.push(Op::History(history(rev, "stamp", "applied", 0, true)));
+                ops.push(Op::History(history(
+                    rev,
+                    Operation::Stamp,
+                    Status::Applied,
+                    0,
+                    true,
+                )));
             }
         }
     }
@@ -63,7 +71,7 @@ fn resolve(history: &mut [HistoryEntry], attempt: &Attempt) -> Op<'static> {
         .row_hash
         .as_ref()
         .is_some_and(|hash| *hash == chain::Content::of(entry).hash());
-    entry.status = "resolved".to_owned();
+    entry.status = Status::Resolved;
     if intact {
         entry.row_hash = Some(chain::Content::of(entry).hash());
     }
@@ -78,8 +86,8 @@ fn resolve(history: &mut [HistoryEntry], attempt: &Attempt) -> Op<'static> {
 fn reseal_row(broken: &BrokenRow) -> NewHistory<'_> {
     NewHistory {
         revision: &broken.revision,
-        operation: "reseal",
-        status: "applied",
+        operation: Operation::Reseal,
+        status: Status::Applied,
         parents: String::new(),
         checksum: String::new(),
         lineage: String::new(),
@@ -181,7 +189,13 @@ pub(super) async fn repair<D: Driver>(
     }
     for id in &repaired {
         if let Some(rev) = set.get(id) {
-            ops.push(Op::History(history(rev, "repair", "applied", 0, true)));
+            ops.push(Op::History(history(
+                rev,
+                Operation::Repair,
+                Status::Applied,
+                0,
+                true,
+            )));
         }
     }
     let rows: Vec<String> = sorted(state.rows.iter().map(|r| r.version.clone()).collect());

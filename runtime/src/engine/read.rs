@@ -4,10 +4,11 @@ use retort_core::MigrationSet;
 use retort_core::plan::Direction;
 use retort_core::split::split;
 
-use super::{drift_with, failed_step, row_ids, sorted, with_recorded};
+use super::common::{drift_with, failed_step, row_ids, sorted, with_recorded};
 use crate::chain;
-use crate::driver::{Driver, HistoryEntry};
+use crate::driver::Driver;
 use crate::error::Error;
+use crate::history::HistoryEntry;
 use crate::report::{CheckReport, PlannedStep};
 
 /// `current`: the version-table rows, sorted.

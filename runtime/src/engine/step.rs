@@ -7,10 +7,11 @@ use std::time::{Duration, Instant};
 use retort_core::Revision;
 use retort_core::plan::{Direction, Plan, Step, VersionChange};
 
-use super::{RUN_TARGET, sorted};
+use super::common::{RUN_TARGET, sorted};
 use crate::config::{Config, TransactionMode};
 use crate::driver::{Driver, NewHistory, Op, TxFailure};
 use crate::error::{Error, describe};
+use crate::history::{Operation, Status};
 use crate::report::{Report, StepReport};
 use retort_core::split::split;
 
@@ -28,8 +29,8 @@ const UNVERIFIED_LINEAGE: &str = "unverified";
 /// `rev` were found edited and not repaired.
 pub(crate) fn history<'a>(
     rev: &'a Revision,
-    operation: &'static str,
-    status: &'static str,
+    operation: Operation,
+    status: Status,
     count: usize,
     verified: bool,
 ) -> NewHistory<'a> {
@@ -45,7 +46,7 @@ pub(crate) fn history<'a>(
             UNVERIFIED_LINEAGE.to_owned()
         },
         statement_count: i64::try_from(count).unwrap_or(i64::MAX),
-        statements_done: if status == "applied" {
+        statements_done: if status == Status::Applied {
             i64::try_from(count).unwrap_or(i64::MAX)
         } else {
             0
@@ -80,10 +81,6 @@ fn statement_error(
         rolled_back,
         source,
     }
-}
-
-fn operation(direction: Direction) -> &'static str {
-    direction.as_str()
 }
 
 pub(super) async fn execute<D: Driver>(
@@ -156,7 +153,7 @@ fn log_start(step: &Step<'_>, n: usize, total: usize) {
         direction = step.direction.as_str(),
         step = n + 1,
         of = total,
-        status = "running",
+        status = Status::Running.as_str(),
         "{}",
         running_line(step)
     );
@@ -170,7 +167,7 @@ fn log_step(step: &Step<'_>, n: usize, total: usize, duration: Duration) {
         direction = step.direction.as_str(),
         step = n + 1,
         of = total,
-        status = "applied",
+        status = Status::Applied.as_str(),
         duration_ms = millis(duration),
         "{} {} applied: {}",
         step.direction.as_str(),
@@ -187,7 +184,7 @@ fn log_failure(step: &Step<'_>, n: usize, total: usize, duration: Duration, erro
         direction = step.direction.as_str(),
         step = n + 1,
         of = total,
-        status = "failed",
+        status = Status::Failed.as_str(),
         duration_ms = millis(duration),
         error = %error,
         "{} of revision `{}` failed",
@@ -218,8 +215,8 @@ async fn run_step<D: Driver>(d: &mut D, step: &Step<'_>, verified: bool) -> Resu
         ops.push(Op::Version(&step.version));
         ops.push(Op::History(history(
             rev,
-            operation(step.direction),
-            "applied",
+            Operation::of(step.direction),
+            Status::Applied,
             statements.len(),
             verified,
         )));
@@ -258,8 +255,8 @@ async fn run_step<D: Driver>(d: &mut D, step: &Step<'_>, verified: bool) -> Resu
     let started = Instant::now();
     let attempt = history(
         rev,
-        operation(step.direction),
-        "running",
+        Operation::of(step.direction),
+        Status::Running,
         statements.len(),
         verified,
     );
@@ -280,7 +277,7 @@ async fn run_step<D: Driver>(d: &mut D, step: &Step<'_>, verified: bool) -> Resu
             let finish = Op::Finish {
                 id,
                 row: &attempt,
-                status: "failed",
+                status: Status::Failed,
                 done: i64::try_from(k).unwrap_or(i64::MAX),
                 error: Some(error.to_string()),
                 duration_ms: millis(started.elapsed()),
@@ -304,7 +301,7 @@ async fn run_step<D: Driver>(d: &mut D, step: &Step<'_>, verified: bool) -> Resu
     let finish = Op::Finish {
         id,
         row: &attempt,
-        status: "applied",
+        status: Status::Applied,
         done: i64::try_from(statements.len()).unwrap_or(i64::MAX),
         error: None,
         duration_ms: millis(started.elapsed()),
@@ -327,16 +324,15 @@ pub(super) fn validate<D: Driver>(d: &D, config: &Config, plan: &Plan<'_>) -> Re
         return Ok(());
     }
     if !d.transactional_ddl() {
-        return Err(Error::Unsupported(
-            "a single transaction for the whole run is not possible on MySQL/MariaDB, where DDL commits implicitly; use the per-revision mode".to_owned(),
-        ));
+        return Err(Error::SingleTransactionUnsupported {
+            backend: "MySQL/MariaDB",
+        });
     }
     if let Some(step) = plan.steps.iter().find(|s| !s.revision.is_transactional()) {
-        return Err(Error::Unsupported(format!(
-            "revision `{}` ({}) is `Transactional: false` and cannot run inside the single transaction of the whole run; use the per-revision mode",
-            step.revision.id(),
-            step.revision.path()
-        )));
+        return Err(Error::NonTransactionalInSingle {
+            revision: step.revision.id().to_owned(),
+            file: step.revision.path().to_owned(),
+        });
     }
     Ok(())
 }
@@ -361,8 +357,8 @@ async fn execute_single<D: Driver>(
         ops.push(Op::Version(&step.version));
         ops.push(Op::History(history(
             step.revision,
-            operation(step.direction),
-            "applied",
+            Operation::of(step.direction),
+            Status::Applied,
             stmts.len(),
             verified,
         )));

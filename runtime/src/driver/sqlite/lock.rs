@@ -55,7 +55,7 @@ use std::time::Duration;
 
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-use crate::driver::LockWait;
+use crate::driver::lock::LockWait;
 use crate::error::Error;
 
 /// Serialises migrations of in-memory databases within the process (they
