@@ -1,12 +1,12 @@
 //! A connection to any of the three backends, for the few things the crate
 //! does on all of them alike (running statements, introspecting).
 
+use retort_core::split::Dialect;
 use sqlx::Connection as _;
 
-use crate::Dialect;
-use crate::Schema;
 use crate::error::{Error, redact};
 use crate::introspect::{Scope, dialect_of};
+use crate::model::Schema;
 
 /// An open connection.
 pub(crate) enum AnyConn {
@@ -51,7 +51,7 @@ impl AnyConn {
                     .map_err(connect)?,
             )),
             #[allow(unreachable_patterns)]
-            other => Err(crate::scratch::disabled(other)),
+            other => Err(crate::error::disabled(other)),
         }
     }
 

@@ -6,9 +6,9 @@
 
 use std::path::{Path, PathBuf};
 
+use retort_core::split::Dialect;
 use retort_core::split::split;
 
-use crate::Dialect;
 use crate::error::Error;
 use crate::hints::{self, Hints};
 

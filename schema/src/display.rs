@@ -3,10 +3,12 @@
 
 use std::fmt;
 
+use retort_core::split::Dialect;
+
 use crate::model::{Column, Identity, Schema, Table};
 use crate::quote::quote_literal;
 
-fn column(f: &mut fmt::Formatter<'_>, dialect: crate::Dialect, c: &Column) -> fmt::Result {
+fn column(f: &mut fmt::Formatter<'_>, dialect: Dialect, c: &Column) -> fmt::Result {
     write!(f, "  column {} {}", c.name, c.data_type)?;
     if !c.nullable {
         write!(f, " NOT NULL")?;
@@ -42,7 +44,7 @@ fn named(name: &Option<String>) -> String {
     name.as_ref().map_or(String::new(), |n| format!("{n}: "))
 }
 
-fn table(f: &mut fmt::Formatter<'_>, dialect: crate::Dialect, t: &Table) -> fmt::Result {
+fn table(f: &mut fmt::Formatter<'_>, dialect: Dialect, t: &Table) -> fmt::Result {
     writeln!(f, "table {}", t.name)?;
     for c in &t.columns {
         column(f, dialect, c)?;

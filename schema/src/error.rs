@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use retort_core::split::Dialect;
+
 /// Everything that can go wrong.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -139,9 +141,9 @@ pub enum Error {
     #[error("cannot compare a {current:?} schema with a {desired:?} one")]
     DialectMismatch {
         /// The current schema's dialect.
-        current: crate::Dialect,
+        current: Dialect,
         /// The desired schema's dialect.
-        desired: crate::Dialect,
+        desired: Dialect,
     },
 
     /// A change the backend cannot make.
@@ -190,6 +192,16 @@ fn redact_userinfo(url: &str) -> String {
         }
         None => url.to_owned(),
     }
+}
+
+/// The error of a backend left out of this build.
+pub(crate) fn disabled(d: Dialect) -> Error {
+    let (backend, feature) = match d {
+        Dialect::Postgres => ("PostgreSQL", "postgres"),
+        Dialect::MySql => ("MySQL", "mysql"),
+        Dialect::Sqlite => ("SQLite", "sqlite"),
+    };
+    Error::BackendDisabled { backend, feature }
 }
 
 /// The text of [`Error::Statement`] after `file:line: `.

@@ -1,7 +1,8 @@
 //! The top level: from the current and the desired schema to a revision's
 //! upgrade and downgrade SQL.
 
-use crate::Dialect;
+use retort_core::split::Dialect;
+
 use crate::change::Change;
 use crate::diff::{self, Diff};
 use crate::error::Error;

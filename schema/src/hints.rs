@@ -35,7 +35,8 @@
 //! name exists nowhere, or whose old and new names both exist, is an
 //! error naming its file and line.
 
-use crate::Dialect;
+use retort_core::split::Dialect;
+
 use crate::error::Error;
 use crate::lex::{self, Kind, Token};
 use crate::model::{Schema, key, member_key};

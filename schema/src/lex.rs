@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 
-use crate::Dialect;
+use retort_core::split::Dialect;
 
 /// What a token is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::Dialect;
+use retort_core::split::Dialect;
 
 /// A database schema: what [`introspect`](crate::introspect) read.
 #[derive(Debug, Clone, PartialEq, Eq)]

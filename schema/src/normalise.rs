@@ -9,7 +9,8 @@
 //! through [`canonical`]: comments dropped, words in lower case, simple
 //! quoted names unquoted, one spacing, redundant outer parentheses gone.
 
-use crate::Dialect;
+use retort_core::split::Dialect;
+
 use crate::lex::{self, Kind, Token};
 use crate::quote::{is_keyword, quote_ident};
 

@@ -8,7 +8,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::Dialect;
+use retort_core::split::Dialect;
+
 use crate::change::Change;
 use crate::model::{Identity, key};
 

@@ -3,7 +3,7 @@
 //! reserved words); MySQL names always get backticks, as the server's own
 //! `SHOW CREATE TABLE` writes them.
 
-use crate::Dialect;
+use retort_core::split::Dialect;
 
 /// PostgreSQL's reserved words, and the non-reserved ones that cannot be
 /// every kind of name (quoting too many is harmless).

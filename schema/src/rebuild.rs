@@ -29,11 +29,10 @@
 //!     a violation (see [`wrap`]);
 //! 11. `COMMIT`; 12. foreign keys back on.
 
-use crate::Dialect;
+use retort_core::split::Dialect;
+
 use crate::change::Change;
 use crate::lex::{self, Kind};
-use crate::model::{Table, member_key};
-use crate::quote::quote_ident;
 
 const D: Dialect = Dialect::Sqlite;
 
@@ -77,38 +76,6 @@ pub(crate) fn is_literal(default: &str) -> bool {
         [sign, n] => (sign.is_punct("-") || sign.is_punct("+")) && n.kind == Kind::Number,
         _ => false,
     }
-}
-
-/// Steps 4 to 7: the new table, the copy, the drop and the rename.
-pub(crate) fn statements(from: &Table, to: &Table) -> Vec<String> {
-    let temp = temp_name(&to.name);
-    let kept: Vec<String> = to
-        .columns
-        .iter()
-        .filter(|c| c.generated.is_none())
-        .filter(|c| {
-            from.columns
-                .iter()
-                .any(|f| member_key(D, &f.name) == member_key(D, &c.name) && f.generated.is_none())
-        })
-        .map(|c| quote_ident(D, &c.name))
-        .collect();
-    let mut out = vec![crate::render::sqlite::create_table(to, &temp)];
-    if !kept.is_empty() {
-        let list = kept.join(", ");
-        out.push(format!(
-            "INSERT INTO {} ({list}) SELECT {list} FROM {}",
-            quote_ident(D, &temp),
-            quote_ident(D, &from.name)
-        ));
-    }
-    out.push(format!("DROP TABLE {}", quote_ident(D, &from.name)));
-    out.push(format!(
-        "ALTER TABLE {} RENAME TO {}",
-        quote_ident(D, &temp),
-        quote_ident(D, &to.name)
-    ));
-    out
 }
 
 /// True when a rebuild in `changes` drops a table that `referenced_by`

@@ -3,7 +3,8 @@
 //! renamed table or column compares equal to its new self instead of
 //! reading as a drop and an add.
 
-use crate::Dialect;
+use retort_core::split::Dialect;
+
 use crate::model::{Schema, key, member_key};
 use crate::normalise::rename_idents;
 

@@ -6,24 +6,15 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use crate::Dialect;
-use crate::Schema;
+use retort_core::split::Dialect;
+
 use crate::conn::{AnyConn, sqlx_url};
 use crate::desired::{DesiredSchema, statement_error};
 use crate::error::{Error, redact};
 use crate::introspect::Scope;
+use crate::model::Schema;
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
-
-/// The error of a backend left out of this build.
-pub(crate) fn disabled(d: Dialect) -> Error {
-    let (backend, feature) = match d {
-        Dialect::Postgres => ("PostgreSQL", "postgres"),
-        Dialect::MySql => ("MySQL", "mysql"),
-        Dialect::Sqlite => ("SQLite", "sqlite"),
-    };
-    Error::BackendDisabled { backend, feature }
-}
 
 fn unique_name() -> String {
     let nanos = std::time::SystemTime::now()

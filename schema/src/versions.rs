@@ -4,7 +4,8 @@
 //! DISTINCT`), the error says so instead of leaving the user with the
 //! server's `syntax error at or near "NOT"`.
 
-use crate::Dialect;
+use retort_core::split::Dialect;
+
 use crate::lex::{Token, code_tokens};
 
 /// A PostgreSQL feature newer than 13 (the oldest version retort supports):

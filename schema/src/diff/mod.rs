@@ -13,7 +13,8 @@ use std::collections::BTreeSet;
 
 pub(crate) use table::{compared_fk_name, is_mysql_auto_check_name, is_mysql_auto_fk_name};
 
-use crate::Dialect;
+use retort_core::split::Dialect;
+
 use crate::change::Change;
 use crate::model::{EnumType, Schema, Table, key};
 use crate::renames::{self, Renames};

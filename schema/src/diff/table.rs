@@ -1,6 +1,7 @@
 //! Comparing two versions of one table.
 
-use crate::Dialect;
+use retort_core::split::Dialect;
+
 use crate::change::{Change, ConstraintKind};
 use crate::model::{Column, Table, member_key};
 

@@ -11,6 +11,9 @@ mod sqlite;
 #[cfg(any(feature = "sqlite", test))]
 pub(crate) mod sqlite_parse;
 
+mod catalog;
+mod scope;
+
 #[cfg(feature = "mysql")]
 pub use mysql::mysql;
 #[cfg(feature = "postgres")]
@@ -18,54 +21,12 @@ pub use postgres::postgres;
 #[cfg(feature = "sqlite")]
 pub use sqlite::sqlite;
 
+pub use scope::Scope;
+
+use retort_core::split::Dialect;
+
 use crate::error::{Error, redact};
-use crate::{Dialect, Schema};
-
-/// What to read: one PostgreSQL schema (MySQL: the connection's database;
-/// SQLite: `main`), without retort's own tables.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Scope {
-    /// The PostgreSQL schema to read (default `public`).
-    pub schema: String,
-    /// Tables left out (default: retort's `retort_version` and
-    /// `retort_history`; pass the configured names if they differ).
-    pub exclude: Vec<String>,
-}
-
-impl Default for Scope {
-    fn default() -> Self {
-        Self {
-            schema: "public".to_owned(),
-            exclude: vec!["retort_version".to_owned(), "retort_history".to_owned()],
-        }
-    }
-}
-
-impl Scope {
-    /// Reads PostgreSQL schema `schema` instead of `public`.
-    pub fn schema(mut self, schema: impl Into<String>) -> Self {
-        self.schema = schema.into();
-        self
-    }
-
-    /// Leaves these tables out instead of retort's default table names.
-    pub fn exclude<I, S>(mut self, tables: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.exclude = tables.into_iter().map(Into::into).collect();
-        self
-    }
-
-    pub(crate) fn excludes(&self, dialect: Dialect, table: &str) -> bool {
-        let k = crate::model::key(dialect, table);
-        self.exclude
-            .iter()
-            .any(|e| crate::model::key(dialect, e) == k)
-    }
-}
+use crate::model::Schema;
 
 /// The backend a URL names.
 pub fn dialect_of(url: &str) -> Result<Dialect, Error> {
@@ -117,37 +78,6 @@ pub async fn introspect_url(url: &str, scope: &Scope) -> Result<Schema, Error> {
             schema
         }
         #[allow(unreachable_patterns)]
-        other => Err(crate::scratch::disabled(other)),
-    }
-}
-
-/// The error of a failed catalog query.
-pub(crate) fn query_error(what: &str) -> impl Fn(sqlx::Error) -> Error + '_ {
-    move |source| Error::Query {
-        what: format!("reading the schema ({what})"),
-        source,
-    }
-}
-
-/// Fills each view's `depends_on` with the tables and views its definition
-/// names (by name: an over-approximation, which only makes retort recreate
-/// a view more often than strictly needed).
-pub(crate) fn view_dependencies(schema: &mut Schema) {
-    let d = schema.dialect;
-    let names: std::collections::BTreeSet<String> = schema
-        .tables
-        .keys()
-        .chain(schema.views.keys())
-        .cloned()
-        .collect();
-    for (k, view) in &mut schema.views {
-        let mut deps: Vec<String> = crate::normalise::idents(d, &view.definition)
-            .into_iter()
-            .map(|n| crate::model::key(d, &n))
-            .filter(|n| names.contains(n) && n != k)
-            .collect();
-        deps.sort();
-        deps.dedup();
-        view.depends_on = deps;
+        other => Err(crate::error::disabled(other)),
     }
 }

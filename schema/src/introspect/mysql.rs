@@ -10,16 +10,17 @@
 
 use std::collections::BTreeMap;
 
+use retort_core::split::Dialect;
 use sqlx::MySqlConnection;
 
-use super::{Scope, query_error};
+use super::catalog::{query_error, view_dependencies};
+use super::scope::Scope;
 use crate::error::Error;
 use crate::model::{
-    Check, Column, FkAction, ForeignKey, Generated, Identity, Index, IndexKind, Key, Table,
+    Check, Column, FkAction, ForeignKey, Generated, Identity, Index, IndexKind, Key, Schema, Table,
     Trigger, View,
 };
 use crate::quote::{quote_ident, quote_literal};
-use crate::{Dialect, Schema};
 
 const D: Dialect = Dialect::MySql;
 
@@ -109,7 +110,7 @@ pub async fn mysql(conn: &mut MySqlConnection, scope: &Scope) -> Result<Schema, 
     for (kind, name) in others {
         schema.not_compared(&kind, name);
     }
-    super::view_dependencies(&mut schema);
+    view_dependencies(&mut schema);
     schema.finish();
     Ok(schema)
 }

@@ -11,15 +11,16 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use retort_core::split::Dialect;
 use sqlx::PgConnection;
 
-use super::{Scope, query_error};
+use super::catalog::{query_error, view_dependencies};
+use super::scope::Scope;
 use crate::error::Error;
 use crate::model::{
     Check, Column, EnumType, FkAction, ForeignKey, Function, Generated, Identity, Index, IndexKind,
-    Key, Sequence, Table, Trigger, View,
+    Key, Schema, Sequence, Table, Trigger, View,
 };
-use crate::{Dialect, Schema};
 
 const D: Dialect = Dialect::Postgres;
 
@@ -125,7 +126,7 @@ pub async fn postgres(conn: &mut PgConnection, scope: &Scope) -> Result<Schema, 
     types(conn, nsp, &mut schema).await?;
     sequences(conn, nsp, &owned, &mut schema).await?;
     others(conn, nsp, &mut schema).await?;
-    super::view_dependencies(&mut schema);
+    view_dependencies(&mut schema);
     schema.finish();
     Ok(schema)
 }

@@ -4,13 +4,14 @@
 
 use std::collections::HashMap;
 
+use retort_core::split::Dialect;
 use sqlx::SqliteConnection;
 
+use super::catalog::{query_error, view_dependencies};
+use super::scope::Scope;
 use super::sqlite_parse;
-use super::{Scope, query_error};
 use crate::error::Error;
-use crate::model::{Column, Index, IndexKind, Trigger, View};
-use crate::{Dialect, Schema};
+use crate::model::{Column, Index, IndexKind, Schema, Trigger, View};
 
 const D: Dialect = Dialect::Sqlite;
 
@@ -106,7 +107,7 @@ pub async fn sqlite(conn: &mut SqliteConnection, scope: &Scope) -> Result<Schema
             other => schema.not_compared(other, &name),
         }
     }
-    super::view_dependencies(&mut schema);
+    view_dependencies(&mut schema);
     schema.finish();
     Ok(schema)
 }

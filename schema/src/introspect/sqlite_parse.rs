@@ -6,7 +6,8 @@
 //! Follows SQLite's grammar (<https://sqlite.org/lang_createtable.html>);
 //! texts are kept in [`canonical`](crate::canonical) form.
 
-use crate::Dialect;
+use retort_core::split::Dialect;
+
 use crate::lex::{self, Kind, Token};
 use crate::model::{Check, Column, FkAction, ForeignKey, Generated, Identity, Key, Table};
 use crate::normalise::{join, strip_outer_parens};

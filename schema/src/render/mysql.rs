@@ -1,8 +1,11 @@
 //! MySQL and MariaDB statements. Column changes restate the whole column
 //! (`MODIFY COLUMN`), as MySQL requires.
 
-use super::{check_clause, create_table_sql, fk_body, table_constraints};
-use crate::Dialect;
+use retort_core::split::Dialect;
+
+use super::clauses::{
+    check_clause, create_table_sql, fk_body, index_sql, key_clause, table_constraints,
+};
 use crate::change::Change;
 use crate::error::Error;
 use crate::model::{Column, Identity, Index, IndexKind, Table};
@@ -130,7 +133,7 @@ pub(super) fn render(change: &Change) -> Result<Vec<String>, Error> {
             format!(
                 "ADD COLUMN {}, ADD {}",
                 column_def(column),
-                super::key_clause(D, key)
+                key_clause(D, key)
             ),
         )],
         Change::DropColumn { table, column } => {
@@ -144,7 +147,7 @@ pub(super) fn render(change: &Change) -> Result<Vec<String>, Error> {
         }
         Change::DropPrimaryKey { table, .. } => vec![alter(table, "DROP PRIMARY KEY".to_owned())],
         Change::AddUnique { table, key } => {
-            vec![alter(table, format!("ADD {}", super::key_clause(D, key)))]
+            vec![alter(table, format!("ADD {}", key_clause(D, key)))]
         }
         Change::DropUnique { table, key } => {
             vec![alter(
@@ -182,7 +185,7 @@ pub(super) fn render(change: &Change) -> Result<Vec<String>, Error> {
                 ),
             )]
         }
-        Change::CreateIndex { table, index } => vec![super::index_sql(D, table, index)],
+        Change::CreateIndex { table, index } => vec![index_sql(D, table, index)],
         Change::DropIndex { table, index } => {
             vec![format!("DROP INDEX {} ON {}", q(&index.name), q(table))]
         }

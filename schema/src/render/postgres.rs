@@ -1,10 +1,11 @@
 //! PostgreSQL statements.
 
-use super::{
+use retort_core::split::Dialect;
+
+use super::clauses::{
     check_clause, constraint_name, create_table_sql, fk_body, index_sql, key_clause,
     table_constraints,
 };
-use crate::Dialect;
 use crate::change::Change;
 use crate::error::Error;
 use crate::model::{Column, Identity, Sequence, Table};

@@ -1,12 +1,14 @@
 //! SQLite statements. What `ALTER TABLE` cannot do is a
 //! [rebuild](crate::rebuild); everything else is plain DDL.
 
-use super::{create_table_sql, index_sql, table_constraints};
-use crate::Dialect;
+use retort_core::split::Dialect;
+
+use super::clauses::{create_table_sql, index_sql, table_constraints};
 use crate::change::Change;
 use crate::error::Error;
-use crate::model::{Column, Identity, Table};
+use crate::model::{Column, Identity, Table, member_key};
 use crate::quote::quote_ident;
+use crate::rebuild;
 
 const D: Dialect = Dialect::Sqlite;
 
@@ -16,7 +18,7 @@ fn q(name: &str) -> String {
 
 /// A default as SQLite wants it: literals bare, expressions parenthesised.
 pub(crate) fn default_sql(default: &str) -> String {
-    if crate::rebuild::is_literal(default) {
+    if rebuild::is_literal(default) {
         default.to_owned()
     } else {
         format!("({default})")
@@ -71,6 +73,38 @@ pub(crate) fn create_table(table: &Table, name: &str) -> String {
     create_table_sql(D, name, &elements, &tail)
 }
 
+/// Steps 4 to 7 of a [rebuild](crate::rebuild): the new table, the copy, the drop and the rename.
+fn rebuild_statements(from: &Table, to: &Table) -> Vec<String> {
+    let temp = rebuild::temp_name(&to.name);
+    let kept: Vec<String> = to
+        .columns
+        .iter()
+        .filter(|c| c.generated.is_none())
+        .filter(|c| {
+            from.columns
+                .iter()
+                .any(|f| member_key(D, &f.name) == member_key(D, &c.name) && f.generated.is_none())
+        })
+        .map(|c| q(&c.name))
+        .collect();
+    let mut out = vec![create_table(to, &temp)];
+    if !kept.is_empty() {
+        let list = kept.join(", ");
+        out.push(format!(
+            "INSERT INTO {} ({list}) SELECT {list} FROM {}",
+            q(&temp),
+            q(&from.name)
+        ));
+    }
+    out.push(format!("DROP TABLE {}", q(&from.name)));
+    out.push(format!(
+        "ALTER TABLE {} RENAME TO {}",
+        q(&temp),
+        q(&to.name)
+    ));
+    out
+}
+
 pub(super) fn render(change: &Change) -> Result<Vec<String>, Error> {
     Ok(match change {
         Change::RenameTable { from, to } => {
@@ -88,7 +122,7 @@ pub(super) fn render(change: &Change) -> Result<Vec<String>, Error> {
             out
         }
         Change::DropTable { table } => vec![format!("DROP TABLE {}", q(&table.name))],
-        Change::RebuildTable { from, to } => crate::rebuild::statements(from, to),
+        Change::RebuildTable { from, to } => rebuild_statements(from, to),
         Change::AddColumn { table, column } => vec![format!(
             "ALTER TABLE {} ADD COLUMN {}",
             q(table),
