@@ -14,5 +14,5 @@ fn main() {
     }
     let set: &retort::MigrationSet = MIGRATIONS.set();
     assert!(set.get("4f1c2a9b7e01").is_some());
-    assert!(MIGRATIONS.graph().is_ok());
+    assert!(MIGRATIONS.set().graph().is_ok());
 }

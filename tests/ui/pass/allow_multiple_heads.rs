@@ -7,5 +7,5 @@ static MIGRATIONS: retort::Migrations = retort::embed_migrations!(
 fn main() {
     assert_eq!(MIGRATIONS.len(), 3);
     assert_eq!(MIGRATIONS.heads().collect::<Vec<_>>(), ["2b7d9e4f0a23", "8a3e5d0c6b12"]);
-    assert!(MIGRATIONS.graph().is_ok());
+    assert!(MIGRATIONS.set().graph().is_ok());
 }

@@ -6,5 +6,5 @@ fn main() {
     assert_eq!(MIGRATIONS.heads().collect::<Vec<_>>(), ["e9a14c7f3b45"]);
     let merge = MIGRATIONS.get("c6f08b1d2e34").expect("the merge revision is embedded");
     assert_eq!(merge.parents().collect::<Vec<_>>(), ["8a3e5d0c6b12", "2b7d9e4f0a23"]);
-    assert!(MIGRATIONS.graph().is_ok());
+    assert!(MIGRATIONS.set().graph().is_ok());
 }
