@@ -77,7 +77,7 @@ sqlx_main='#[tokio::main(flavor = "current_thread")]
 async fn main() {
     let url = std::env::args().nth(1).unwrap_or_else(|| "URL".to_owned());
     let pool = POOL::connect(&url).await.expect("connect");
-    sqlx::migrate!("sqlx-migrations").run(&pool).await.expect("migrate");
+    sqlx::migrate!("./sqlx-migrations").run(&pool).await.expect("migrate");
 }'
 
 sqlx_files() {
@@ -124,7 +124,13 @@ for v in $variants; do
       rm -rf "$dir/target"
       start=$(date +%s%N)
       TIMEFORMAT='%U %S'
-      cpu=$({ time (cd "$dir" && cargo build -q 2>"$dir/build.log") || { cat "$dir/build.log" >&2; exit 1; }; } 2>&1)
+      cpu=$({ time (cd "$dir" && cargo build -q 2>"$dir/build.log"); } 2>&1)
+      if [[ ! -x $dir/target/debug/$v ]]; then
+        echo "footprint: building $v failed:" >&2
+        cat "$dir/build.log" >&2
+        exit 1
+      fi
+      cpu=$(tail -n1 <<<"$cpu")
       ms=$((($(date +%s%N) - start) / 1000000))
       if [[ -z $best || $ms -lt $best ]]; then
         best=$ms
