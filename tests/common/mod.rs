@@ -16,6 +16,8 @@
 pub mod report;
 pub mod servers;
 
+use servers::with_database;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use sqlx::Connection;
@@ -114,24 +116,6 @@ pub async fn each_postgres_since(major: u32, body: impl AsyncFn(&TestDb)) {
             &format!("scripts/with-services.sh --postgres-version {major} -- ..."),
         );
     }
-}
-
-/// Replaces the database part of a server URL.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let path_start = base[scheme_end..]
-        .find('/')
-        .map_or(base.len(), |i| scheme_end + i);
-    let mut out = format!("{}/{name}", &base[..path_start]);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
 }
 
 impl TestDb {

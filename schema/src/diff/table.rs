@@ -3,7 +3,7 @@
 use retort_core::split::Dialect;
 
 use crate::change::{Change, ConstraintKind};
-use crate::model::{Column, Table, member_key};
+use crate::model::{Check, Column, ForeignKey, Key, Table, member_key};
 
 /// How two lists pair up: equal items, items equal but for their name,
 /// and what is left on either side.
@@ -164,7 +164,9 @@ pub(super) fn diff_table(
         }),
         (None, None) => {}
     }
-    // Unique constraints.
+    // Unique constraints, checks and foreign keys: paired by the name
+    // they are compared by, renamed or replaced by their own name.
+    let table = t();
     let p = pair(
         d,
         &from.uniques,
@@ -172,37 +174,15 @@ pub(super) fn diff_table(
         |k| k.name.as_deref(),
         |a, b| a.definition == b.definition,
     );
-    for (i, j) in p.renamed {
-        rename_or_replace(
-            d,
-            &t(),
-            ConstraintKind::Unique,
-            from.uniques[i].name.as_deref(),
-            to.uniques[j].name.as_deref(),
-            out,
-            || {
-                [
-                    Change::DropUnique {
-                        table: t(),
-                        key: from.uniques[i].clone(),
-                    },
-                    Change::AddUnique {
-                        table: t(),
-                        key: to.uniques[j].clone(),
-                    },
-                ]
-            },
-        );
-    }
-    out.extend(p.dropped.iter().map(|&i| Change::DropUnique {
-        table: t(),
-        key: from.uniques[i].clone(),
-    }));
-    out.extend(p.added.iter().map(|&j| Change::AddUnique {
-        table: t(),
-        key: to.uniques[j].clone(),
-    }));
-    // Checks.
+    let ops = ConstraintOps::<Key> {
+        kind: ConstraintKind::Unique,
+        name: |k| k.name.as_deref(),
+        change: |add, table, key| match add {
+            Edit::Add => Change::AddUnique { table, key },
+            Edit::Drop => Change::DropUnique { table, key },
+        },
+    };
+    constraint_changes(d, &table, (&from.uniques, &to.uniques), p, &ops, out);
     let p = pair(
         d,
         &from.checks,
@@ -214,37 +194,15 @@ pub(super) fn diff_table(
         },
         |a, b| a.definition == b.definition,
     );
-    for (i, j) in p.renamed {
-        rename_or_replace(
-            d,
-            &t(),
-            ConstraintKind::Check,
-            from.checks[i].name.as_deref(),
-            to.checks[j].name.as_deref(),
-            out,
-            || {
-                [
-                    Change::DropCheck {
-                        table: t(),
-                        check: from.checks[i].clone(),
-                    },
-                    Change::AddCheck {
-                        table: t(),
-                        check: to.checks[j].clone(),
-                    },
-                ]
-            },
-        );
-    }
-    out.extend(p.dropped.iter().map(|&i| Change::DropCheck {
-        table: t(),
-        check: from.checks[i].clone(),
-    }));
-    out.extend(p.added.iter().map(|&j| Change::AddCheck {
-        table: t(),
-        check: to.checks[j].clone(),
-    }));
-    // Foreign keys.
+    let ops = ConstraintOps::<Check> {
+        kind: ConstraintKind::Check,
+        name: |c| c.name.as_deref(),
+        change: |add, table, check| match add {
+            Edit::Add => Change::AddCheck { table, check },
+            Edit::Drop => Change::DropCheck { table, check },
+        },
+    };
+    constraint_changes(d, &table, (&from.checks, &to.checks), p, &ops, out);
     let p = pair(
         d,
         &from.foreign_keys,
@@ -252,37 +210,16 @@ pub(super) fn diff_table(
         |f| compared_fk_name(d, &to.name, f),
         |a, b| a.same_definition(b, d),
     );
-    for (i, j) in p.renamed {
-        let (a, b) = (&from.foreign_keys[i], &to.foreign_keys[j]);
-        rename_or_replace(
-            d,
-            &t(),
-            ConstraintKind::ForeignKey,
-            a.name.as_deref(),
-            b.name.as_deref(),
-            out,
-            || {
-                [
-                    Change::DropForeignKey {
-                        table: t(),
-                        fk: a.clone(),
-                    },
-                    Change::AddForeignKey {
-                        table: t(),
-                        fk: b.clone(),
-                    },
-                ]
-            },
-        );
-    }
-    out.extend(p.dropped.iter().map(|&i| Change::DropForeignKey {
-        table: t(),
-        fk: from.foreign_keys[i].clone(),
-    }));
-    out.extend(p.added.iter().map(|&j| Change::AddForeignKey {
-        table: t(),
-        fk: to.foreign_keys[j].clone(),
-    }));
+    let ops = ConstraintOps::<ForeignKey> {
+        kind: ConstraintKind::ForeignKey,
+        name: |f| f.name.as_deref(),
+        change: |add, table, fk| match add {
+            Edit::Add => Change::AddForeignKey { table, fk },
+            Edit::Drop => Change::DropForeignKey { table, fk },
+        },
+    };
+    let lists = (&from.foreign_keys[..], &to.foreign_keys[..]);
+    constraint_changes(d, &table, lists, p, &ops, out);
     // Indexes: same name and definition are equal; the same definition
     // under another name is a rename.
     let p = pair(
@@ -332,6 +269,49 @@ pub(super) fn diff_table(
             to: to.options.clone(),
         });
     }
+}
+
+/// Which way a constraint change goes.
+#[derive(Clone, Copy)]
+enum Edit {
+    Add,
+    Drop,
+}
+
+/// One kind of named constraint: its kind, its own name, and the change
+/// that adds or drops one.
+struct ConstraintOps<T> {
+    kind: ConstraintKind,
+    name: fn(&T) -> Option<&str>,
+    change: fn(Edit, String, T) -> Change,
+}
+
+/// The changes a pairing of one kind of constraint asks for: a pair equal
+/// but for its name is renamed where the backend can, else dropped and
+/// added; the rest are dropped or added.
+fn constraint_changes<T: Clone>(
+    d: Dialect,
+    table: &str,
+    (from, to): (&[T], &[T]),
+    p: Pairing,
+    ops: &ConstraintOps<T>,
+    out: &mut Vec<Change>,
+) {
+    let change = |edit, item: &T| (ops.change)(edit, table.to_owned(), item.clone());
+    for (i, j) in p.renamed {
+        let (a, b) = (&from[i], &to[j]);
+        rename_or_replace(
+            d,
+            table,
+            ops.kind,
+            (ops.name)(a),
+            (ops.name)(b),
+            out,
+            || [change(Edit::Drop, a), change(Edit::Add, b)],
+        );
+    }
+    out.extend(p.dropped.iter().map(|&i| change(Edit::Drop, &from[i])));
+    out.extend(p.added.iter().map(|&j| change(Edit::Add, &to[j])));
 }
 
 /// A constraint whose definition stayed and whose name changed: renamed

@@ -18,6 +18,8 @@ pub mod report;
 #[path = "../../../tests/common/servers.rs"]
 pub mod servers;
 
+pub use servers::with_database;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use retort_schema::Dialect;
@@ -124,24 +126,6 @@ async fn run_on(server: &Server, body: &impl AsyncFn(&str, &ServerInfo)) {
     eprintln!("--- {} on {}", report::test_name(), info.label);
     body(&server.url, &info).await;
     report::passed(&info.label);
-}
-
-/// Replaces the database part of a server URL.
-pub fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let path_start = base[scheme_end..]
-        .find('/')
-        .map_or(base.len(), |i| scheme_end + i);
-    let mut out = format!("{}/{name}", &base[..path_start]);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
 }
 
 /// A fresh database; call [`TestDb::drop_db`] at the end of the test.
