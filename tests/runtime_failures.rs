@@ -104,6 +104,9 @@ async fn failing_revision(db: &TestDb) {
     let transactional = db.backend != Backend::MySql;
     assert_statement_error(&e, &file, transactional);
     assert_eq!(m.current(url).await.unwrap(), [A]);
+    // The error carries what the run committed before it: A, only A.
+    let applied: Vec<&str> = e.applied().iter().map(|s| s.revision.as_str()).collect();
+    assert_eq!(applied, [A]);
     let history = m.history(url).await.unwrap();
 
     if transactional {
@@ -116,6 +119,7 @@ async fn failing_revision(db: &TestDb) {
         // Nothing blocks a new attempt: it fails the same way again.
         let again = m.upgrade(url, "head").await.unwrap_err();
         assert_statement_error(&again, &file, true);
+        assert!(again.applied().is_empty(), "{:?}", again.applied());
         assert_eq!(user_tables(db).await, ["t_a"]);
         // Downgrade is not blocked either.
         m.downgrade(url, "base").await.unwrap();

@@ -81,14 +81,13 @@ impl Output {
         let _ = writeln!(err, "{text}");
     }
 
-    /// Prints an error and the causes that add something to it on stderr,
-    /// in plain words (driver errors without their internals).
+    /// Prints an error and each of its causes on stderr. retort's errors
+    /// tell a cause either in their message or as their `source()`, never
+    /// both, so each line adds something.
     pub fn error(&self, error: &anyhow::Error) {
         let mut err = anstream::stderr();
-        let message = error.to_string();
-        let _ = writeln!(err, "{BAD}error:{BAD:#} {message}");
-        let top: &(dyn std::error::Error + 'static) = error.as_ref();
-        for cause in retort_runtime::causes(&message, top.source()) {
+        let _ = writeln!(err, "{BAD}error:{BAD:#} {error}");
+        for cause in error.chain().skip(1) {
             let _ = writeln!(err, "  caused by: {cause}");
         }
     }

@@ -164,6 +164,14 @@ pub fn decode<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, ParseError> {
         .map_err(|e| ParseErrorKind::NotUtf8.at(file, line_of_offset(bytes, e.valid_up_to())))
 }
 
+/// [`decode`] for bytes the caller owns: the text reuses their buffer.
+pub fn decode_owned(file: &str, bytes: Vec<u8>) -> Result<String, ParseError> {
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        ParseErrorKind::NotUtf8.at(file, line_of_offset(e.as_bytes(), valid))
+    })
+}
+
 fn shorten(line: &str) -> String {
     const MAX: usize = 60;
     let trimmed = line.trim();

@@ -7,7 +7,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::format::{ParseError, decode, parse};
+use crate::format::{ParseError, decode_owned, parse};
 use crate::graph::GraphError;
 use crate::set::MigrationSet;
 
@@ -44,13 +44,13 @@ pub enum LoadError {
         path: PathBuf,
     },
     /// Reading the directory or a file failed.
-    #[error("cannot read `{display}`: {source}")]
+    #[error("cannot read `{display}`: {error}")]
     Io {
         /// The file or directory as shown to users.
         display: String,
-        /// The underlying error.
-        #[source]
-        source: io::Error,
+        /// The underlying error, told in the message (so not the
+        /// `source()`).
+        error: io::Error,
     },
     /// A revision file is malformed.
     #[error(transparent)]
@@ -114,19 +114,19 @@ pub fn read_dir(dir: &Path, display_dir: &str) -> Result<Vec<SourceFile>, LoadEr
                 path: dir.to_owned(),
             });
         }
-        Err(source) => {
+        Err(error) => {
             return Err(LoadError::Io {
                 display: display_dir.to_owned(),
-                source,
+                error,
             });
         }
     }
     let mut files = Vec::new();
     let mut pending = vec![(dir.to_owned(), display_dir.to_owned())];
     while let Some((path, display)) = pending.pop() {
-        let io_err = |source| LoadError::Io {
+        let io_err = |error| LoadError::Io {
             display: display.clone(),
-            source,
+            error,
         };
         for entry in fs::read_dir(&path).map_err(io_err)? {
             let entry = entry.map_err(io_err)?;
@@ -138,16 +138,16 @@ pub fn read_dir(dir: &Path, display_dir: &str) -> Result<Vec<SourceFile>, LoadEr
             }
             let entry_path = entry.path();
             let entry_display = format!("{display}/{name}");
-            let meta = fs::metadata(&entry_path).map_err(|source| LoadError::Io {
+            let meta = fs::metadata(&entry_path).map_err(|error| LoadError::Io {
                 display: entry_display.clone(),
-                source,
+                error,
             })?;
             if meta.is_dir() {
                 pending.push((entry_path, entry_display));
             } else if is_revision_file(&name) {
-                let bytes = fs::read(&entry_path).map_err(|source| LoadError::Io {
+                let bytes = fs::read(&entry_path).map_err(|error| LoadError::Io {
                     display: entry_display.clone(),
-                    source,
+                    error,
                 })?;
                 files.push(SourceFile {
                     display: entry_display,
@@ -166,11 +166,8 @@ pub fn parse_files(files: Vec<SourceFile>) -> Result<MigrationSet, LoadErrors> {
     let mut errors = Vec::new();
     let mut parsed = Vec::with_capacity(files.len());
     for file in files {
-        let text = match decode(&file.display, &file.bytes) {
-            Ok(_) => match String::from_utf8(file.bytes) {
-                Ok(text) => text,
-                Err(_) => continue, // unreachable: decoded just above
-            },
+        let text = match decode_owned(&file.display, file.bytes) {
+            Ok(text) => text,
             Err(e) => {
                 errors.push(e.into());
                 continue;

@@ -151,6 +151,53 @@ impl Revision {
         }
     }
 
+    /// A revision known only from the history table of a database (its
+    /// file is not in this build): its id, its parents and the downgrade
+    /// SQL recorded when it was applied. It has no upgrade SQL; its path is
+    /// `history:{id}` and its source the text a file of it would hold.
+    ///
+    /// ```
+    /// use retort_core::Revision;
+    /// let rev = Revision::recovered("b2", &["a1"], Some("DROP TABLE t;\n"));
+    /// assert_eq!(rev.path(), "history:b2");
+    /// assert_eq!(rev.parents().collect::<Vec<_>>(), ["a1"]);
+    /// assert_eq!(rev.upgrade_sql(), "");
+    /// assert_eq!(rev.downgrade_sql(), Some("DROP TABLE t;\n"));
+    /// ```
+    pub fn recovered(id: &str, parents: &[&str], downgrade_sql: Option<&str>) -> Self {
+        let message =
+            format!("{id} (recovered from the history table; its file is not in this build)");
+        let mut source = format!(
+            "-- {message}\n-- Revision ID: {id}\n-- Revises: {}\n\n-- migrate:upgrade\n",
+            parents.join(", ")
+        );
+        let upgrade = span_at(&source, source.len());
+        let downgrade = downgrade_sql.map(|sql| {
+            source.push_str("-- migrate:downgrade\n");
+            let start = source.len();
+            source.push_str(sql);
+            SectionSpan {
+                end: source.len(),
+                ..span_at(&source, start)
+            }
+        });
+        Self {
+            id: Cow::Owned(id.to_owned()),
+            parents: Names::Owned(parents.iter().map(|p| (*p).to_owned()).collect()),
+            depends_on: Names::Owned(Vec::new()),
+            branch_labels: Names::Owned(Vec::new()),
+            message: Cow::Owned(message),
+            create_date: None,
+            transactional: true,
+            path: Cow::Owned(format!("history:{id}")),
+            checksum: crate::checksum::checksum(source.as_bytes()),
+            source: Cow::Owned(source),
+            upgrade,
+            downgrade,
+            lineage: Digest256([0; 32]),
+        }
+    }
+
     pub(crate) fn set_lineage(&mut self, lineage: Digest256) {
         self.lineage = lineage;
     }
@@ -241,6 +288,16 @@ impl Revision {
     /// True when the revision has several parents.
     pub fn is_merge(&self) -> bool {
         self.parents.len() > 1
+    }
+}
+
+/// An empty section starting at byte `start` of `source`.
+fn span_at(source: &str, start: usize) -> SectionSpan {
+    let line = source[..start].matches('\n').count() + 1;
+    SectionSpan {
+        start,
+        end: start,
+        line: u32::try_from(line).unwrap_or(u32::MAX),
     }
 }
 

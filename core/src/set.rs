@@ -61,11 +61,28 @@ impl MigrationSet {
         let mut files = files;
         files.sort_by(|a, b| a.2.id.cmp(&b.2.id));
         let lines: Vec<HeaderLines> = files.iter().map(|f| f.2.lines).collect();
-        let mut revisions: Vec<Revision> = files
+        let revisions: Vec<Revision> = files
             .into_iter()
             .map(|(path, text, parsed)| from_parsed(path, text, parsed))
             .collect();
-        let graph = build_graph(&revisions, &lines)?;
+        Self::assemble(revisions, &lines)
+    }
+
+    /// Builds a set from revisions that already exist (those of another
+    /// set, [recovered](Revision::recovered) ones), validating the graph
+    /// and computing lineage hashes; nothing is parsed again.
+    pub fn from_revisions(mut revisions: Vec<Revision>) -> Result<Self, Vec<GraphError>> {
+        revisions.sort_by(|a, b| a.id().cmp(b.id()));
+        Self::assemble(revisions, &[])
+    }
+
+    /// `revisions`, sorted by id, as a set; `lines[i]` (when given) is
+    /// where revision `i`'s header values are, for error messages.
+    fn assemble(
+        mut revisions: Vec<Revision>,
+        lines: &[HeaderLines],
+    ) -> Result<Self, Vec<GraphError>> {
+        let graph = build_graph(&revisions, lines)?;
         let lineages = graph.lineages(|i| revisions[i].checksum());
         for (rev, lineage) in revisions.iter_mut().zip(lineages) {
             rev.set_lineage(lineage);
@@ -111,7 +128,11 @@ impl MigrationSet {
         self.revisions.binary_search_by(|r| r.id().cmp(id)).ok()
     }
 
-    /// The ids of the heads (revisions nothing revises), sorted.
+    /// The ids of the heads, sorted: revisions nothing revises, what
+    /// `retort heads` lists and `embed_migrations!` counts. A head that
+    /// another revision depends on is one of these but not a *real* head
+    /// ([`Graph::real_heads`]), which is what the `heads` target upgrades
+    /// to and what the version table holds after `upgrade heads`.
     pub fn heads(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
         self.heads.iter()
     }
@@ -148,4 +169,64 @@ fn build_graph(revisions: &[Revision], lines: &[HeaderLines]) -> Result<Graph, V
         })
         .collect();
     Graph::build(&nodes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::parse;
+
+    fn set(files: &[(&str, &str)]) -> MigrationSet {
+        let parsed = files
+            .iter()
+            .map(|(path, text)| {
+                (
+                    (*path).to_owned(),
+                    (*text).to_owned(),
+                    parse(path, text).unwrap(),
+                )
+            })
+            .collect();
+        MigrationSet::from_parsed(parsed).unwrap()
+    }
+
+    #[test]
+    fn from_revisions_keeps_lineages_and_adds_recovered_ones() {
+        let known = set(&[
+            (
+                "m/a1.sql",
+                "-- Revision ID: a1\n-- Revises:\n-- migrate:upgrade\nCREATE TABLE t (id INT);\n",
+            ),
+            (
+                "m/b2.sql",
+                "-- Revision ID: b2\n-- Revises: a1\n-- migrate:upgrade\nSELECT 1;\n",
+            ),
+        ]);
+        let mut revisions = vec![Revision::recovered("c3", &["b2"], Some("DROP TABLE u;\n"))];
+        revisions.extend(known.revisions().iter().cloned());
+        let extended = MigrationSet::from_revisions(revisions).unwrap();
+        assert_eq!(extended.heads().collect::<Vec<_>>(), ["c3"]);
+        for rev in known.revisions() {
+            assert_eq!(
+                extended.get(rev.id()).unwrap().lineage(),
+                rev.lineage(),
+                "{}",
+                rev.id()
+            );
+        }
+        let c3 = extended.get("c3").unwrap();
+        assert_eq!(c3.downgrade_sql(), Some("DROP TABLE u;\n"));
+        assert_eq!(c3.upgrade_sql(), "");
+        // The source is what a file of it would hold: it parses back to the same revision.
+        let reparsed = parse(c3.path(), c3.source()).unwrap();
+        assert_eq!(reparsed.parents, ["b2"]);
+        assert_eq!(reparsed.downgrade, c3.downgrade_span());
+        assert_eq!(reparsed.upgrade, c3.upgrade_span());
+        assert_eq!(reparsed.checksum, c3.checksum());
+        assert_ne!(c3.lineage(), crate::Digest256([0; 32]));
+
+        // A recovered revision whose parent is in neither: a graph error.
+        let orphan = vec![Revision::recovered("d4", &["zz"], None)];
+        assert!(MigrationSet::from_revisions(orphan).is_err());
+    }
 }

@@ -1,6 +1,5 @@
 //! Expansion of `embed_migrations!`: arguments, loading, code generation.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use proc_macro2::{Span, TokenStream};
@@ -119,12 +118,8 @@ fn embed(args: &Args) -> syn::Result<TokenStream> {
     }
     let root = manifest_dir(span)?;
     let display = relative.replace('\\', "/");
-    let files = read_dir(&root.join(&relative), &display)
-        .map_err(|e| syn::Error::new(span, hint_missing_dir(e)))?;
-    let paths: HashMap<String, PathBuf> = files
-        .iter()
-        .map(|f| (f.display.clone(), f.path.clone()))
-        .collect();
+    let dir = root.join(&relative);
+    let files = read_dir(&dir, &display).map_err(|e| syn::Error::new(span, hint_missing_dir(e)))?;
     let set = retort_core::load::parse_files(files).map_err(|LoadErrors(errors)| {
         combine(errors.iter().map(ToString::to_string), span)
             .unwrap_or_else(|| syn::Error::new(span, "invalid migrations"))
@@ -132,7 +127,24 @@ fn embed(args: &Args) -> syn::Result<TokenStream> {
     if set.heads().len() > 1 && !args.allow_multiple_heads {
         return Err(syn::Error::new(span, multiple_heads(&set)));
     }
-    Ok(generate(&set, &paths))
+    let sources = set
+        .revisions()
+        .iter()
+        .map(|rev| source_path(&dir, &display, rev.path()))
+        .collect::<Option<Vec<PathBuf>>>()
+        .ok_or_else(|| syn::Error::new(span, "internal error: a revision's file name does not start with the migrations directory"))?;
+    Ok(generate(&set, &sources))
+}
+
+/// The file a revision was read from: `dir` joined with its name below
+/// the directory (`read_dir` names each file `{display}/{relative path}`).
+fn source_path(dir: &Path, display: &str, name: &str) -> Option<PathBuf> {
+    let below = name.strip_prefix(display)?.strip_prefix('/')?;
+    Some(
+        below
+            .split('/')
+            .fold(dir.to_owned(), |path, part| path.join(part)),
+    )
 }
 
 fn hint_missing_dir(error: LoadError) -> String {
@@ -220,20 +232,23 @@ fn revision(rev: &Revision, path: &Path) -> TokenStream {
     }
 }
 
-fn generate(set: &MigrationSet, paths: &HashMap<String, PathBuf>) -> TokenStream {
+/// The set's tokens; `sources[i]` is the file of `set.revisions()[i]`.
+fn generate(set: &MigrationSet, sources: &[PathBuf]) -> TokenStream {
     // One `const` per revision: each is evaluated on its own, so no single
     // constant grows with the number of revisions (rustc caps the work one
     // constant may take, and large ones cost more than linearly).
     let names: Vec<proc_macro2::Ident> = (0..set.len())
         .map(|i| quote::format_ident!("__RETORT_R{}", i))
         .collect();
-    let revisions = set.revisions().iter().zip(&names).map(|(rev, name)| {
-        let path = paths
-            .get(rev.path())
-            .map_or(Path::new(""), PathBuf::as_path);
-        let value = revision(rev, path);
-        quote!(const #name: ::retort::__private::Revision = #value;)
-    });
+    let revisions = set
+        .revisions()
+        .iter()
+        .zip(&names)
+        .zip(sources)
+        .map(|((rev, name), path)| {
+            let value = revision(rev, path);
+            quote!(const #name: ::retort::__private::Revision = #value;)
+        });
     let heads: Vec<&str> = set.heads().collect();
     quote! {{
         #(#revisions)*

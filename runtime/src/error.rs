@@ -9,10 +9,13 @@ use retort_core::plan::{Direction, PlanError};
 /// Everything that can go wrong applying revisions.
 ///
 /// `Display` is the message; `Debug` (what `fn main() -> Result<(), E>`
-/// prints) is the message and then each cause that adds something, one
-/// per line, in plain words: a service that returns this error from
-/// `main` shows its user a readable report, not a struct dump. Match on
-/// the variants for their fields.
+/// prints) is the message and then each [`source`](std::error::Error::source)
+/// below it, one per line: a service that returns this error from `main`
+/// shows its user a readable report, not a struct dump. A cause is either
+/// in the message or the `source()`, never both: the driver's errors are
+/// told in the message (in the database's own words, passwords scrubbed)
+/// and kept in the variant's `error` field, not returned as `source()`.
+/// Match on the variants for their fields.
 #[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -48,9 +51,8 @@ pub enum Error {
         url: String,
         /// The driver's message (password scrubbed).
         message: String,
-        /// The driver's error.
-        #[source]
-        source: sqlx::Error,
+        /// The driver's error, told in `message` (so not the `source()`).
+        error: sqlx::Error,
     },
     /// The server did not complete the connection within the connect
     /// timeout (it accepted the connection but never answered, or did not
@@ -93,9 +95,12 @@ pub enum Error {
         /// What was rolled back, if anything: "revision `X`", or "the
         /// run's single transaction".
         rolled_back: Option<String>,
+        /// The revisions this run committed before the failure, in order
+        /// (also through [`Error::applied`]).
+        applied: Vec<crate::report::StepReport>,
     },
     /// A statement of a revision failed.
-    #[error("{file}:{line}: {direction} of revision `{revision}` failed at statement {statement}{}: {message}{}{}", code.as_ref().map(|c| format!(" (database error {c})")).unwrap_or_default(), if *.rolled_back { "; the revision was rolled back" } else { "" }, hint(.source))]
+    #[error("{file}:{line}: {direction} of revision `{revision}` failed at statement {statement}{}: {message}{}{}", code.as_ref().map(|c| format!(" (database error {c})")).unwrap_or_default(), if *.rolled_back { "; the revision was rolled back" } else { "" }, hint(.error))]
     Statement {
         /// The revision.
         revision: String,
@@ -113,9 +118,11 @@ pub enum Error {
         message: String,
         /// True when the database rolled back the whole revision.
         rolled_back: bool,
-        /// The driver's error.
-        #[source]
-        source: sqlx::Error,
+        /// The revisions this run committed before the failure, in order
+        /// (also through [`Error::applied`]).
+        applied: Vec<crate::report::StepReport>,
+        /// The driver's error, told in `message` (so not the `source()`).
+        error: sqlx::Error,
     },
     /// A previous run failed part-way through a revision that could not be
     /// rolled back; nothing runs until that is resolved.
@@ -158,15 +165,17 @@ pub enum Error {
     )]
     BrokenHistory(crate::chain::BrokenRow),
     /// A bookkeeping query failed.
-    #[error("{context} failed: {message}{}", hint(.source))]
+    #[error("{context} failed: {message}{}", hint(.error))]
     Database {
         /// What retort was doing.
         context: String,
         /// The database's message.
         message: String,
-        /// The driver's error.
-        #[source]
-        source: sqlx::Error,
+        /// The revisions this run committed before the failure, in order
+        /// (also through [`Error::applied`]).
+        applied: Vec<crate::report::StepReport>,
+        /// The driver's error, told in `message` (so not the `source()`).
+        error: sqlx::Error,
     },
     /// [`TransactionMode::Single`](crate::TransactionMode::Single) was
     /// asked on a backend whose DDL commits implicitly (MySQL/MariaDB).
@@ -200,8 +209,8 @@ pub enum Error {
         feature: &'static str,
     },
     /// A history-table row that retort cannot use: its operation or status
-    /// is none retort knows, or the downgrade SQL it recorded does not
-    /// parse. It was edited by hand, or written by another tool.
+    /// is none retort knows. It was edited by hand, or written by another
+    /// tool.
     #[error(
         "row {id} of the history table `{table}` (revision `{revision}`) {problem}; the row was edited by hand or written by another tool: restore the history table from a backup, or run the retort release that wrote it"
     )]
@@ -215,20 +224,6 @@ pub enum Error {
         /// What is wrong with it.
         problem: String,
     },
-    /// A revision of this build could not be combined with the revisions
-    /// recovered from the history table (a downgrade below revisions this
-    /// build lacks).
-    #[error(
-        "cannot combine revision `{revision}` ({file}) with the revisions recovered from the history table: {message}; downgrade with the release that has the missing revisions' files"
-    )]
-    RecoveredRevisions {
-        /// The revision of this build.
-        revision: String,
-        /// Its file.
-        file: String,
-        /// Why it could not be read again.
-        message: String,
-    },
     /// The blocking API was called from inside an async runtime.
     #[error(
         "the blocking API was called from inside a tokio runtime, where it would deadlock; call the async methods (`MIGRATIONS.upgrade(...).await`) instead, or make the blocking call on a thread of its own (`std::thread::spawn`; not `tokio::task::spawn_blocking`, whose threads are inside the runtime too)"
@@ -236,17 +231,16 @@ pub enum Error {
     BlockingInsideRuntime,
     /// The blocking API could not start its runtime.
     #[error("cannot start the runtime for the blocking API: {0}")]
-    Runtime(#[source] std::io::Error),
+    Runtime(std::io::Error),
     /// The SQLite migration lock could not be taken or released: an I/O
     /// error on the database file, or on the lock file where the lock is a
     /// file beside the database (see the SQLite driver's docs).
-    #[error("cannot use {what}: {source}{}", .hint.as_ref().map(|h| format!("; {h}")).unwrap_or_default())]
+    #[error("cannot use {what}: {error}{}", .hint.as_ref().map(|h| format!("; {h}")).unwrap_or_default())]
     LockFile {
         /// The file: `the database file PATH` or `lock file PATH`.
         what: String,
-        /// The I/O error.
-        #[source]
-        source: std::io::Error,
+        /// The I/O error, told in the message (so not the `source()`).
+        error: std::io::Error,
         /// What to do about it, when known.
         hint: Option<String>,
     },
@@ -270,29 +264,70 @@ impl From<crate::report::FailedStep> for Error {
 impl Error {
     /// [`Error::Connect`] for `url`, its password redacted from the URL and
     /// scrubbed from the driver's message.
-    pub(crate) fn connect(url: &str, source: sqlx::Error) -> Self {
+    pub(crate) fn connect(url: &str, error: sqlx::Error) -> Self {
         Self::Connect {
             url: crate::url::redact(url),
-            message: crate::url::scrub(&driver_message(&source), url),
-            source,
+            message: crate::url::scrub(&driver_message(&error), url),
+            error,
         }
     }
 
-    pub(crate) fn database(context: impl Into<String>, source: sqlx::Error) -> Self {
+    pub(crate) fn database(context: impl Into<String>, error: sqlx::Error) -> Self {
         Self::Database {
             context: context.into(),
-            message: driver_message(&source),
-            source,
+            message: driver_message(&error),
+            error,
+            applied: Vec::new(),
+        }
+    }
+
+    /// The revisions the run committed before it failed, in order (empty
+    /// when it failed before committing any, or when the error is not one
+    /// that can end a run part-way): what an `upgrade` that failed at its
+    /// third revision did apply. The database's version table says the
+    /// same; this saves reading it.
+    pub fn applied(&self) -> &[crate::report::StepReport] {
+        match self {
+            Self::Statement { applied, .. }
+            | Self::Database { applied, .. }
+            | Self::LockLost { applied, .. } => applied,
+            _ => &[],
+        }
+    }
+
+    /// This error, noting `steps` as committed before it (for the errors
+    /// [`Error::applied`] reads).
+    pub(crate) fn with_applied(mut self, steps: Vec<crate::report::StepReport>) -> Self {
+        if let Self::Statement { applied, .. }
+        | Self::Database { applied, .. }
+        | Self::LockLost { applied, .. } = &mut self
+        {
+            *applied = steps;
+        }
+        self
+    }
+
+    /// The driver's error behind this one, when a database or driver
+    /// call failed ([`Error::Connect`], [`Error::Statement`],
+    /// [`Error::Database`]): for its SQLSTATE, or to downcast the
+    /// database's own error type.
+    pub fn driver_error(&self) -> Option<&sqlx::Error> {
+        match self {
+            Self::Connect { error, .. }
+            | Self::Statement { error, .. }
+            | Self::Database { error, .. } => Some(error),
+            _ => None,
         }
     }
 }
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let message = self.to_string();
-        f.write_str(&message)?;
-        for cause in causes(&message, std::error::Error::source(self)) {
+        write!(f, "{self}")?;
+        let mut next = std::error::Error::source(self);
+        while let Some(cause) = next {
             write!(f, "\n  caused by: {cause}")?;
+            next = cause.source();
         }
         Ok(())
     }
@@ -341,42 +376,6 @@ pub(crate) fn driver_message(source: &sqlx::Error) -> String {
         sqlx::Error::Database(db) => db.message().to_owned(),
         other => other.to_string(),
     }
-}
-
-/// The causes in `chain` worth showing below `message`, in plain words:
-/// a cause whose text the message (or an earlier cause) already contains
-/// is left out, a driver error is shown as the database's own message
-/// (without sqlx's prefix and the server's source position), and what
-/// lies below a driver error (its internals) is not shown. [`Error`]'s
-/// `Debug` and the `retort` command line print errors this way.
-///
-/// ```
-/// let io = std::io::Error::other("disk full");
-/// assert_eq!(retort_runtime::causes("cannot write: disk full", Some(&io)), Vec::<String>::new());
-/// assert_eq!(retort_runtime::causes("cannot write", Some(&io)), ["disk full"]);
-/// ```
-pub fn causes<'e>(
-    message: &str,
-    chain: Option<&'e (dyn std::error::Error + 'static)>,
-) -> Vec<String> {
-    let mut shown = message.to_owned();
-    let mut out = Vec::new();
-    let mut next = chain;
-    while let Some(cause) = next {
-        let driver = cause.downcast_ref::<sqlx::Error>();
-        let text = driver.map_or_else(|| cause.to_string(), driver_message);
-        if !text.is_empty() && !shown.contains(&text) {
-            shown.push('\n');
-            shown.push_str(&text);
-            out.push(text);
-        }
-        next = if driver.is_some() {
-            None
-        } else {
-            cause.source()
-        };
-    }
-    out
 }
 
 #[cfg(test)]
@@ -443,7 +442,7 @@ mod tests {
     }
 
     #[test]
-    fn debug_is_the_message_and_the_causes_that_add_something() {
+    fn debug_is_the_message_and_each_cause_once() {
         let e = Error::database("reading the version table", server_error());
         assert_eq!(
             format!("{e:?}"),
@@ -451,7 +450,7 @@ mod tests {
         );
         let e = Error::LockFile {
             what: "lock file app.db.retort-lock".to_owned(),
-            source: std::io::Error::other("disk full"),
+            error: std::io::Error::other("disk full"),
             hint: None,
         };
         assert_eq!(
@@ -463,14 +462,12 @@ mod tests {
             format!("{e:?}"),
             "cannot start the runtime for the blocking API: no threads"
         );
-        let e = Error::Connect {
-            url: "postgres://u:***@h/db".to_owned(),
-            message: "timed out".to_owned(),
-            source: server_error(),
-        };
+        let e = Error::connect("postgres://u:secret@h/db", server_error());
         assert_eq!(
             format!("{e:?}"),
-            "cannot connect to postgres://u:***@h/db: timed out\n  caused by: relation \"users\" already exists"
+            "cannot connect to postgres://u:***@h/db: relation \"users\" already exists"
         );
+        assert!(std::error::Error::source(&e).is_none());
+        assert!(e.driver_error().is_some());
     }
 }

@@ -34,7 +34,7 @@ pub use config::{Config, TransactionMode};
 pub use database::Database;
 pub use drift::{Drift, Edited};
 pub use engine::RUN_TARGET;
-pub use error::{Error, causes};
+pub use error::Error;
 pub use history::{HistoryEntry, Operation, Status, UnknownValue};
 pub use migrations::{Migrations, Migrator};
 pub use report::{CheckReport, FailedStep, PlannedStep, Report, StepReport};

@@ -4,9 +4,8 @@
 
 use std::collections::HashMap;
 
-use retort_core::MigrationSet;
-use retort_core::format::parse;
 use retort_core::plan::PlanError;
+use retort_core::{MigrationSet, Revision};
 
 use crate::error::Error;
 use crate::history::{HistoryEntry, Status};
@@ -18,7 +17,6 @@ pub(crate) fn extend(
     set: &MigrationSet,
     rows: &[&str],
     history: &[HistoryEntry],
-    table: &str,
 ) -> Result<Option<MigrationSet>, Error> {
     let mut pending: Vec<&str> = rows
         .iter()
@@ -38,7 +36,7 @@ pub(crate) fn extend(
             latest.insert(&entry.revision, entry);
         }
     }
-    let mut files = Vec::new();
+    let mut revisions = Vec::new();
     let mut seen: Vec<&str> = Vec::new();
     let mut missing = Vec::new();
     while let Some(id) = pending.pop() {
@@ -52,38 +50,19 @@ pub(crate) fn extend(
         };
         let parents: Vec<&str> = entry.parents.split_whitespace().collect();
         pending.extend(parents.iter().copied().filter(|p| set.get(p).is_none()));
-        let downgrade = match &entry.downgrade_sql {
-            Some(sql) => format!("-- migrate:downgrade\n{sql}"),
-            None => String::new(),
-        };
-        let text = format!(
-            "-- {id} (recovered from the history table; its file is not in this build)\n\
-             -- Revision ID: {id}\n-- Revises: {}\n\n-- migrate:upgrade\n{downgrade}",
-            parents.join(", ")
-        );
-        let path = format!("history:{id}");
-        let parsed = parse(&path, &text).map_err(|e| Error::CorruptHistory {
-            table: table.to_owned(),
-            id: entry.id,
-            revision: id.to_owned(),
-            problem: format!("records downgrade SQL that does not parse: {e}"),
-        })?;
-        files.push((path, text, parsed));
+        revisions.push(Revision::recovered(
+            id,
+            &parents,
+            entry.downgrade_sql.as_deref(),
+        ));
     }
     if !missing.is_empty() {
         missing.sort();
         return Err(PlanError::UnknownApplied { ids: missing }.into());
     }
     tracing::warn!(revisions = ?seen, "using downgrade SQL recorded in the history table for revisions this build does not have");
-    for rev in set.revisions() {
-        let parsed = parse(rev.path(), rev.source()).map_err(|e| Error::RecoveredRevisions {
-            revision: rev.id().to_owned(),
-            file: rev.path().to_owned(),
-            message: e.to_string(),
-        })?;
-        files.push((rev.path().to_owned(), rev.source().to_owned(), parsed));
-    }
-    MigrationSet::from_parsed(files)
+    revisions.extend(set.revisions().iter().cloned());
+    MigrationSet::from_revisions(revisions)
         .map(Some)
         .map_err(|errors| PlanError::Graph(errors).into())
 }

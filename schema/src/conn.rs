@@ -31,7 +31,7 @@ impl AnyConn {
     pub(crate) async fn connect(url: &str) -> Result<Self, Error> {
         let connect = |source| Error::Connect {
             url: redact(url),
-            source,
+            error: source,
         };
         match dialect_of(url)? {
             #[cfg(feature = "postgres")]

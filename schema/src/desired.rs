@@ -34,7 +34,10 @@ impl DesiredSchema {
     pub fn read(path: &Path, dialect: Dialect) -> Result<Self, Error> {
         let read_error = |path: &Path| {
             let path = path.to_owned();
-            move |source| Error::Read { path, source }
+            move |source| Error::Read {
+                path,
+                error: source,
+            }
         };
         let meta = std::fs::metadata(path).map_err(read_error(path))?;
         let paths: Vec<PathBuf> = if meta.is_dir() {
@@ -133,6 +136,6 @@ pub(crate) fn statement_error(file: &str, line: u32, sql: &str, source: sqlx::Er
         message,
         server: None,
         note: None,
-        source,
+        error: source,
     }
 }

@@ -39,13 +39,12 @@ pub enum Error {
     },
 
     /// Connecting failed.
-    #[error("cannot connect to {url}: {source}")]
+    #[error("cannot connect to {url}: {error}")]
     Connect {
         /// The URL, password redacted.
         url: String,
-        /// The driver's error.
-        #[source]
-        source: sqlx::Error,
+        /// The driver's error, told in the message (so not the `source()`).
+        error: sqlx::Error,
     },
 
     /// The dev server refused to create a scratch database.
@@ -59,19 +58,17 @@ pub enum Error {
         message: String,
         /// What to do about it (empty when nothing specific applies).
         hint: String,
-        /// The driver's error.
-        #[source]
-        source: sqlx::Error,
+        /// The driver's error, told in the message (so not the `source()`).
+        error: sqlx::Error,
     },
 
     /// A catalog query failed.
-    #[error("{what}: {source}")]
+    #[error("{what}: {error}")]
     Query {
         /// What retort was doing.
         what: String,
-        /// The driver's error.
-        #[source]
-        source: sqlx::Error,
+        /// The driver's error, told in the message (so not the `source()`).
+        error: sqlx::Error,
     },
 
     /// A catalog held something retort could not read.
@@ -84,13 +81,12 @@ pub enum Error {
     },
 
     /// Reading the desired schema failed.
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}: {error}", path.display())]
     Read {
         /// The file or directory.
         path: PathBuf,
-        /// The I/O error.
-        #[source]
-        source: std::io::Error,
+        /// The I/O error, told in the message (so not the `source()`).
+        error: std::io::Error,
     },
 
     /// The desired-schema path holds no `.sql` file.
@@ -121,9 +117,8 @@ pub enum Error {
         /// What the statement needs that the server's version lacks
         /// (`` `NULLS NOT DISTINCT` needs PostgreSQL 15 or later, ... ``).
         note: Option<String>,
-        /// The driver's error.
-        #[source]
-        source: sqlx::Error,
+        /// The driver's error, told in the message (so not the `source()`).
+        error: sqlx::Error,
     },
 
     /// A malformed rename hint.

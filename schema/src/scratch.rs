@@ -193,7 +193,7 @@ async fn drop_database(dialect: Dialect, server: &str, name: &str) -> Result<(),
             "dropping the scratch database `{name}` on {}",
             redact(server)
         ),
-        source,
+        error: source,
     })
 }
 
@@ -248,7 +248,7 @@ fn create_error(dialect: Dialect, server: &str, name: &str, source: sqlx::Error)
         name: name.to_owned(),
         message,
         hint,
-        source,
+        error: source,
     }
 }
 

@@ -241,6 +241,13 @@ fn invalid_utf8_names_the_line() {
         "m/x.sql:4: file is not valid UTF-8 (invalid byte sequence on this line)"
     );
     assert_eq!(line_of_offset(b"a\r\nb\rc\nd", 8), 4);
+    let owned = decode_owned("m/x.sql", bytes.to_vec()).unwrap_err();
+    assert_eq!(owned.to_string(), e.to_string());
+    let text = b"-- Revision ID: a\n".to_vec();
+    let ptr = text.as_ptr();
+    let decoded = decode_owned("m/x.sql", text).unwrap();
+    assert_eq!(decoded, "-- Revision ID: a\n");
+    assert_eq!(decoded.as_ptr(), ptr, "the text reuses the file's buffer");
 }
 
 #[test]

@@ -50,19 +50,6 @@ impl AnyDriver<'_> {
 /// Written out per method below rather than generated: each arm is plain
 /// code that "go to definition" follows.
 impl Driver for AnyDriver<'_> {
-    fn history_table(&self) -> &str {
-        match self {
-            #[cfg(feature = "postgres")]
-            Self::Postgres(d) => d.history_table(),
-            #[cfg(feature = "mysql")]
-            Self::MySql(d) => d.history_table(),
-            #[cfg(feature = "sqlite")]
-            Self::Sqlite(d) => d.history_table(),
-            #[cfg(not(any(feature = "postgres", feature = "mysql", feature = "sqlite")))]
-            Self::None(never, _) => match *never {},
-        }
-    }
-
     fn dialect(&self) -> Dialect {
         match self {
             #[cfg(feature = "postgres")]

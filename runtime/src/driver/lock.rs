@@ -140,5 +140,6 @@ pub(crate) fn lock_lost(what: &str, source: Option<sqlx::Error>) -> Error {
         what: what.to_owned(),
         detail: source.map(|e| crate::error::describe(&e).1),
         rolled_back: None,
+        applied: Vec::new(),
     }
 }

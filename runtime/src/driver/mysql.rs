@@ -291,10 +291,6 @@ impl Driver for MySqlDriver<'_> {
         }
     }
 
-    fn history_table(&self) -> &str {
-        &self.core.sql.history_table
-    }
-
     async fn ensure_tables(&mut self, layout: Layout) -> Result<(), Error> {
         self.core.ensure_tables(layout).await
     }

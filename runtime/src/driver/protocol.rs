@@ -75,6 +75,7 @@ impl TxFailure {
                 what,
                 detail: None,
                 rolled_back: rolled_back.map(str::to_owned),
+                applied: Vec::new(),
             }),
             None => Err(self),
         }
@@ -85,9 +86,6 @@ impl TxFailure {
 pub(crate) trait Driver: Send {
     /// The dialect, for statement splitting.
     fn dialect(&self) -> Dialect;
-
-    /// The history table's name for messages ([`history_table`](super::sql::history_table)).
-    fn history_table(&self) -> &str;
 
     /// True when DDL is transactional (PostgreSQL, SQLite).
     fn transactional_ddl(&self) -> bool;

@@ -180,7 +180,7 @@ impl<'a> SqliteDriver<'a> {
 /// connection holds a lock this statement needs.
 fn busy(e: &Error) -> bool {
     let Error::Database {
-        source: sqlx::Error::Database(db),
+        error: sqlx::Error::Database(db),
         ..
     } = e
     else {
@@ -266,10 +266,6 @@ impl Driver for SqliteDriver<'_> {
         // A file lock (or the in-process mutex) lasts as long as this
         // process holds it: nothing outside can end it.
         Ok(())
-    }
-
-    fn history_table(&self) -> &str {
-        &self.core.sql.history_table
     }
 
     async fn ensure_tables(&mut self, layout: Layout) -> Result<(), Error> {

@@ -34,7 +34,7 @@ pub(super) async fn with_recorded<D: Driver>(
         return Ok(None);
     }
     let history = d.read_history().await?;
-    crate::recorded::extend(set, rows, &history, d.history_table())
+    crate::recorded::extend(set, rows, &history)
 }
 
 pub(super) fn refuse_unfinished(set: &MigrationSet, state: &DbState) -> Result<(), Error> {

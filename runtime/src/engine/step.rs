@@ -79,7 +79,8 @@ fn statement_error(
         code,
         message,
         rolled_back,
-        source,
+        error: source,
+        applied: Vec::new(),
     }
 }
 
@@ -104,14 +105,16 @@ pub(super) async fn execute<D: Driver>(
     }
     let total = plan.steps.len();
     for (n, step) in plan.steps.iter().enumerate() {
-        if !(in_transaction(d, step) && d.checks_lock_in_transaction()) {
-            d.check_lock().await?;
+        if !(in_transaction(d, step) && d.checks_lock_in_transaction())
+            && let Err(error) = d.check_lock().await
+        {
+            return Err(error.with_applied(report.steps));
         }
         log_start(step, n, total);
         let started = Instant::now();
         if let Err(error) = run_step(d, step, verified).await {
             log_failure(step, n, total, started.elapsed(), &error);
-            return Err(error);
+            return Err(error.with_applied(report.steps));
         }
         let duration = started.elapsed();
         log_step(step, n, total, duration);

@@ -8,7 +8,7 @@ use crate::model::Schema;
 pub(crate) fn query_error(what: &str) -> impl Fn(sqlx::Error) -> Error + '_ {
     move |source| Error::Query {
         what: format!("reading the schema ({what})"),
-        source,
+        error: source,
     }
 }
 

@@ -48,7 +48,7 @@ pub async fn introspect_url(url: &str, scope: &Scope) -> Result<Schema, Error> {
     use sqlx::Connection as _;
     let connect = |source| Error::Connect {
         url: redact(url),
-        source,
+        error: source,
     };
     match dialect_of(url)? {
         #[cfg(feature = "postgres")]

@@ -89,9 +89,9 @@ impl Held {
             Kind::LockFile(file) => file.unlock(),
             Kind::Memory(_) => Ok(()),
         };
-        result.map_err(|source| Error::LockFile {
+        result.map_err(|error| Error::LockFile {
             what,
-            source,
+            error,
             hint: None,
         })
     }
@@ -141,9 +141,9 @@ impl Target {
         if database_file::local_filesystem(database) {
             return database_file::entry(database)
                 .map(Self::Database)
-                .map_err(|source| Error::LockFile {
+                .map_err(|error| Error::LockFile {
                     what: format!("the database file {}", database.display()),
-                    source,
+                    error,
                     hint: None,
                 });
         }
@@ -163,9 +163,9 @@ impl Target {
         match self {
             #[cfg(any(target_os = "linux", target_os = "android"))]
             Self::Database(entry) => Ok(database_file::try_lock(entry)
-                .map_err(|source| Error::LockFile {
+                .map_err(|error| Error::LockFile {
                     what: format!("the database file {}", entry.path.display()),
-                    source,
+                    error,
                     hint: None,
                 })?
                 .map(Kind::Database)),
@@ -178,9 +178,9 @@ impl Target {
 /// through a link takes the same lock. Warns about hard links, which this
 /// cannot cover.
 fn lock_file_path(database: &Path) -> Result<PathBuf, Error> {
-    let real = database.canonicalize().map_err(|source| Error::LockFile {
+    let real = database.canonicalize().map_err(|error| Error::LockFile {
         what: format!("the database file {}", database.display()),
-        source,
+        error,
         hint: None,
     })?;
     #[cfg(unix)]
@@ -217,7 +217,7 @@ fn lock_file_error(path: &Path, source: std::io::Error) -> Error {
     };
     Error::LockFile {
         what: format!("lock file {}", path.display()),
-        source,
+        error: source,
         hint,
     }
 }
