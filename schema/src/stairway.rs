@@ -155,6 +155,7 @@ fn differences(after: &Schema, before: &Schema) -> Result<Vec<Change>, Error> {
 
 /// Panics unless [`stairway`] passes, naming the first revision whose
 /// downgrade does not restore the schema and printing the differences.
+#[allow(clippy::panic, reason = "an assertion for tests: failing is panicking")]
 pub async fn assert_stairway(migrations: &Migrations, url: &str) {
     if let Err(e) = stairway(migrations, url).await {
         let mut message = e.to_string();
