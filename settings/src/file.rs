@@ -174,6 +174,11 @@ impl Level {
             || self.vault.as_ref().is_some_and(|v| v.secret.is_some())
     }
 
+    /// `dev_url` of the `[database]` table.
+    pub(crate) fn dev_url(&self) -> Option<Secret> {
+        (self.database.dev_url.as_ref()).map(|v| v.value.clone())
+    }
+
     /// `env` over `self`: every key the environment sets wins.
     ///
     /// The database target is taken as a unit: an environment that sets

@@ -366,11 +366,7 @@ impl Settings {
     /// `dev_url` in `[database]`: the server where autogenerate makes its
     /// scratch databases (PostgreSQL, MySQL). May hold a password.
     pub fn dev_url(&self) -> Option<Secret> {
-        self.active
-            .database
-            .dev_url
-            .as_ref()
-            .map(|v| v.value.clone())
+        self.active.dev_url()
     }
 
     /// The revision template file, if one is set.
