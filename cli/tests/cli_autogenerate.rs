@@ -427,3 +427,40 @@ async fn postgres_without_dev_url() {
 async fn mysql_without_dev_url() {
     no_dev_url_hint(Backend::MySql).await;
 }
+
+/// Warnings reach the terminal and the file; what is not compared is
+/// named on every run; a rename hint gives a rename, not a drop and add.
+#[test]
+fn warnings_not_compared_and_renames_sqlite() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}/app.db", dir.path().display());
+    let p = Project::new(Some(&url), None);
+    p.schema("CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY);\nCREATE VIRTUAL TABLE docs USING fts5(body);\n");
+    p.writes_one(&["revision", "--autogenerate", "-m", "t"]);
+    let run = p
+        .retort(&["revision", "--autogenerate", "-m", "again"])
+        .ok()
+        .mentions(&["nothing to do", "not compared: virtual table docs"]);
+    assert!(run.stderr.contains("not compared"), "{}", run.describe());
+
+    p.schema("CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY, x INTEGER NOT NULL);\n");
+    let before = p.files();
+    let run = p
+        .retort(&["revision", "--autogenerate", "-m", "x"])
+        .ok()
+        .mentions(&["warning:", "NOT NULL without a default"]);
+    assert!(run.stderr.contains("warning:"), "{}", run.describe());
+    let new: Vec<PathBuf> = p.files().difference(&before).cloned().collect();
+    let text = std::fs::read_to_string(&new[0]).expect("read");
+    assert!(text.contains("NOT NULL without a default"), "{text}");
+    std::fs::remove_file(&new[0]).expect("remove");
+
+    p.schema(
+        "-- retort:renamed-from t\nCREATE TABLE accounts (id INTEGER NOT NULL PRIMARY KEY);\n",
+    );
+    let text = p.writes_one(&["revision", "--autogenerate", "-m", "rename"]);
+    let (up, down) = sections(&text);
+    assert!(up.contains("rename to accounts"), "{text}");
+    assert!(!up.contains("drop table"), "{text}");
+    assert!(down.contains("rename to t"), "{text}");
+}
