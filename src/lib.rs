@@ -23,8 +23,21 @@ pub use retort_runtime::{
     Backend, Blocking, Break, BrokenRow, CheckReport, Config, Database, Direction, Drift, Edited,
     Error, FailedStep, HistoryCheck, HistoryEntry, LoadError, LoadErrors, Migrations, Migrator,
     Operation, PlannedStep, RUN_TARGET, Report, Status, StepReport, TransactionMode, UnknownValue,
-    offline, testing,
+    offline,
 };
+
+/// Assertions for a service's own tests: one head, no drift and (feature
+/// `autogenerate`) the up/down/up stairway.
+pub mod testing {
+    pub use retort_runtime::testing::*;
+    #[cfg(feature = "autogenerate")]
+    pub use retort_schema::stairway::{StairwayError, assert_stairway, stairway};
+}
+
+/// The autogenerate engine (feature `autogenerate`): introspection, diff
+/// and SQL both ways.
+#[cfg(feature = "autogenerate")]
+pub use retort_schema as schema;
 
 /// Settings: `retort.toml`, environment variables and `.env` resolved to a
 /// database URL (feature `settings`; with `vault`, credentials from

@@ -931,3 +931,46 @@ fn database_url_never_shows_the_password() {
         }
     }
 }
+
+#[test]
+fn autogenerate_schema_file_and_dev_url() {
+    // Defaults: schema.sql, not set; no dev server.
+    let s = parse("").expect("empty");
+    assert_eq!(s.schema_file(), (Path::new("schema.sql").to_owned(), false));
+    assert!(s.dev_url().is_none());
+
+    let text = format!(
+        "schema_file = \"db/schema\"\n[database]\nurl = \"sqlite://app.db\"\ndev_url = \"postgres://dev:{PASSWORD}@localhost/postgres\"\n\n[env.ci]\nschema_file = \"ci.sql\"\n[env.ci.database]\ndev_url = \"postgres://ci@ci-db/postgres\"\n\n[env.other]\nlock_timeout = 5\n"
+    );
+    let s = parse(&text).expect("settings");
+    assert_eq!(s.schema_file(), (Path::new("db/schema").to_owned(), true));
+    let dev = s.dev_url().expect("dev_url");
+    assert!(dev.expose().contains(PASSWORD));
+    assert!(!format!("{s:?}").contains(PASSWORD), "{s:?}");
+    // An environment sets its own, without choosing a database ...
+    let ci = s.clone().with_env("ci").expect("ci");
+    assert_eq!(ci.schema_file(), (Path::new("ci.sql").to_owned(), true));
+    assert_eq!(
+        ci.dev_url().expect("dev_url").expose(),
+        "postgres://ci@ci-db/postgres"
+    );
+    assert_eq!(ci.database_url().expect("url").expose(), "sqlite://app.db");
+    // ... and one that sets neither keeps the top level's.
+    let other = s.with_env("other").expect("other");
+    assert_eq!(other.schema_file().0, Path::new("db/schema"));
+    assert!(
+        other
+            .dev_url()
+            .expect("dev_url")
+            .expose()
+            .contains(PASSWORD)
+    );
+
+    // Checked like the other keys, the value never echoed.
+    assert!(error("schema_file = \"\"").contains("schema_file"));
+    let message = error("[database]\ndev_url = 5");
+    assert!(
+        message.contains("dev_url") && message.contains("string"),
+        "{message}"
+    );
+}

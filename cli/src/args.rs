@@ -39,6 +39,15 @@ pub struct Cli {
     /// The migrations directory (overrides the settings file).
     #[arg(long, global = true, value_name = "DIR")]
     pub migrations: Option<PathBuf>,
+    /// Autogenerate's desired schema: a `.sql` file or a directory of them
+    /// (overrides `schema_file` in the settings file; default `schema.sql`).
+    #[arg(long, global = true, value_name = "PATH", visible_alias = "schema")]
+    pub schema_file: Option<PathBuf>,
+    /// The server where autogenerate creates and drops its scratch
+    /// databases (PostgreSQL, MySQL; overrides `dev_url` in the settings
+    /// file).
+    #[arg(long, global = true, value_name = "URL", hide_env_values = true)]
+    pub dev_url: Option<String>,
     /// Say more, anywhere on the line: `current`, `history`, `heads` and
     /// `branches` show each revision's details (Alembic's `--verbose`);
     /// logs on stderr go from warnings to info (`-vv` debug, `-vvv` trace).
@@ -122,6 +131,19 @@ pub struct RevisionArgs {
     /// Mark the revision `Transactional: false`.
     #[arg(long)]
     pub no_transaction: bool,
+    /// Write the upgrade and downgrade that take the revisions' schema to
+    /// the desired schema (`schema.sql`) and back (docs/autogenerate.md).
+    #[arg(long)]
+    pub autogenerate: bool,
+    /// With `--autogenerate`: compare the live database (the configured
+    /// URL) with the desired schema, instead of the revisions replayed
+    /// into a scratch database.
+    #[arg(long, requires = "autogenerate")]
+    pub from_database: bool,
+    /// With `--autogenerate`: the backend (`postgres`, `mysql` or
+    /// `sqlite`) when neither a database URL nor `dev_url` says it.
+    #[arg(long, value_name = "DIALECT", requires = "autogenerate")]
+    pub dialect: Option<String>,
 }
 
 /// `retort merge`

@@ -19,7 +19,7 @@
 //! | 0 | success |
 //! | 1 | the command failed (the error and its causes are printed on stderr) |
 //! | 2 | invalid usage: unknown verb or flag, missing argument |
-//! | 3 | `check` found a problem: drift, several heads, pending revisions, a failed step or a broken history chain |
+//! | 3 | `check` found a problem: drift, several heads, pending revisions, a failed step, a broken history chain, or revisions that differ from the desired schema |
 
 use std::borrow::Cow;
 use std::ffi::OsString;
@@ -35,6 +35,7 @@ use retort_runtime::Migrations;
 use retort_settings::{DatabaseUrl, Lease, Settings};
 
 mod args;
+mod autogen;
 mod commands;
 mod live;
 mod output;
@@ -57,6 +58,10 @@ pub struct Context<'m> {
     pub out: Output,
     embedded: Option<&'m Migrations>,
     migrations_override: Option<PathBuf>,
+    /// `--schema-file`.
+    schema_file_override: Option<PathBuf>,
+    /// `--dev-url`.
+    dev_url_override: Option<String>,
     /// The URL once resolved (Vault is asked at most once per command).
     resolved: std::sync::OnceLock<DatabaseUrl>,
     /// The lease of dynamic credentials from Vault, revoked at the end.
@@ -250,6 +255,8 @@ async fn execute(cli: Cli, embedded: Option<&Migrations>, out: Output) -> anyhow
         out,
         embedded,
         migrations_override: cli.migrations.clone(),
+        schema_file_override: cli.schema_file.clone(),
+        dev_url_override: cli.dev_url.clone(),
         resolved: std::sync::OnceLock::new(),
         lease: std::sync::Mutex::new(None),
     };
@@ -261,6 +268,9 @@ async fn execute(cli: Cli, embedded: Option<&Migrations>, out: Output) -> anyhow
 async fn dispatch(ctx: &Context<'_>, cli: &Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Init(args) => commands::init::run(ctx, args),
+        Command::Revision(args) if args.autogenerate => {
+            commands::autogenerate::run(ctx, args).await
+        }
         Command::Revision(args) => commands::revision::run(ctx, args),
         Command::Merge(args) => commands::merge::run(ctx, args),
         Command::Upgrade(args) => commands::upgrade::run(ctx, args).await,

@@ -14,8 +14,8 @@
 //! | `${branch_labels}` | the branch labels, comma-separated |
 //! | `${depends_on}` | the dependencies, comma-separated |
 //! | `${transactional}` | `true` or `false` |
-//! | `${upgrade}` | the upgrade SQL (empty for now; autogenerate will fill it) |
-//! | `${downgrade}` | the downgrade SQL (empty for now) |
+//! | `${upgrade}` | the upgrade SQL (written by `--autogenerate`, else empty) |
+//! | `${downgrade}` | the downgrade SQL (written by `--autogenerate`, else empty) |
 //!
 //! * **Optional lines**: `${name?}` renders like `${name}`, but the whole
 //!   line is dropped when the value is empty, or, for `transactional`, when

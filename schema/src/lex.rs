@@ -85,6 +85,7 @@ pub(crate) fn unquote(text: &str) -> Cow<'_, str> {
 
 /// The content of a plain string literal (`'a''b'` is `a'b`); `None` for
 /// other spellings (prefixed, dollar-quoted, with backslash escapes).
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 pub(crate) fn string_value(text: &str) -> Option<String> {
     let inner = text.strip_prefix('\'')?.strip_suffix('\'')?;
     if inner.contains('\\') {

@@ -1,8 +1,10 @@
 //! retort's autogenerate engine: reads what a database holds into one
 //! [schema model](Schema) for PostgreSQL, MySQL/MariaDB and SQLite,
 //! compares two schemas, and writes the SQL that takes one to the other,
-//! **and back**. This crate is the engine; the command line
-//! (`retort revision --autogenerate`) does not use it yet.
+//! **and back**. The command line's `retort revision --autogenerate` and
+//! `retort check` use it, and so does [`stairway::assert_stairway`]
+//! (`retort::testing::assert_stairway` with the facade's `autogenerate`
+//! feature).
 //!
 //! Both sides of a comparison are built in [scratch
 //! databases](ScratchDatabase) of the project's backend and read back
@@ -10,7 +12,7 @@
 //! server reports (its spelling of types, defaults and expressions) and
 //! equal definitions compare equal however they were written.
 //!
-//! # The flow `retort revision --autogenerate` will follow
+//! # The flow `retort revision --autogenerate` follows
 //!
 //! ```no_run
 //! # async fn run(dev_url: Option<&str>) -> Result<(), retort_schema::Error> {
@@ -74,6 +76,7 @@ mod rebuild;
 mod renames;
 mod render;
 mod scratch;
+pub mod stairway;
 mod versions;
 
 pub use change::{Change, ConstraintKind};

@@ -28,6 +28,7 @@ struct RawLevel {
     schema: Option<Spanned<String>>,
     template: Option<Spanned<String>>,
     file_template: Option<Spanned<String>>,
+    schema_file: Option<Spanned<String>>,
     transaction_mode: Option<Spanned<String>>,
     lock_timeout: Option<Spanned<toml::Value>>,
     database: Option<RawDatabase>,
@@ -56,6 +57,7 @@ struct RawDatabase {
     password_env: Option<Spanned<String>>,
     params: Option<Spanned<BTreeMap<String, toml::Value>>>,
     connect_timeout: Option<Spanned<toml::Value>>,
+    dev_url: Option<Spanned<toml::Value>>,
 }
 
 // ---------------------------------------------------------- checked values
@@ -137,6 +139,9 @@ pub(crate) struct Database {
     /// How long connecting may take; not part of the target (an
     /// environment setting only this keeps the top level's database).
     pub(crate) connect_timeout: Option<Val<Duration>>,
+    /// The dev server autogenerate makes scratch databases on; not part
+    /// of the target either. A secret: it may hold a password.
+    pub(crate) dev_url: Option<Val<Secret>>,
 }
 
 /// A checked level (top level, an environment, or the two merged).
@@ -148,6 +153,8 @@ pub(crate) struct Level {
     pub(crate) schema: Option<Val<String>>,
     pub(crate) template: Option<Val<PathBuf>>,
     pub(crate) file_template: Option<Val<FileTemplate>>,
+    /// The desired schema for autogenerate (a file or a directory).
+    pub(crate) schema_file: Option<Val<PathBuf>>,
     pub(crate) transaction_mode: Option<Val<TransactionMode>>,
     pub(crate) lock_timeout: Option<Val<Duration>>,
     pub(crate) database: Database,
@@ -167,6 +174,11 @@ impl Level {
             || self.vault.as_ref().is_some_and(|v| v.secret.is_some())
     }
 
+    /// `dev_url` of the `[database]` table.
+    pub(crate) fn dev_url(&self) -> Option<Secret> {
+        (self.database.dev_url.as_ref()).map(|v| v.value.clone())
+    }
+
     /// `env` over `self`: every key the environment sets wins.
     ///
     /// The database target is taken as a unit: an environment that sets
@@ -180,12 +192,14 @@ impl Level {
         let password = over.password.clone().or_else(|| top.password.clone());
         let connect_timeout =
             (over.connect_timeout.clone()).or_else(|| top.connect_timeout.clone());
+        let dev_url = over.dev_url.clone().or_else(|| top.dev_url.clone());
         let database = if over.url.is_some() {
             Database {
                 url: over.url.clone(),
                 components: Components::default(),
                 password,
                 connect_timeout,
+                dev_url,
             }
         } else if over.components.any() {
             Database {
@@ -193,6 +207,7 @@ impl Level {
                 components: top.components.overlaid(&over.components),
                 password,
                 connect_timeout,
+                dev_url,
             }
         } else {
             Database {
@@ -200,6 +215,7 @@ impl Level {
                 components: top.components.clone(),
                 password,
                 connect_timeout,
+                dev_url,
             }
         };
         Self {
@@ -209,6 +225,7 @@ impl Level {
             schema: env.schema.clone().or_else(|| self.schema.clone()),
             template: env.template.clone().or_else(|| self.template.clone()),
             file_template: (env.file_template.clone()).or_else(|| self.file_template.clone()),
+            schema_file: (env.schema_file.clone()).or_else(|| self.schema_file.clone()),
             transaction_mode: (env.transaction_mode.clone())
                 .or_else(|| self.transaction_mode.clone()),
             lock_timeout: env
@@ -329,6 +346,7 @@ impl Ctx<'_> {
             schema: self.plain(prefix, "schema", raw.schema),
             template: path(raw.template, "template")?,
             file_template,
+            schema_file: path(raw.schema_file, "schema_file")?,
             transaction_mode,
             lock_timeout,
             database: self.database(
@@ -354,6 +372,7 @@ impl Ctx<'_> {
             }
         };
         let url = raw.url.map(|raw| string(raw, "url")).transpose()?;
+        let dev_url = raw.dev_url.map(|raw| string(raw, "dev_url")).transpose()?;
         let driver = match raw.driver {
             None => None,
             Some(raw) => {
@@ -485,6 +504,7 @@ impl Ctx<'_> {
             components,
             password,
             connect_timeout,
+            dev_url,
         })
     }
 }

@@ -105,6 +105,9 @@ pub const FILE_NAME: &str = "retort.toml";
 /// The default migrations directory.
 pub const DEFAULT_MIGRATIONS: &str = "migrations";
 
+/// The default desired schema of autogenerate (`schema_file`).
+pub const DEFAULT_SCHEMA_FILE: &str = "schema.sql";
+
 /// Provides the database password when the URL is built from the
 /// `[database]` connection settings.
 ///
@@ -349,6 +352,21 @@ impl Settings {
             .as_ref()
             .map_or(Path::new(DEFAULT_MIGRATIONS), |v| &v.value);
         self.lookup.resolve_path(dir)
+    }
+
+    /// Autogenerate's desired schema (`schema_file`, a file or a
+    /// directory; default `schema.sql` beside the settings file), and
+    /// whether the file sets it.
+    pub fn schema_file(&self) -> (PathBuf, bool) {
+        let set = self.active.schema_file.as_ref().map(|v| v.value.as_path());
+        let path = set.unwrap_or(Path::new(DEFAULT_SCHEMA_FILE));
+        (self.lookup.resolve_path(path), set.is_some())
+    }
+
+    /// `dev_url` in `[database]`: the server where autogenerate makes its
+    /// scratch databases (PostgreSQL, MySQL). May hold a password.
+    pub fn dev_url(&self) -> Option<Secret> {
+        self.active.dev_url()
     }
 
     /// The revision template file, if one is set.

@@ -1,14 +1,19 @@
 //! `retort check`: exit 3 on drift, several heads, pending revisions, a
-//! failed step or a broken history chain, naming each problem; with
-//! `--json`, each of them as data (the shape is in docs/check.md).
+//! failed step, a broken history chain or, when there is a desired schema
+//! (`schema.sql`), revisions that build another schema, naming each
+//! problem; with `--json`, each of them as data (the shape is in
+//! docs/check.md).
 
 use std::process::ExitCode;
 
 use serde_json::{Value, json};
 
+use crate::autogen::{self, Scratch};
 use crate::output::{BAD, OK, paint};
 use crate::{CheckArgs, Context, EXIT_CHECK_FAILED};
-use retort_runtime::{CheckReport, FailedStep};
+use retort_runtime::url::Backend;
+use retort_runtime::{CheckReport, FailedStep, Migrations};
+use retort_schema::compare;
 
 use super::upgrade::show_heads;
 
@@ -19,9 +24,22 @@ pub(crate) async fn run(ctx: &Context<'_>, args: &CheckArgs) -> anyhow::Result<E
         .with_config(ctx.config())
         .check(url.expose())
         .await?;
-    let problems = report.problems();
+    let mut problems = report.problems();
+    let schema = schema_check(ctx, &migrations, url.backend()).await?;
+    if let Some(schema) = &schema
+        && !schema.differences.is_empty()
+    {
+        problems.push(format!(
+            "the revisions and {} differ ({} change{}); write the revision with `retort revision --autogenerate -m MESSAGE`",
+            schema.file,
+            schema.differences.len(),
+            if schema.differences.len() == 1 { "" } else { "s" }
+        ));
+    }
     if args.json {
-        ctx.out.json(&to_json(&url.to_string(), &report, &problems));
+        let mut value = to_json(&url.to_string(), &report, &problems);
+        value["schema"] = schema.as_ref().map_or(Value::Null, SchemaCheck::to_json);
+        ctx.out.json(&value);
     } else {
         if report.history.unchained > 0 {
             ctx.out.note(format!(
@@ -31,14 +49,26 @@ pub(crate) async fn run(ctx: &Context<'_>, args: &CheckArgs) -> anyhow::Result<E
         }
         if problems.is_empty() {
             ctx.out.status(format!(
-                "{} the database is at {}: no pending revision, no drift",
+                "{} the database is at {}: no pending revision, no drift{}",
                 paint(OK, "ok:"),
-                show_heads(&report.current)
+                show_heads(&report.current),
+                schema.as_ref().map_or(String::new(), |s| format!(
+                    ", the revisions match {}",
+                    s.file
+                ))
             ));
         }
         for problem in &problems {
             ctx.out
                 .line(format!("{} {problem}", paint(BAD, "problem:")));
+        }
+        if let Some(schema) = &schema {
+            for change in &schema.differences {
+                ctx.out.line(format!("  {change}"));
+            }
+            for item in &schema.not_compared {
+                ctx.out.note(format!("not compared: {item}"));
+            }
         }
     }
     Ok(if problems.is_empty() {
@@ -46,6 +76,58 @@ pub(crate) async fn run(ctx: &Context<'_>, args: &CheckArgs) -> anyhow::Result<E
     } else {
         ExitCode::from(EXIT_CHECK_FAILED)
     })
+}
+
+/// The comparison of the revisions with the desired schema.
+struct SchemaCheck {
+    file: String,
+    differences: Vec<String>,
+    not_compared: Vec<String>,
+}
+
+impl SchemaCheck {
+    fn to_json(&self) -> Value {
+        json!({
+            "file": self.file,
+            "ok": self.differences.is_empty(),
+            "differences": self.differences,
+            "not_compared": self.not_compared,
+        })
+    }
+}
+
+/// The revisions replayed into a scratch database, compared with the
+/// desired schema; `None` when there is none (no `schema_file` set and no
+/// `schema.sql`).
+async fn schema_check(
+    ctx: &Context<'_>,
+    migrations: &Migrations,
+    backend: Backend,
+) -> anyhow::Result<Option<SchemaCheck>> {
+    let (path, named) = autogen::schema_path(ctx);
+    if !named && !path.exists() {
+        return Ok(None);
+    }
+    let scratch = Scratch {
+        dialect: autogen::dialect_of(backend),
+        dev_url: autogen::dev_url(ctx),
+        command: "retort check",
+        database_url: ctx.database_url().ok().map(|u| u.expose().to_owned()),
+    };
+    let (desired, sql) = autogen::desired(ctx, &scratch, &path).await?;
+    let current = autogen::replayed(ctx, &scratch, migrations, &["heads".to_owned()]).await?;
+    let changes = compare(&current, &desired, sql.hints())?;
+    let mut not_compared: Vec<String> = (current.not_compared.iter())
+        .chain(&desired.not_compared)
+        .map(ToString::to_string)
+        .collect();
+    not_compared.sort();
+    not_compared.dedup();
+    Ok(Some(SchemaCheck {
+        file: path.display().to_string(),
+        differences: changes.iter().map(ToString::to_string).collect(),
+        not_compared,
+    }))
 }
 
 /// The report as docs/check.md documents it.

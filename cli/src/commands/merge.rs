@@ -53,6 +53,8 @@ pub(crate) fn run(ctx: &Context<'_>, args: &MergeArgs) -> anyhow::Result<ExitCod
             branch_labels: &args.branch_label,
             depends_on: Vec::new(),
             transactional: true,
+            upgrade: "",
+            downgrade: "",
         },
     )?;
     Ok(ExitCode::SUCCESS)

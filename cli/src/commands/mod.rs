@@ -1,5 +1,6 @@
 //! One file per verb.
 
+pub(crate) mod autogenerate;
 pub(crate) mod branches;
 pub(crate) mod check;
 pub(crate) mod current;

@@ -45,6 +45,8 @@ pub(crate) fn run(ctx: &Context<'_>, args: &RevisionArgs) -> anyhow::Result<Exit
             branch_labels: &args.branch_label,
             depends_on,
             transactional: !args.no_transaction,
+            upgrade: "",
+            downgrade: "",
         },
     )?;
     Ok(ExitCode::SUCCESS)
@@ -63,7 +65,7 @@ pub(crate) fn load_dir(dir: &Path) -> anyhow::Result<Migrations> {
 }
 
 /// The parents of a new revision, from `--head` (default: the single head).
-fn parents(
+pub(crate) fn parents(
     set: &MigrationSet,
     heads: &[String],
     splice: bool,
@@ -111,7 +113,7 @@ fn parents(
 
 /// A `--depends-on` value: a branch label stays a label, anything else is
 /// resolved to one full revision id.
-fn dependency(set: &MigrationSet, value: &str) -> anyhow::Result<String> {
+pub(crate) fn dependency(set: &MigrationSet, value: &str) -> anyhow::Result<String> {
     let graph = set
         .graph()
         .map_err(|_| anyhow::anyhow!("the revision graph is invalid"))?;
@@ -139,6 +141,10 @@ pub(crate) struct NewRevision<'a> {
     pub(crate) branch_labels: &'a [String],
     pub(crate) depends_on: Vec<String>,
     pub(crate) transactional: bool,
+    /// The upgrade section's SQL (empty: the template's placeholder).
+    pub(crate) upgrade: &'a str,
+    /// The downgrade section's SQL.
+    pub(crate) downgrade: &'a str,
 }
 
 /// Renders and writes a new revision into `dir`, checks that the directory
@@ -193,8 +199,8 @@ pub(crate) fn generate(
         branch_labels: &labels,
         depends_on: &new.depends_on,
         transactional: new.transactional,
-        upgrade: "",
-        downgrade: "",
+        upgrade: new.upgrade,
+        downgrade: new.downgrade,
     });
 
     let slug = slug(new.message);

@@ -93,20 +93,25 @@ pub(crate) fn split_range(range: &str) -> (Option<&str>, &str) {
 /// scheme of the configured database URL (never connecting), else an error.
 pub(crate) fn offline_backend(ctx: &Context<'_>, dialect: Option<&str>) -> anyhow::Result<Backend> {
     if let Some(dialect) = dialect {
-        let backend = match dialect.to_ascii_lowercase().as_str() {
-            "postgres" | "postgresql" | "pg" => Backend::Postgres,
-            "mysql" | "mariadb" => Backend::MySql,
-            "sqlite" | "sqlite3" => Backend::Sqlite,
-            _ => anyhow::bail!(
-                "unknown dialect `{dialect}`: expected `postgres`, `mysql` (also for MariaDB) or `sqlite`"
-            ),
-        };
+        let backend = parse_dialect(dialect)?;
         offline_note(ctx, backend, "--dialect");
         return Ok(backend);
     }
     let url = ctx.database_url().context("offline mode needs a dialect: pass `--dialect postgres|mysql|sqlite`, or configure a database URL (it is not connected to)")?;
     offline_note(ctx, url.backend(), &format!("the URL in {}", url.source()));
     Ok(url.backend())
+}
+
+/// A `--dialect` value.
+pub(crate) fn parse_dialect(dialect: &str) -> anyhow::Result<Backend> {
+    Ok(match dialect.to_ascii_lowercase().as_str() {
+        "postgres" | "postgresql" | "pg" => Backend::Postgres,
+        "mysql" | "mariadb" => Backend::MySql,
+        "sqlite" | "sqlite3" => Backend::Sqlite,
+        _ => anyhow::bail!(
+            "unknown dialect `{dialect}`: expected `postgres`, `mysql` (also for MariaDB) or `sqlite`"
+        ),
+    })
 }
 
 /// Offline mode connects to nothing: says so, where the `Database:` line
