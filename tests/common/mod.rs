@@ -13,12 +13,11 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod cli;
 pub mod report;
 pub mod servers;
 
 use servers::with_database;
-
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use sqlx::Connection;
 
@@ -43,19 +42,9 @@ pub struct TestDb {
     _dir: Option<tempfile::TempDir>,
 }
 
-static COUNTER: AtomicU32 = AtomicU32::new(0);
-
+/// A fresh database name.
 fn unique_name() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!(
-        "retort_t{}_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed),
-        nanos % 100_000
-    )
+    servers::unique("retort_t")
 }
 
 /// The variable that names `backend`'s (default) server.

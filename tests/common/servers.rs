@@ -11,6 +11,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use sqlx::Connection;
 
@@ -22,6 +23,25 @@ pub const POSTGRES_VAR: &str = "RETORT_TEST_POSTGRES_URL";
 pub const MYSQL_VAR: &str = "RETORT_TEST_MYSQL_URL";
 /// How to get the servers, for skip messages.
 pub const HINT: &str = "run the tests through scripts/with-services.sh";
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A name no other test of any running test process uses: `prefix`, the
+/// process id, a counter and the clock's nanoseconds, with `x` between
+/// (letters, digits and `prefix` only, so it is a valid database, user or
+/// Vault path name).
+pub fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{prefix}{}x{}x{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        nanos % 100_000
+    )
+}
 
 /// A database server under test.
 #[derive(Debug, Clone, PartialEq, Eq)]

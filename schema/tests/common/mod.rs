@@ -20,8 +20,6 @@ pub mod servers;
 
 pub use servers::with_database;
 
-use std::sync::atomic::{AtomicU32, Ordering};
-
 use retort_schema::Dialect;
 use sqlx::Connection;
 
@@ -45,19 +43,9 @@ impl Backend {
     }
 }
 
-static COUNTER: AtomicU32 = AtomicU32::new(0);
-
+/// A fresh database name.
 pub fn unique_name() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!(
-        "retort_s{}_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed),
-        nanos % 100_000
-    )
+    servers::unique("retort_s")
 }
 
 /// Every server of `backend` under test (SQLite: one, with an empty URL).
