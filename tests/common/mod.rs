@@ -32,6 +32,10 @@ pub enum Backend {
 }
 
 /// A fresh database; call [`TestDb::drop_db`] at the end of the test.
+///
+/// A test that fails (panics) before that still leaves nothing behind:
+/// dropping a `TestDb` drops its database (see its `Drop`), and a SQLite
+/// database's directory is removed with it.
 pub struct TestDb {
     pub backend: Backend,
     pub url: String,
@@ -39,6 +43,8 @@ pub struct TestDb {
     pub server: Server,
     info: ServerInfo,
     name: String,
+    /// Set by [`TestDb::drop_db`]: nothing left for `Drop` to do.
+    dropped: bool,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -154,6 +160,7 @@ impl TestDb {
             server: server.clone(),
             info,
             name,
+            dropped: false,
             _dir: dir,
         }
     }
@@ -179,8 +186,8 @@ impl TestDb {
     }
 
     /// Runs `body` on this database, records the completed run for the
-    /// summary ([`report::passed`]), and drops the database. A panic in
-    /// `body` leaves the database for inspection, as before.
+    /// summary ([`report::passed`]), and drops the database. When `body`
+    /// panics, the database is dropped as the panic unwinds (`Drop`).
     pub async fn run(self, body: &impl AsyncFn(&TestDb)) {
         // Captured by libtest and shown with a failure: which server it was.
         eprintln!("--- {} on {}", report::test_name(), self.label());
@@ -189,37 +196,12 @@ impl TestDb {
         self.drop_db().await;
     }
 
-    /// Drops the database.
-    pub async fn drop_db(self) {
-        match self.backend {
-            Backend::Postgres => {
-                let mut conn = sqlx::PgConnection::connect(&self.server.url)
-                    .await
-                    .expect("connect");
-                sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                    self.name
-                )))
-                .execute(&mut conn)
-                .await
-                .expect("drop database");
-                let _ = conn.close().await;
-            }
-            Backend::MySql => {
-                let mut conn = sqlx::MySqlConnection::connect(&self.server.url)
-                    .await
-                    .expect("connect");
-                sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {}",
-                    self.name
-                )))
-                .execute(&mut conn)
-                .await
-                .expect("drop database");
-                let _ = conn.close().await;
-            }
-            Backend::Sqlite => {}
-        }
+    /// Drops the database, failing the test if that fails.
+    pub async fn drop_db(mut self) {
+        servers::drop_database(self.backend, &self.server.url, &self.name)
+            .await
+            .unwrap_or_else(|e| panic!("drop database {}: {e}", self.name));
+        self.dropped = true;
     }
 
     /// The names of the user tables, sorted (retort's own included).
@@ -294,6 +276,17 @@ impl TestDb {
                     .expect("connect");
                 sqlx::raw_sql(sql).execute(&mut c).await.expect("execute");
             }
+        }
+    }
+}
+
+/// A database the test did not drop, because it failed before
+/// [`TestDb::drop_db`] (or never called it), is dropped here
+/// ([`servers::drop_database_now`]: safe on any thread, never panics).
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if !self.dropped {
+            servers::drop_database_now(self.backend, &self.server.url, &self.name);
         }
     }
 }

@@ -225,3 +225,57 @@ pub fn with_database(url: &str, name: &str) -> String {
     }
     out
 }
+
+/// Drops the database `name` from the server at `server_url` (SQLite:
+/// nothing to do, its temporary directory goes with it).
+pub async fn drop_database(backend: Backend, server_url: &str, name: &str) -> Result<(), String> {
+    let sql = match backend {
+        Backend::Sqlite => return Ok(()),
+        Backend::Postgres => format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        Backend::MySql => format!("DROP DATABASE IF EXISTS {name}"),
+    };
+    let sql = sqlx::AssertSqlSafe(sql);
+    let e = |e: sqlx::Error| e.to_string();
+    match backend {
+        Backend::Postgres => {
+            let mut conn = sqlx::PgConnection::connect(server_url).await.map_err(e)?;
+            sqlx::raw_sql(sql).execute(&mut conn).await.map_err(e)?;
+            let _ = conn.close().await;
+        }
+        Backend::MySql => {
+            let mut conn = sqlx::MySqlConnection::connect(server_url)
+                .await
+                .map_err(e)?;
+            sqlx::raw_sql(sql).execute(&mut conn).await.map_err(e)?;
+            let _ = conn.close().await;
+        }
+        Backend::Sqlite => {}
+    }
+    Ok(())
+}
+
+/// [`drop_database`] from a test database's `Drop`, so that a test that
+/// fails (panics) leaves no database behind. `Drop` cannot await and may
+/// run on a runtime's worker thread, where a nested runtime panics: the
+/// drop runs on a thread of its own with its own runtime, and this waits
+/// for it. It never panics (a panic while unwinding aborts the test
+/// process); a failure is printed.
+pub fn drop_database_now(backend: Backend, server_url: &str, name: &str) {
+    if backend == Backend::Sqlite {
+        return;
+    }
+    let (server_url, owned_name) = (server_url.to_owned(), name.to_owned());
+    let dropped = std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?
+            .block_on(drop_database(backend, &server_url, &owned_name))
+    })
+    .join();
+    match dropped {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => eprintln!("test database {name} was not dropped: {e}"),
+        Err(_) => eprintln!("test database {name} was not dropped: its thread panicked"),
+    }
+}

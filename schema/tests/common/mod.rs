@@ -116,13 +116,24 @@ async fn run_on(server: &Server, body: &impl AsyncFn(&str, &ServerInfo)) {
     report::passed(&info.label);
 }
 
-/// A fresh database; call [`TestDb::drop_db`] at the end of the test.
+/// A fresh database; call [`TestDb::drop_db`] at the end of the test. A
+/// test that fails before that still leaves nothing behind (`Drop`).
 pub struct TestDb {
     pub backend: Backend,
     pub url: String,
     server: Option<String>,
     name: String,
+    /// Set by [`TestDb::drop_db`]: nothing left for `Drop` to do.
+    dropped: bool,
     _dir: Option<tempfile::TempDir>,
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.as_deref().filter(|_| !self.dropped) {
+            servers::drop_database_now(self.backend, server, &self.name);
+        }
+    }
 }
 
 async fn admin(server: &str, sql: String) -> Result<(), String> {
@@ -162,6 +173,7 @@ impl TestDb {
                     url,
                     server: None,
                     name,
+                    dropped: false,
                     _dir: Some(dir),
                 })
             }
@@ -172,29 +184,21 @@ impl TestDb {
                     url: with_database(server, &name),
                     server: Some(server.to_owned()),
                     name,
+                    dropped: false,
                     _dir: None,
                 })
             }
         }
     }
 
-    /// Drops the database.
-    pub async fn drop_db(self) {
-        if let Some(server) = &self.server {
-            let force = if self.backend == Backend::Postgres {
-                " WITH (FORCE)"
-            } else {
-                ""
-            };
-            if let Err(e) = admin(
-                server,
-                format!("DROP DATABASE IF EXISTS {}{force}", self.name),
-            )
-            .await
-            {
-                eprintln!("could not drop test database {}: {e}", self.name);
-            }
+    /// Drops the database (a failure is printed, not fatal).
+    pub async fn drop_db(mut self) {
+        if let Some(server) = &self.server
+            && let Err(e) = servers::drop_database(self.backend, server, &self.name).await
+        {
+            eprintln!("could not drop test database {}: {e}", self.name);
         }
+        self.dropped = true;
     }
 
     /// Runs a query returning rows of one text column.
