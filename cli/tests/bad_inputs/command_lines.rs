@@ -95,16 +95,22 @@ fn bad_transaction_mode() {
     expect(binary, &["retort.toml:1", "transaction_mode"]);
 }
 
-#[test]
-fn stamp_an_unknown_revision() {
-    let binary = run(&[], &online(&["stamp", "zzzz9999"]));
+/// `args` name the revision `unknown`: the binary reports the library's
+/// [`TargetError::Unknown`] for it.
+fn reports_an_unknown_revision(args: &[String], unknown: &str) {
+    let binary = run(&[], args);
     reported_as(
         &binary,
-        target(resolve("zzzz9999"), |t| {
+        target(resolve(unknown), |t| {
             matches!(t, TargetError::Unknown { .. })
         }),
     );
-    expect(binary, &["zzzz9999"]);
+    expect(binary, &[unknown]);
+}
+
+#[test]
+fn stamp_an_unknown_revision() {
+    reports_an_unknown_revision(&online(&["stamp", "zzzz9999"]), "zzzz9999");
 }
 
 #[test]
@@ -122,27 +128,13 @@ fn downgrade_upwards() {
 #[test]
 fn history_with_a_bad_range() {
     let args = ["history", "-r", "zzzz9999:cccc0003"].map(str::to_owned);
-    let binary = run(&[], &args);
-    reported_as(
-        &binary,
-        target(resolve("zzzz9999"), |t| {
-            matches!(t, TargetError::Unknown { .. })
-        }),
-    );
-    expect(binary, &["zzzz9999"]);
+    reports_an_unknown_revision(&args, "zzzz9999");
 }
 
 #[test]
 fn revision_head_unknown() {
     let args = ["revision", "-m", "x", "--head", "nosuch99"].map(str::to_owned);
-    let binary = run(&[], &args);
-    reported_as(
-        &binary,
-        target(resolve("nosuch99"), |t| {
-            matches!(t, TargetError::Unknown { .. })
-        }),
-    );
-    expect(binary, &["nosuch99"]);
+    reports_an_unknown_revision(&args, "nosuch99");
 }
 
 #[test]
