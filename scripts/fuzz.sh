@@ -14,7 +14,7 @@ set -euo pipefail
 
 seconds="${1:-60}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
-targets=(revision_file target_grammar settings template)
+targets=(revision_file target_grammar settings template split)
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
     echo "installing cargo-fuzz..."

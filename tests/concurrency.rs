@@ -13,7 +13,7 @@
 //! gate; the timeouts below are safety nets that turn a hang into a failure.
 //!
 //! Multi-process tests re-run this test binary (`std::env::current_exe()`)
-//! with `RETORT_CONCURRENCY_CHILD=1`, which makes the otherwise empty test
+//! with `RETORT_RELIABILITY_CHILD=1`, which makes the otherwise empty test
 //! [`multiprocess_child`] run one blocking upgrade and print its outcome.
 //! That binary is always the one cargo just built (an example would not be
 //! rebuilt by `cargo test --test concurrency`, and its path under
@@ -22,17 +22,16 @@
 mod common;
 mod reliability;
 
-use std::path::Path;
-use std::process::Stdio;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{Backend, TestDb, each_server, write_revisions};
 // `SAFETY` bounds every wait (a safety net, not an assertion); `SHORT` is the
 // lock timeout of migrators that must *not* have to wait.
 use reliability::{
-    SAFETY, SHORT, bounded, hold_sqlite_lock, migration_at_gate, sqlite_file, sqlite_lock_held,
+    BEFORE_GATE, GATE_REV, GATED, SAFETY, SHORT, bounded, child_outcome, gated_revisions,
+    hold_sqlite_lock, log, migration_at_gate, spawn_child, sqlite_file, sqlite_lock_held,
     sqlite_lock_name, wait_lock_free, wait_until,
 };
 use retort::{Config, Error, Migrations, Report};
@@ -63,10 +62,6 @@ const SIX: [&str; 6] = [
 ];
 const SIX_HEAD: &str = "c0c0c0c00006";
 
-fn log(id: &str) -> String {
-    format!("INSERT INTO applied_log (rev) VALUES ('{id}');")
-}
-
 fn six_revisions(concurrently: bool) -> tempfile::TempDir {
     let [r1, r2, r3, r4, r5, r6] = SIX;
     let up1 = format!(
@@ -93,52 +88,6 @@ fn six_revisions(concurrently: bool) -> tempfile::TempDir {
         (r4, r2, "", &up4, "DROP TABLE t4;"),
         (r5, &merge, "", &up5, "DROP TABLE t5;"),
         (r6, r5, "", &up6, "DROP TABLE t6;"),
-    ])
-}
-
-/// Four revisions in a line; the third updates the `gate` row, so it
-/// blocks while the test holds the gate (see the module docs).
-const GATED: [&str; 4] = [
-    "9a7e00000001",
-    "9a7e00000002",
-    "9a7e00000003",
-    "9a7e00000004",
-];
-const BEFORE_GATE: &str = "9a7e00000002";
-const GATE_REV: &str = "9a7e00000003";
-
-fn gated_revisions(backend: Backend) -> tempfile::TempDir {
-    let [g1, g2, g3, g4] = GATED;
-    let up1 = format!(
-        "CREATE TABLE applied_log (rev VARCHAR(32) NOT NULL);\n\
-         CREATE TABLE gate (id INT PRIMARY KEY, n INT NOT NULL);\n\
-         INSERT INTO gate (id, n) VALUES (1, 0);\n{}",
-        log(g1)
-    );
-    let up2 = format!(
-        "CREATE TABLE before_gate (id INT PRIMARY KEY);\n{}",
-        log(g2)
-    );
-    // SQLite waits for a write lock at most `busy_timeout` (5 s in sqlx);
-    // let this revision wait as long as the other backends do.
-    let busy = if backend == Backend::Sqlite {
-        "PRAGMA busy_timeout = 120000;\n"
-    } else {
-        ""
-    };
-    let up3 = format!("{busy}UPDATE gate SET n = n + 1 WHERE id = 1;\n{}", log(g3));
-    let up4 = format!("CREATE TABLE after_gate (id INT PRIMARY KEY);\n{}", log(g4));
-    write_revisions(&[
-        (
-            g1,
-            "",
-            "",
-            &up1,
-            "DROP TABLE gate;\nDROP TABLE applied_log;",
-        ),
-        (g2, g1, "", &up2, "DROP TABLE before_gate;"),
-        (g3, g2, "", &up3, "UPDATE gate SET n = n - 1 WHERE id = 1;"),
-        (g4, g3, "", &up4, "DROP TABLE after_gate;"),
     ])
 }
 
@@ -534,111 +483,16 @@ async fn postgres_eight_tasks_race_through_create_index_concurrently() {
 // Racing replicas: OS processes
 // ---------------------------------------------------------------------------
 
-const CHILD_ENV: &str = "RETORT_CONCURRENCY_CHILD";
-const CHILD_MARK: &str = "RETORT-CHILD-OUTCOME";
+const CHILD_TEST: &str = "multiprocess_child";
 
-/// Not a test on its own: with `RETORT_CONCURRENCY_CHILD=1` (set by the
+/// Not a test on its own: with `RETORT_RELIABILITY_CHILD=1` (set by the
 /// multi-process tests, which run this binary again with
 /// `--exact multiprocess_child`), runs one blocking upgrade as a separate
-/// process and prints its outcome on a line starting with
-/// `RETORT-CHILD-OUTCOME`. Without the variable it does nothing.
+/// process and prints its outcome ([`reliability::child_main`]). Without
+/// the variable it does nothing.
 #[test]
 fn multiprocess_child() {
-    if std::env::var_os(CHILD_ENV).is_none() {
-        return;
-    }
-    let var = |name: &str| std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set"));
-    let url = var("RETORT_CHILD_URL");
-    let target = var("RETORT_CHILD_TARGET");
-    let lock_timeout = Duration::from_millis(
-        var("RETORT_CHILD_LOCK_TIMEOUT_MS")
-            .parse()
-            .expect("RETORT_CHILD_LOCK_TIMEOUT_MS"),
-    );
-    let migrations = Migrations::from_dir(var("RETORT_CHILD_DIR"))
-        .unwrap_or_else(|e| panic!("child: revisions do not load: {e}"));
-    // Start together: wait for the parent's go file.
-    if let Ok(go) = std::env::var("RETORT_CHILD_GO") {
-        let deadline = Instant::now() + SAFETY;
-        while !Path::new(&go).exists() {
-            assert!(Instant::now() < deadline, "child: no go signal");
-            std::thread::sleep(Duration::from_millis(2));
-        }
-    }
-    let result = migrations
-        .with_config(short_timeout(lock_timeout))
-        .blocking()
-        .upgrade(&url, &target);
-    match result {
-        Ok(report) => println!("{CHILD_MARK} ok {}", applied(&report).join(",")),
-        Err(e) => {
-            println!("{CHILD_MARK} err {}", e.to_string().replace('\n', " "));
-            std::process::exit(3);
-        }
-    }
-}
-
-/// Starts this test binary as a child process running [`multiprocess_child`].
-fn spawn_child(
-    url: &str,
-    dir: &Path,
-    target: &str,
-    lock_timeout: Duration,
-    go: Option<&Path>,
-) -> tokio::process::Child {
-    let exe = std::env::current_exe().expect("path of the test binary");
-    let mut cmd = tokio::process::Command::new(exe);
-    cmd.args([
-        "multiprocess_child",
-        "--exact",
-        "--nocapture",
-        "--test-threads=1",
-        "-q",
-    ])
-    .env(CHILD_ENV, "1")
-    .env("RETORT_CHILD_URL", url)
-    .env("RETORT_CHILD_DIR", dir)
-    .env("RETORT_CHILD_TARGET", target)
-    .env(
-        "RETORT_CHILD_LOCK_TIMEOUT_MS",
-        lock_timeout.as_millis().to_string(),
-    )
-    .stdin(Stdio::null())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .kill_on_drop(true);
-    if let Some(go) = go {
-        cmd.env("RETORT_CHILD_GO", go);
-    }
-    cmd.spawn().expect("spawn the child process")
-}
-
-/// A finished child's outcome: `Ok(applied revisions)` or `Err(message)`.
-fn child_outcome(output: &std::process::Output) -> Result<Vec<String>, String> {
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let line = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix(CHILD_MARK))
-        .unwrap_or_else(|| {
-            panic!(
-                "child printed no outcome ({}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
-                output.status
-            )
-        })
-        .trim();
-    match line.split_once(' ').unwrap_or((line, "")) {
-        ("ok", revs) => {
-            assert!(output.status.success(), "{}: {stderr}", output.status);
-            Ok(revs
-                .split(',')
-                .filter(|r| !r.is_empty())
-                .map(str::to_owned)
-                .collect())
-        }
-        ("err", message) => Err(message.to_owned()),
-        _ => panic!("unexpected child outcome line: {line}"),
-    }
+    reliability::child_main();
 }
 
 /// Four processes upgrade the same empty database at once.
@@ -649,7 +503,7 @@ async fn race_processes(db: &TestDb, concurrently: bool) {
     let signals = tempfile::tempdir().expect("temp dir");
     let go = signals.path().join("go");
     let children: Vec<_> = (0..PROCESSES)
-        .map(|_| spawn_child(&db.url, dir.path(), "head", SAFETY, Some(&go)))
+        .map(|_| spawn_child(CHILD_TEST, &db.url, dir.path(), SAFETY, Some(&go)))
         .collect();
     std::fs::write(&go, b"go").expect("write the go file");
     let mut steps = Vec::new();
@@ -659,7 +513,7 @@ async fn race_processes(db: &TestDb, concurrently: bool) {
             .expect("wait for the child");
         match child_outcome(&output) {
             Ok(revs) => steps.extend(revs),
-            Err(e) => panic!("a racing process failed: {e}"),
+            Err(e) => panic!("a racing process failed: {e:?}"),
         }
     }
     let mut sorted_steps = steps.clone();
@@ -1106,7 +960,7 @@ async fn lock_released_after_process_killed(db: &TestDb) {
     .await
     .expect("upgrade to the revision before the gate");
     let gate = Gate::close(db).await;
-    let mut child = spawn_child(&db.url, dir.path(), "head", SAFETY, None);
+    let mut child = spawn_child(CHILD_TEST, &db.url, dir.path(), SAFETY, None);
     wait_until("the child waits at the gate", || migration_at_gate(db)).await;
     assert!(
         child.try_wait().expect("child status").is_none(),

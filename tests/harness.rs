@@ -1,7 +1,8 @@
 //! The test harness itself (`tests/common`): which servers the environment
 //! names, and that a skipped test is reported where a person sees it (the
 //! test process's stderr, the report file, `scripts/test-report.py`'s
-//! summary) while a run under `CI=true` fails instead.
+//! summary) while a run under `CI=true` fails instead; and that a test
+//! database is dropped when its test fails, not only when it passes.
 //!
 //! The skip tests run this binary again as a child (the test
 //! [`harness_child`], inert without `RETORT_HARNESS_CHILD`) with an
@@ -14,6 +15,7 @@ use std::process::Command;
 
 use common::servers::servers_in;
 use common::{Backend, Server, TestDb};
+use sqlx::Connection as _;
 
 fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs
@@ -171,4 +173,128 @@ fn a_missing_server_fails_under_ci() {
         "{stdout}"
     );
     assert!(!report.exists(), "nothing is recorded for a failed test");
+}
+
+/// Whether the database `db_name` (as its [`TestDb`] named it) is still on
+/// `server`; for SQLite, whether its file `url` is.
+async fn database_exists(server: &common::Server, db_name: &str, url: &str) -> bool {
+    match server.backend {
+        Backend::Sqlite => Path::new(url.trim_start_matches("sqlite://")).exists(),
+        Backend::Postgres => {
+            let mut conn = sqlx::PgConnection::connect(&server.url)
+                .await
+                .expect("connect");
+            let found: Option<i32> =
+                sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
+                    .bind(db_name)
+                    .fetch_optional(&mut conn)
+                    .await
+                    .expect("query pg_database");
+            found.is_some()
+        }
+        Backend::MySql => {
+            let mut conn = sqlx::MySqlConnection::connect(&server.url)
+                .await
+                .expect("connect");
+            let found: Option<i32> = sqlx::query_scalar(
+                "SELECT 1 FROM information_schema.schemata WHERE schema_name = ?",
+            )
+            .bind(db_name)
+            .fetch_optional(&mut conn)
+            .await
+            .expect("query information_schema");
+            found.is_some()
+        }
+    }
+}
+
+/// Puts a table in `db` (on SQLite, creating its file first, as a
+/// migration would).
+async fn fill(db: &TestDb) {
+    if db.backend == Backend::Sqlite {
+        std::fs::File::create(db.url.trim_start_matches("sqlite://")).expect("create the file");
+    }
+    db.execute("CREATE TABLE t (id INT)").await;
+}
+
+/// A test body that panics inside [`TestDb::run`] (what `backend_tests!`
+/// and `each_server` use) still drops its database: the panic unwinds
+/// through a task of this multi-thread runtime, where the `TestDb` is
+/// dropped, and the database is gone once the task has ended.
+async fn a_failing_body_leaves_no_database(backend: Backend) {
+    for server in common::servers(backend) {
+        let db = TestDb::on(&server).await;
+        let (name, url) = (db.name().to_owned(), db.url.clone());
+        fill(&db).await;
+        assert!(database_exists(&server, &name, &url).await, "{name} made");
+        let task = tokio::spawn(async move {
+            db.run(&async |_db: &TestDb| panic!("a deliberate failure"))
+                .await;
+        });
+        let failure = task.await.expect_err("the body panicked");
+        let message = failure.into_panic();
+        assert_eq!(
+            message.downcast_ref::<&str>(),
+            Some(&"a deliberate failure"),
+            "the body's own panic"
+        );
+        assert!(
+            !database_exists(&server, &name, &url).await,
+            "{name} on {:?} is still there after its test failed",
+            server.backend
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_body_leaves_no_database_on_sqlite() {
+    a_failing_body_leaves_no_database(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_body_leaves_no_database_on_postgres() {
+    a_failing_body_leaves_no_database(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_body_leaves_no_database_on_mysql() {
+    a_failing_body_leaves_no_database(Backend::MySql).await;
+}
+
+/// The same on a current-thread runtime (plain `#[tokio::test]`), where
+/// the drop must not block the runtime it runs on, and through a plain
+/// `drop` after the explicit path was skipped.
+#[tokio::test]
+async fn a_database_never_dropped_explicitly_is_dropped_on_a_current_thread_runtime() {
+    for backend in [Backend::Sqlite, Backend::Postgres, Backend::MySql] {
+        for server in common::servers(backend) {
+            let db = TestDb::on(&server).await;
+            let (name, url) = (db.name().to_owned(), db.url.clone());
+            fill(&db).await;
+            assert!(database_exists(&server, &name, &url).await, "{name} made");
+            drop(db);
+            assert!(
+                !database_exists(&server, &name, &url).await,
+                "{name} on {backend:?} is still there"
+            );
+        }
+    }
+}
+
+/// The explicit path still drops the database, and `Drop` then has
+/// nothing left to do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drop_db_drops_the_database() {
+    for backend in [Backend::Sqlite, Backend::Postgres, Backend::MySql] {
+        for server in common::servers(backend) {
+            let db = TestDb::on(&server).await;
+            let (name, url) = (db.name().to_owned(), db.url.clone());
+            fill(&db).await;
+            db.drop_db().await;
+            assert!(
+                !database_exists(&server, &name, &url).await,
+                "{name} on {backend:?} is still there"
+            );
+        }
+    }
 }

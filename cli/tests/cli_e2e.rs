@@ -15,79 +15,9 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
+use common::cli::{Run, command, run};
 use common::{Backend, TestDb};
-
-/// Variables that could leak the developer's environment into a test.
-const LEAKY_VARS: [&str; 6] = [
-    "RETORT_DATABASE_URL",
-    "DATABASE_URL",
-    "RETORT_CONFIG",
-    "RETORT_ENV",
-    "RUST_LOG",
-    "CI",
-];
-
-/// What one run printed.
-#[derive(Debug)]
-struct Run {
-    args: Vec<String>,
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn all(&self) -> String {
-        format!("{}\n{}", self.stdout, self.stderr)
-    }
-
-    fn describe(&self) -> String {
-        format!(
-            "retort {:?} exited {:?}\n--- stdout\n{}\n--- stderr\n{}",
-            self.args, self.code, self.stdout, self.stderr
-        )
-    }
-
-    /// Asserts the exit code and that nothing panicked.
-    #[track_caller]
-    fn code(self, code: i32) -> Self {
-        assert!(
-            !self.stderr.contains("panicked"),
-            "panic: {}",
-            self.describe()
-        );
-        assert_eq!(self.code, Some(code), "{}", self.describe());
-        self
-    }
-
-    #[track_caller]
-    fn ok(self) -> Self {
-        self.code(0)
-    }
-
-    /// Asserts that the output (stdout or stderr) contains every needle.
-    #[track_caller]
-    fn mentions(self, needles: &[&str]) -> Self {
-        let all = self.all();
-        for needle in needles {
-            assert!(
-                all.contains(needle),
-                "output lacks `{needle}`: {}",
-                self.describe()
-            );
-        }
-        self
-    }
-
-    /// Parses stdout as JSON.
-    #[track_caller]
-    fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.describe()))
-    }
-}
 
 /// The revision ids a JSON answer lists: under `key` when given (an
 /// object's field), else the value itself; a list of ids, or of objects
@@ -118,28 +48,6 @@ fn json_ids(value: &serde_json::Value, key: Option<&str>) -> BTreeSet<String> {
 
 fn set(ids: &[&str]) -> BTreeSet<String> {
     ids.iter().map(|s| (*s).to_owned()).collect()
-}
-
-/// A `retort` command in `dir` with a clean environment and a safety timeout.
-fn command(dir: &Path) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("retort").expect("the retort binary is built");
-    cmd.current_dir(dir)
-        .env("NO_COLOR", "1")
-        .timeout(Duration::from_secs(120));
-    for var in LEAKY_VARS {
-        cmd.env_remove(var);
-    }
-    cmd
-}
-
-fn run(mut cmd: assert_cmd::Command, args: &[&str]) -> Run {
-    let output = cmd.args(args).output().expect("run retort");
-    Run {
-        args: args.iter().map(|a| (*a).to_owned()).collect(),
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
 }
 
 /// A scratch project directory and the database it migrates.

@@ -6,95 +6,13 @@
 //! Only SQLite files in temporary directories are touched; the unreachable
 //! database tests point at a closed port on 127.0.0.1.
 
+#[path = "../../tests/common/mod.rs"]
+mod common;
+
 use std::path::Path;
 use std::time::Duration;
 
-/// Variables that could leak the developer's environment into a test.
-const LEAKY_VARS: [&str; 6] = [
-    "RETORT_DATABASE_URL",
-    "DATABASE_URL",
-    "RETORT_CONFIG",
-    "RETORT_ENV",
-    "RUST_LOG",
-    "CI",
-];
-
-/// What one run printed.
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn all(&self) -> String {
-        format!("{}\n{}", self.stdout, self.stderr)
-    }
-
-    /// Asserts the exit code and that nothing panicked.
-    fn expect_code(&self, code: i32, what: &str) -> &Self {
-        assert!(
-            !self.stderr.contains("panicked"),
-            "{what}: the binary panicked:\n{}",
-            self.all()
-        );
-        assert_eq!(
-            self.code,
-            Some(code),
-            "{what}: expected exit code {code}\n--- stdout\n{}\n--- stderr\n{}",
-            self.stdout,
-            self.stderr
-        );
-        self
-    }
-
-    /// Asserts that stderr (or stdout) mentions every one of `needles`
-    /// (case-insensitive).
-    fn expect_mentions(&self, needles: &[&str], what: &str) -> &Self {
-        let all = self.all().to_lowercase();
-        for needle in needles {
-            assert!(
-                all.contains(&needle.to_lowercase()),
-                "{what}: output does not mention `{needle}`:\n--- stdout\n{}\n--- stderr\n{}",
-                self.stdout,
-                self.stderr
-            );
-        }
-        self
-    }
-}
-
-/// Runs `retort args...` in `dir` with a clean environment and a safety
-/// timeout.
-fn retort(dir: &Path, args: &[&str]) -> Run {
-    let mut cmd = assert_cmd::Command::cargo_bin("retort").expect("the retort binary is built");
-    cmd.current_dir(dir).args(args).env("NO_COLOR", "1");
-    for var in LEAKY_VARS {
-        cmd.env_remove(var);
-    }
-    cmd.timeout(Duration::from_secs(60));
-    let output = cmd.output().expect("run retort");
-    Run {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
-/// A temporary project: `migrations/` with the given `(id, parents, up, down)`
-/// revisions.
-fn project(revisions: &[(&str, &str, &str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let migrations = dir.path().join("migrations");
-    std::fs::create_dir(&migrations).expect("create migrations");
-    for (id, parents, up, down) in revisions {
-        let text = format!(
-            "-- revision {id}\n--\n-- Revision ID: {id}\n-- Revises: {parents}\n-- Create Date: 2026-11-20 09:00:00+00:00\n\n-- migrate:upgrade\n{up}\n\n-- migrate:downgrade\n{down}\n"
-        );
-        std::fs::write(migrations.join(format!("{id}_rev.sql")), text).expect("write revision");
-    }
-    dir
-}
+use common::cli::{command, project, retort};
 
 fn simple_project() -> tempfile::TempDir {
     project(&[
@@ -121,33 +39,32 @@ fn sqlite_url(dir: &Path) -> String {
 fn unknown_verb_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();
     retort(dir.path(), &["frobnicate"])
-        .expect_code(2, "unknown verb")
-        .expect_mentions(&["frobnicate"], "unknown verb");
+        .code(2)
+        .mentions_any_case(&["frobnicate"]);
 }
 
 #[test]
 fn unknown_flag_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();
     retort(dir.path(), &["upgrade", "--frobnicate"])
-        .expect_code(2, "unknown flag")
-        .expect_mentions(&["--frobnicate"], "unknown flag");
-    retort(dir.path(), &["--frobnicate", "current"]).expect_code(2, "unknown global flag");
+        .code(2)
+        .mentions_any_case(&["--frobnicate"]);
+    retort(dir.path(), &["--frobnicate", "current"]).code(2);
 }
 
 #[test]
 fn missing_argument_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();
-    retort(dir.path(), &["downgrade"]).expect_code(2, "downgrade without a target");
-    retort(dir.path(), &["revision"]).expect_code(2, "revision without -m");
-    retort(dir.path(), &["stamp"]).expect_code(2, "stamp without a revision");
-    retort(dir.path(), &["-v", "-q", "current"]).expect_code(2, "-v with -q");
+    retort(dir.path(), &["downgrade"]).code(2);
+    retort(dir.path(), &["revision"]).code(2);
+    retort(dir.path(), &["stamp"]).code(2);
+    retort(dir.path(), &["-v", "-q", "current"]).code(2);
 }
 
 #[test]
 fn help_and_version_exit_zero() {
     let dir = tempfile::tempdir().unwrap();
-    let help = retort(dir.path(), &["--help"]);
-    help.expect_code(0, "--help");
+    let help = retort(dir.path(), &["--help"]).code(0);
     for verb in [
         "init",
         "revision",
@@ -170,9 +87,9 @@ fn help_and_version_exit_zero() {
         );
     }
     retort(dir.path(), &["--version"])
-        .expect_code(0, "--version")
-        .expect_mentions(&["retort"], "--version");
-    retort(dir.path(), &["upgrade", "--help"]).expect_code(0, "upgrade --help");
+        .code(0)
+        .mentions_any_case(&["retort"]);
+    retort(dir.path(), &["upgrade", "--help"]).code(0);
 }
 
 /// Every verb's `--help`, and `-V` where a verb has it, parse without
@@ -198,8 +115,8 @@ fn every_verb_parses_its_help_and_short_flags() {
         "repair",
     ] {
         retort(dir.path(), &[verb, "--help"])
-            .expect_code(0, &format!("{verb} --help"))
-            .expect_mentions(&["Usage"], &format!("{verb} --help"));
+            .code(0)
+            .mentions_any_case(&["Usage"]);
     }
     for verb in ["current", "history", "heads", "branches"] {
         let run = retort(dir.path(), &[verb, "-v"]);
@@ -222,14 +139,14 @@ fn bad_target_names_the_target() {
     let dir = simple_project();
     let url = sqlite_url(dir.path());
     retort(dir.path(), &["--database-url", &url, "upgrade", "zzzz"])
-        .expect_code(1, "upgrade zzzz")
-        .expect_mentions(&["zzzz"], "upgrade zzzz");
+        .code(1)
+        .mentions_any_case(&["zzzz"]);
     retort(dir.path(), &["--database-url", &url, "downgrade", "zzzz"])
-        .expect_code(1, "downgrade zzzz")
-        .expect_mentions(&["zzzz"], "downgrade zzzz");
+        .code(1)
+        .mentions_any_case(&["zzzz"]);
     retort(dir.path(), &["show", "zzzz"])
-        .expect_code(1, "show zzzz")
-        .expect_mentions(&["zzzz"], "show zzzz");
+        .code(1)
+        .mentions_any_case(&["zzzz"]);
 }
 
 #[test]
@@ -237,8 +154,7 @@ fn walking_past_base_is_an_error() {
     let dir = simple_project();
     let url = sqlite_url(dir.path());
     // Nothing is applied: `downgrade -1` has nowhere to go.
-    retort(dir.path(), &["--database-url", &url, "downgrade", "-1"])
-        .expect_code(1, "downgrade -1 at base");
+    retort(dir.path(), &["--database-url", &url, "downgrade", "-1"]).code(1);
 }
 
 #[test]
@@ -259,11 +175,11 @@ fn ambiguous_prefix_lists_the_candidates() {
     ]);
     let url = sqlite_url(dir.path());
     retort(dir.path(), &["--database-url", &url, "upgrade", "abcd"])
-        .expect_code(1, "upgrade abcd")
-        .expect_mentions(&["abcd", "abcd11112222", "abcd33334444"], "upgrade abcd");
+        .code(1)
+        .mentions_any_case(&["abcd", "abcd11112222", "abcd33334444"]);
     retort(dir.path(), &["show", "abcd"])
-        .expect_code(1, "show abcd")
-        .expect_mentions(&["abcd11112222", "abcd33334444"], "show abcd");
+        .code(1)
+        .mentions_any_case(&["abcd11112222", "abcd33334444"]);
     // Nothing was applied.
     let current = retort(dir.path(), &["--database-url", &url, "current"]);
     assert!(
@@ -278,9 +194,9 @@ fn assert_unreachable(url: &str, extra: &[&str]) {
     let mut args = vec!["--database-url", url];
     args.extend_from_slice(extra);
     args.push("upgrade");
-    let run = retort(dir.path(), &args);
-    run.expect_code(1, url)
-        .expect_mentions(&["connect"], "unreachable database");
+    let run = retort(dir.path(), &args)
+        .code(1)
+        .mentions_any_case(&["connect"]);
     assert!(
         !run.all().contains("hunter2"),
         "the password leaked:\n--- stdout\n{}\n--- stderr\n{}",
@@ -307,11 +223,7 @@ fn unreachable_database_leaks_no_password_even_in_trace_logs() {
 #[test]
 fn password_from_the_environment_never_printed() {
     let dir = simple_project();
-    let mut cmd = assert_cmd::Command::cargo_bin("retort").unwrap();
-    cmd.current_dir(dir.path()).env("NO_COLOR", "1");
-    for var in LEAKY_VARS {
-        cmd.env_remove(var);
-    }
+    let mut cmd = command(dir.path());
     cmd.env("DATABASE_URL", "postgres://u:hunter2@127.0.0.1:1/db")
         .args(["check"])
         .timeout(Duration::from_secs(60));
@@ -333,19 +245,16 @@ fn unsupported_url_scheme_is_named() {
         dir.path(),
         &["--database-url", "oracle://u:hunter2@db/x", "current"],
     )
-    .expect_code(1, "oracle URL")
-    .expect_mentions(&["oracle"], "oracle URL");
+    .code(1)
+    .mentions_any_case(&["oracle"]);
 }
 
 #[test]
 fn no_database_url_lists_the_sources() {
     let dir = simple_project();
     retort(dir.path(), &["current"])
-        .expect_code(1, "no database URL")
-        .expect_mentions(
-            &["--database-url", "DATABASE_URL", "retort.toml"],
-            "no database URL",
-        );
+        .code(1)
+        .mentions_any_case(&["--database-url", "DATABASE_URL", "retort.toml"]);
 }
 
 #[test]
@@ -357,8 +266,8 @@ fn malformed_settings_file_names_file_and_line() {
     )
     .unwrap();
     retort(dir.path(), &["heads"])
-        .expect_code(1, "malformed retort.toml")
-        .expect_mentions(&["retort.toml:4"], "malformed retort.toml");
+        .code(1)
+        .mentions_any_case(&["retort.toml:4"]);
 }
 
 #[test]
@@ -371,12 +280,12 @@ fn malformed_explicit_config_names_that_file() {
     )
     .unwrap();
     retort(dir.path(), &["-c", "conf/other.toml", "heads"])
-        .expect_code(1, "bad lock_timeout")
-        .expect_mentions(&["other.toml:1", "lock_timeout"], "bad lock_timeout");
+        .code(1)
+        .mentions_any_case(&["other.toml:1", "lock_timeout"]);
     // A --config file that does not exist is named.
     retort(dir.path(), &["--config", "conf/missing.toml", "heads"])
-        .expect_code(1, "missing --config file")
-        .expect_mentions(&["missing.toml"], "missing --config file");
+        .code(1)
+        .mentions_any_case(&["missing.toml"]);
 }
 
 #[test]
@@ -388,16 +297,16 @@ fn unknown_settings_key_is_named() {
     )
     .unwrap();
     retort(dir.path(), &["heads"])
-        .expect_code(1, "unknown key")
-        .expect_mentions(&["retort.toml:4", "pasword"], "unknown key");
+        .code(1)
+        .mentions_any_case(&["retort.toml:4", "pasword"]);
     std::fs::write(
         dir.path().join("retort.toml"),
         "migratons = \"migrations\"\n",
     )
     .unwrap();
     retort(dir.path(), &["heads"])
-        .expect_code(1, "unknown top-level key")
-        .expect_mentions(&["retort.toml:1", "migratons"], "unknown top-level key");
+        .code(1)
+        .mentions_any_case(&["retort.toml:1", "migratons"]);
 }
 
 #[test]
@@ -409,8 +318,8 @@ fn url_and_connection_settings_together_are_an_error() {
     )
     .unwrap();
     retort(dir.path(), &["current"])
-        .expect_code(1, "url and driver")
-        .expect_mentions(&["retort.toml:2", "url", "driver"], "url and driver");
+        .code(1)
+        .mentions_any_case(&["retort.toml:2", "url", "driver"]);
 }
 
 #[test]
@@ -421,9 +330,9 @@ fn malformed_dotenv_names_file_and_line_without_the_password() {
         "DATABASE_URL=postgres://u:hunter2@127.0.0.1:1/x\nBROKEN LINE\n",
     )
     .unwrap();
-    let run = retort(dir.path(), &["current"]);
-    run.expect_code(1, "malformed .env")
-        .expect_mentions(&[".env:2"], "malformed .env");
+    let run = retort(dir.path(), &["current"])
+        .code(1)
+        .mentions_any_case(&[".env:2"]);
     assert!(!run.all().contains("hunter2"), "{}", run.all());
 }
 
@@ -436,15 +345,15 @@ fn missing_migrations_directory_is_named() {
     )
     .unwrap();
     retort(dir.path(), &["heads"])
-        .expect_code(1, "missing migrations dir from retort.toml")
-        .expect_mentions(&["db/revisions"], "missing migrations dir from retort.toml");
+        .code(1)
+        .mentions_any_case(&["db/revisions"]);
     let url = sqlite_url(dir.path());
     retort(dir.path(), &["--database-url", &url, "upgrade"])
-        .expect_code(1, "upgrade without migrations dir")
-        .expect_mentions(&["db/revisions"], "upgrade without migrations dir");
+        .code(1)
+        .mentions_any_case(&["db/revisions"]);
     retort(dir.path(), &["--migrations", "elsewhere", "history"])
-        .expect_code(1, "missing --migrations dir")
-        .expect_mentions(&["elsewhere"], "missing --migrations dir");
+        .code(1)
+        .mentions_any_case(&["elsewhere"]);
 }
 
 #[test]
@@ -456,11 +365,8 @@ fn bad_revision_file_is_named() {
     )
     .unwrap();
     retort(dir.path(), &["heads"])
-        .expect_code(1, "revision revising a missing parent")
-        .expect_mentions(
-            &["bad.sql:2", "000000000000"],
-            "revision revising a missing parent",
-        );
+        .code(1)
+        .mentions_any_case(&["bad.sql:2", "000000000000"]);
 }
 
 #[test]
@@ -472,14 +378,10 @@ fn unknown_env_lists_the_available_ones() {
     )
     .unwrap();
     retort(dir.path(), &["--env", "prod", "heads"])
-        .expect_code(1, "unknown env")
-        .expect_mentions(&["prod", "staging", "ci"], "unknown env");
+        .code(1)
+        .mentions_any_case(&["prod", "staging", "ci"]);
     // The same through RETORT_ENV.
-    let mut cmd = assert_cmd::Command::cargo_bin("retort").unwrap();
-    cmd.current_dir(dir.path());
-    for var in LEAKY_VARS {
-        cmd.env_remove(var);
-    }
+    let mut cmd = command(dir.path());
     let output = cmd
         .env("RETORT_ENV", "prod")
         .arg("heads")
@@ -497,7 +399,7 @@ fn unknown_env_lists_the_available_ones() {
 #[test]
 fn bad_template_placeholder_names_template_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
-    retort(dir.path(), &["init"]).expect_code(0, "init");
+    retort(dir.path(), &["init"]).code(0);
     // `init` writes the default template here (see `retort init` and docs/settings.md).
     let template = dir.path().join("migrations/script.sql.tmpl");
     assert!(
@@ -519,11 +421,8 @@ fn bad_template_placeholder_names_template_file_and_line() {
     std::fs::write(&template, lines.join("\n") + "\n").unwrap();
     let name = template.file_name().unwrap().to_string_lossy().into_owned();
     let run = retort(dir.path(), &["revision", "-m", "x"]);
-    run.expect_code(1, "bad template placeholder")
-        .expect_mentions(
-            &[&format!("{name}:1"), "no_such_placeholder"],
-            "bad template placeholder",
-        );
+    run.code(1)
+        .mentions_any_case(&[&format!("{name}:1"), "no_such_placeholder"]);
     // No revision file was written.
     let written = std::fs::read_dir(dir.path().join("migrations"))
         .unwrap()
@@ -537,8 +436,8 @@ fn bad_template_placeholder_names_template_file_and_line() {
 fn revision_in_a_missing_migrations_directory_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     retort(dir.path(), &["revision", "-m", "first"])
-        .expect_code(1, "revision without a migrations dir")
-        .expect_mentions(&["migrations"], "revision without a migrations dir");
+        .code(1)
+        .mentions_any_case(&["migrations"]);
 }
 
 #[test]

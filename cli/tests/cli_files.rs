@@ -1,25 +1,17 @@
 //! The file verbs of the `retort` binary, no database needed: `init`,
 //! `revision`, `merge`, `heads`, `branches`, `show`, and their errors.
 
+#[path = "../../tests/common/mod.rs"]
+mod common;
+
 use std::path::Path;
 
-use assert_cmd::Command;
+use common::cli::command;
 use serde_json::Value;
-
-fn retort(dir: &Path) -> Command {
-    let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("retort");
-    cmd.current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("RETORT_CONFIG")
-        .env_remove("RETORT_ENV")
-        .env_remove("RETORT_DATABASE_URL")
-        .env_remove("DATABASE_URL");
-    cmd
-}
 
 /// Runs a command that must succeed; returns its stdout.
 fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = retort(dir).args(args).output().unwrap();
+    let out = command(dir).args(args).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -31,7 +23,7 @@ fn ok(dir: &Path, args: &[&str]) -> String {
 
 /// Runs a command that must fail with exit code 1; returns its stderr.
 fn fails(dir: &Path, args: &[&str]) -> String {
-    let out = retort(dir).args(args).output().unwrap();
+    let out = command(dir).args(args).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(
         out.status.code(),

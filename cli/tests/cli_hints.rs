@@ -12,60 +12,27 @@ mod common;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use common::cli::{Run, command, run};
 use common::{Backend, TestDb};
 
-/// What one run printed.
-#[derive(Debug)]
-struct Run {
-    args: Vec<String>,
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn all(&self) -> String {
-        format!("{}\n{}", self.stdout, self.stderr)
-    }
-
-    #[track_caller]
-    fn code(self, code: i32) -> Self {
-        assert!(!self.stderr.contains("panicked"), "panic: {self:#?}");
-        assert_eq!(self.code, Some(code), "retort {:?}: {self:#?}", self.args);
-        self
-    }
-
-    #[track_caller]
-    fn ok(self) -> Self {
-        self.code(0)
-    }
-
-    #[track_caller]
-    fn mentions(self, needle: &str) -> Self {
-        assert!(self.all().contains(needle), "no `{needle}` in {self:#?}");
-        self
-    }
-
-    /// The `retort ...` commands the output suggests, as argument lists
-    /// (without `retort`); `<revision>` replaced by `revision`.
-    #[track_caller]
-    fn hints(&self, revision: &str) -> Vec<Vec<String>> {
-        let all = self.all();
-        let hints: Vec<Vec<String>> = all
-            .split('`')
-            .skip(1)
-            .step_by(2)
-            .filter_map(|quoted| quoted.strip_prefix("retort "))
-            .map(|command| words(&command.replace("<revision>", revision)))
-            .collect();
-        assert!(!hints.is_empty(), "no `retort ...` hint in {self:#?}");
-        hints
-    }
-
-    #[track_caller]
-    fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {self:#?}"))
-    }
+/// The `retort ...` commands the output suggests, as argument lists
+/// (without `retort`); `<revision>` replaced by `revision`.
+#[track_caller]
+fn hints(run: &Run, revision: &str) -> Vec<Vec<String>> {
+    let all = run.all();
+    let hints: Vec<Vec<String>> = all
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter_map(|quoted| quoted.strip_prefix("retort "))
+        .map(|command| words(&command.replace("<revision>", revision)))
+        .collect();
+    assert!(
+        !hints.is_empty(),
+        "no `retort ...` hint in {}",
+        run.describe()
+    );
+    hints
 }
 
 /// Splits a command line at spaces, keeping `"..."` together.
@@ -121,34 +88,11 @@ impl Project {
         }
     }
 
-    fn run<S: AsRef<str>>(&self, args: &[S]) -> Run {
-        let mut cmd = assert_cmd::Command::cargo_bin("retort").expect("the retort binary");
-        cmd.current_dir(self.dir.path())
-            .env("NO_COLOR", "1")
-            .timeout(Duration::from_secs(120));
-        for var in [
-            "RETORT_DATABASE_URL",
-            "DATABASE_URL",
-            "RETORT_CONFIG",
-            "RETORT_ENV",
-            "RUST_LOG",
-            "CI",
-        ] {
-            cmd.env_remove(var);
-        }
-        let args: Vec<String> = args.iter().map(|a| a.as_ref().to_owned()).collect();
-        let output = cmd
-            .args(["--database-url", &self.url, "--migrations"])
-            .arg(self.migrations())
-            .args(&args)
-            .output()
-            .expect("run retort");
-        Run {
-            args,
-            code: output.status.code(),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
+    fn run<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Run {
+        let mut cmd = command(self.dir.path());
+        cmd.args(["--database-url", &self.url, "--migrations"])
+            .arg(self.migrations());
+        run(cmd, args)
     }
 }
 
@@ -234,12 +178,12 @@ async fn downgrade_refuses_drift_until_repair(db: &TestDb) {
     let refused = p
         .run(&["downgrade", "-1"])
         .code(1)
-        .mentions(&format!("{B}.sql"))
-        .mentions("was edited after it was applied");
+        .mentions(&[&format!("{B}.sql")])
+        .mentions(&["was edited after it was applied"]);
     assert_eq!(rows(db).await, [B]);
     assert_eq!(user_tables(db).await, ["t_a", "t_b"]);
-    p.run(&["check"]).code(3).mentions(&format!("{B}.sql"));
-    for hint in refused.hints("") {
+    p.run(&["check"]).code(3).mentions(&[&format!("{B}.sql")]);
+    for hint in hints(&refused, "") {
         assert_eq!(hint, ["repair"]);
         p.run(&hint).ok();
     }
@@ -256,8 +200,8 @@ async fn unknown_row_hint_works(db: &TestDb) {
     db.execute("INSERT INTO retort_version (version_num) VALUES ('0badc0ffee00')")
         .await;
     for verb in [&["upgrade"][..], &["downgrade", "base"], &["repair"]] {
-        let refused = p.run(verb).code(1).mentions("0badc0ffee00");
-        let hints = refused.hints(A);
+        let refused = p.run(verb).code(1).mentions(&["0badc0ffee00"]);
+        let hints = hints(&refused, A);
         assert!(
             hints
                 .iter()
@@ -265,9 +209,9 @@ async fn unknown_row_hint_works(db: &TestDb) {
             "{hints:?}"
         );
     }
-    p.run(&["stamp", A]).code(1).mentions("0badc0ffee00");
+    p.run(&["stamp", A]).code(1).mentions(&["0badc0ffee00"]);
     let refused = p.run(&["upgrade"]).code(1);
-    for hint in refused.hints(A) {
+    for hint in hints(&refused, A) {
         p.run(&hint).ok();
     }
     assert_eq!(rows(db).await, [A]);
@@ -284,9 +228,11 @@ async fn overlapping_rows_hint_works(db: &TestDb) {
         "INSERT INTO retort_version (version_num) VALUES ('{A}')"
     ))
     .await;
-    let refused = p.run(&["upgrade"]).code(1).mentions("is an ancestor of");
-    p.run(&["stamp", B]).code(1).mentions("is an ancestor of");
-    let hints = refused.hints("");
+    let refused = p.run(&["upgrade"]).code(1).mentions(&["is an ancestor of"]);
+    p.run(&["stamp", B])
+        .code(1)
+        .mentions(&["is an ancestor of"]);
+    let hints = hints(&refused, "");
     assert_eq!(hints, [vec!["stamp", "--purge", B]]);
     p.run(&hints[0]).ok();
     assert_eq!(rows(db).await, [B]);
@@ -328,8 +274,8 @@ async fn failed_step_hints_work(db: &TestDb) {
     for resolve in ["repair", "stamp"] {
         let p = Project::new(&db.url, &[SPEC_A, failing]);
         p.run(&["upgrade"]).code(1);
-        let refused = p.run(&["upgrade"]).code(1).mentions("failed state");
-        let hints = refused.hints("");
+        let refused = p.run(&["upgrade"]).code(1).mentions(&["failed state"]);
+        let hints = hints(&refused, "");
         let hint = hints
             .iter()
             .find(|h| h[0] == resolve)
@@ -435,26 +381,27 @@ async fn empty_set_every_verb(db: &TestDb) {
         assert!(!run.all().contains("ambiguous"), "{run:#?}");
     }
     p.run(&["upgrade", "head"])
-        .mentions("Nothing to do; at base");
-    p.run(&["heads"]).mentions("no revisions yet");
-    p.run(&["history"]).mentions("no revisions yet");
-    p.run(&["upgrade", "--sql"]).mentions("nothing to upgrade");
+        .mentions(&["Nothing to do; at base"]);
+    p.run(&["heads"]).mentions(&["no revisions yet"]);
+    p.run(&["history"]).mentions(&["no revisions yet"]);
+    p.run(&["upgrade", "--sql"])
+        .mentions(&["nothing to upgrade"]);
     let check = p.run(&["check", "--json"]).ok().json();
     assert_eq!(check["ok"], true, "{check}");
     assert_eq!(check["heads"], serde_json::json!([]), "{check}");
     // Relative targets have nothing to count from; `show` has nothing to show.
     p.run(&["downgrade", "-1"])
         .code(1)
-        .mentions("no current revision");
+        .mentions(&["no current revision"]);
     let show = p
         .run(&["show", "head"])
         .code(1)
-        .mentions("no revisions yet");
+        .mentions(&["no revisions yet"]);
     // Its hint writes the first revision, after which `show head` works.
-    let hint = &show.hints("")[0];
+    let hint = &hints(&show, "")[0];
     assert_eq!(hint[..2], ["revision", "-m"]);
     p.run(&["revision", "-m", "first"]).ok();
-    p.run(&["show", "head"]).ok().mentions("first");
+    p.run(&["show", "head"]).ok().mentions(&["first"]);
     assert!(db.tables().await.is_empty(), "{:?}", db.tables().await);
 }
 
@@ -566,7 +513,7 @@ fn several_heads_hints_merge() {
         let p = sqlite_project(&[SPEC_A, SPEC_B, SPEC_D]);
         let run = p.run(provoke);
         assert_ne!(run.code, Some(0), "{run:#?}");
-        let hints = run.hints("");
+        let hints = hints(&run, "");
         let merge = hints
             .iter()
             .find(|h| h[0] == "merge")
@@ -580,7 +527,7 @@ fn several_heads_hints_merge() {
     let p = sqlite_project(&[SPEC_A, SPEC_B, SPEC_D]);
     p.run(&["upgrade", "head"])
         .code(1)
-        .mentions("use `heads` for all of them");
+        .mentions(&["use `heads` for all of them"]);
     p.run(&["upgrade", "heads"]).ok();
 }
 
@@ -595,7 +542,7 @@ fn ambiguous_upgrade_hint_names_a_branch() {
         assert!(refused.all().contains(&hint), "no {hint} in {refused:#?}");
     }
     p.run(&["upgrade", &format!("{D}@+1")]).ok();
-    p.run(&["current"]).ok().mentions(D);
+    p.run(&["current"]).ok().mentions(&[D]);
 }
 
 /// Issue 10, item 6: reversed and unrelated ranges are errors that say
@@ -618,18 +565,18 @@ fn reversed_ranges_are_errors() {
         let refused = p
             .run(&["history", "-r", range])
             .code(1)
-            .mentions("is reversed");
-        let hints = refused.hints("");
+            .mentions(&["is reversed"]);
+        let hints = hints(&refused, "");
         assert_eq!(hints, [vec!["history", "-r", swapped]]);
         let listed = p.run(&hints[0]).ok();
         assert!(listed.stdout.lines().count() >= 3, "{listed:#?}");
     }
     p.run(&["history", "-r", &format!("{C}:{D}")])
         .code(1)
-        .mentions("different branches");
+        .mentions(&["different branches"]);
     p.run(&["history", "-r", "base:base"])
         .ok()
-        .mentions("holds no revision");
+        .mentions(&["holds no revision"]);
     // `label@base:` lists the branch from the base, as Alembic.
     let branch = p.run(&["history", "-r", "audit@base:"]).ok();
     let listed: Vec<&str> = branch.stdout.lines().collect();
@@ -637,7 +584,7 @@ fn reversed_ranges_are_errors() {
     assert!(!branch.stdout.contains(D), "{branch:#?}");
     p.run(&["history", "-r", "audit@base:audit@head"])
         .ok()
-        .mentions(C);
+        .mentions(&[C]);
 
     // Offline scripts: a reversed range points at the other verb.
     let refused = p
@@ -649,14 +596,14 @@ fn reversed_ranges_are_errors() {
             &format!("{C}:{A}"),
         ])
         .code(1)
-        .mentions("would do nothing");
-    let hint = &refused.hints("")[0];
+        .mentions(&["would do nothing"]);
+    let hint = &hints(&refused, "")[0];
     assert_eq!(hint, &["downgrade", "--sql", &format!("{C}:{A}")]);
     let mut hint = hint.clone();
     hint.extend(["--dialect".to_owned(), "sqlite".to_owned()]);
     p.run(&hint)
         .ok()
-        .mentions(&format!("Running downgrade {C}"));
+        .mentions(&[&format!("Running downgrade {C}")]);
     let refused = p
         .run(&[
             "downgrade",
@@ -666,12 +613,12 @@ fn reversed_ranges_are_errors() {
             &format!("{A}:{C}"),
         ])
         .code(1);
-    let mut hint = refused.hints("")[0].clone();
+    let mut hint = hints(&refused, "")[0].clone();
     assert_eq!(hint[0], "upgrade");
     hint.extend(["--dialect".to_owned(), "sqlite".to_owned()]);
     p.run(&hint)
         .ok()
-        .mentions(&format!("Running upgrade {B} -> {C}"));
+        .mentions(&[&format!("Running upgrade {B} -> {C}")]);
     // An empty but valid range says so.
     p.run(&[
         "upgrade",
@@ -681,7 +628,7 @@ fn reversed_ranges_are_errors() {
         &format!("{C}:{C}"),
     ])
     .ok()
-    .mentions("nothing to upgrade");
+    .mentions(&["nothing to upgrade"]);
 }
 
 /// Issue 10, item 7: `heads`, `show` and `history` print the branch label
@@ -702,7 +649,7 @@ fn inherited_branch_names_are_shown() {
         "{heads:#?}"
     );
     assert!(heads.stdout.contains(&format!("{D} (head)")), "{heads:#?}");
-    p.run(&["show", C]).ok().mentions("Branch names: audit");
+    p.run(&["show", C]).ok().mentions(&["Branch names: audit"]);
     let history = p.run(&["history"]).ok();
     assert!(
         history
@@ -762,19 +709,19 @@ fn command_line_hints_work() {
     bare(dir.path(), &["revision", "-m", "one"]).ok();
     bare(dir.path(), &["init"])
         .code(1)
-        .mentions("run `retort init` in another directory");
+        .mentions(&["run `retort init` in another directory"]);
     std::fs::create_dir(dir.path().join("other")).unwrap();
     bare(dir.path(), &["init", "other"]).ok();
 
     bare(dir.path(), &["upgrade", "--dialect", "sqlite"])
         .code(1)
-        .mentions("add `--sql`");
+        .mentions(&["add `--sql`"]);
     bare(dir.path(), &["upgrade", "--dialect", "sqlite", "--sql"])
         .ok()
-        .mentions("Running upgrade");
+        .mentions(&["Running upgrade"]);
     bare(dir.path(), &["upgrade", "--sql"])
         .code(1)
-        .mentions("pass `--dialect postgres|mysql|sqlite`");
+        .mentions(&["pass `--dialect postgres|mysql|sqlite`"]);
     for dialect in ["postgres", "mysql", "sqlite"] {
         bare(dir.path(), &["upgrade", "--sql", "--dialect", dialect]).ok();
     }

@@ -11,7 +11,7 @@ use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command as Process, Stdio};
 
-use assert_cmd::Command;
+use common::cli::command;
 use common::{Backend, TestDb};
 
 /// A branch point (`a1` into `b2` and `c3`), a merge (`d4`), a
@@ -63,26 +63,10 @@ fn dialect(backend: Backend) -> &'static str {
     }
 }
 
-/// The binary, isolated from the developer's environment.
-fn retort(cwd: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("retort").expect("the retort binary");
-    cmd.current_dir(cwd);
-    for var in [
-        "RETORT_DATABASE_URL",
-        "DATABASE_URL",
-        "RETORT_CONFIG",
-        "RETORT_ENV",
-        "RUST_LOG",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd
-}
-
 /// Runs `retort ARGS --migrations DIR` and returns stdout, asserting success.
 fn run(dir: &Path, args: &[&str]) -> String {
     let cwd = tempfile::tempdir().expect("temp dir");
-    let out = retort(cwd.path())
+    let out = command(cwd.path())
         .args(args)
         .arg("--migrations")
         .arg(dir)
@@ -116,7 +100,7 @@ fn online(dir: &Path, db: &TestDb, args: &[&str]) -> String {
 /// and linked: what the script wrote verifies.
 fn assert_chain_holds(dir: &Path, db: &TestDb) {
     let cwd = tempfile::tempdir().expect("temp dir");
-    let out = retort(cwd.path())
+    let out = command(cwd.path())
         .args(["check", "--json", "--database-url", &db.url, "--migrations"])
         .arg(dir)
         .output()
@@ -341,7 +325,7 @@ fn the_dialect_comes_from_the_url_which_is_never_printed_nor_connected_to() {
 fn offline_mode_without_a_dialect_or_url_says_what_to_do() {
     let dir = common::write_revisions(REVISIONS);
     let cwd = tempfile::tempdir().expect("temp dir");
-    let out = retort(cwd.path())
+    let out = command(cwd.path())
         .args(["upgrade", "--sql", "--migrations"])
         .arg(dir.path())
         .output()
@@ -355,7 +339,7 @@ fn offline_mode_without_a_dialect_or_url_says_what_to_do() {
 fn offline_downgrade_needs_a_starting_point() {
     let dir = common::write_revisions(REVISIONS);
     let cwd = tempfile::tempdir().expect("temp dir");
-    let out = retort(cwd.path())
+    let out = command(cwd.path())
         .args([
             "downgrade",
             "base",

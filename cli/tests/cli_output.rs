@@ -24,77 +24,18 @@ mod reliability;
 
 use std::path::Path;
 use std::process::Stdio;
-use std::time::Duration;
 
+use common::cli::Run;
 use common::{Backend, TestDb, write_revisions};
 use reliability::{Gate, bounded};
 use tokio::io::AsyncBufReadExt as _;
-
-/// Variables that could leak the developer's environment into a run.
-const LEAKY_VARS: [&str; 8] = [
-    "RETORT_DATABASE_URL",
-    "DATABASE_URL",
-    "RETORT_CONFIG",
-    "RETORT_ENV",
-    "RUST_LOG",
-    "CI",
-    "CLICOLOR_FORCE",
-    "CLICOLOR",
-];
-
-/// What one run printed.
-#[derive(Debug)]
-struct Run {
-    args: Vec<String>,
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn describe(&self) -> String {
-        format!(
-            "retort {:?} exited {:?}\n--- stdout\n{}\n--- stderr\n{}",
-            self.args, self.code, self.stdout, self.stderr
-        )
-    }
-
-    #[track_caller]
-    fn code(self, code: i32) -> Self {
-        assert!(!self.stderr.contains("panicked"), "{}", self.describe());
-        assert_eq!(self.code, Some(code), "{}", self.describe());
-        self
-    }
-
-    #[track_caller]
-    fn ok(self) -> Self {
-        self.code(0)
-    }
-
-    /// The stderr lines starting with `Database:`.
-    fn database_lines(&self) -> Vec<&str> {
-        self.stderr
-            .lines()
-            .filter(|l| l.starts_with("Database:"))
-            .collect()
-    }
-
-    #[track_caller]
-    fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.describe()))
-    }
-}
 
 /// The `retort` binary in `dir` with a clean environment, colours left to
 /// the binary's own detection (no `NO_COLOR`: these runs are not on a
 /// terminal, which alone must turn colours off).
 fn command(dir: &Path) -> std::process::Command {
-    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("retort"));
-    cmd.current_dir(dir).env_remove("NO_COLOR");
-    for var in LEAKY_VARS {
-        cmd.env_remove(var);
-    }
+    let mut cmd = common::cli::std_command(dir);
+    cmd.env_remove("NO_COLOR");
     cmd
 }
 
@@ -107,17 +48,9 @@ fn retort(dir: &Path, url: &str, args: &[&str]) -> Run {
 
 /// Runs `retort args...` in `dir`.
 fn retort_plain(dir: &Path, args: &[&str]) -> Run {
-    let output = assert_cmd::Command::from_std(command(dir))
-        .timeout(Duration::from_secs(120))
-        .args(args)
-        .output()
-        .expect("run retort");
-    Run {
-        args: args.iter().map(|a| (*a).to_owned()).collect(),
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    let mut cmd = assert_cmd::Command::from_std(command(dir));
+    cmd.timeout(common::cli::TIMEOUT);
+    common::cli::run(cmd, args)
 }
 
 const G1: &str = "0a7e00000001";

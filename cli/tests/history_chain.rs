@@ -9,7 +9,6 @@
 mod common;
 
 use std::path::Path;
-use std::time::Duration;
 
 use common::{Backend, TestDb};
 use retort::{Break, Migrations};
@@ -70,27 +69,11 @@ async fn links(db: &TestDb) -> Vec<(String, String, String)> {
 
 /// The `retort` binary with a clean environment.
 fn retort(dir: &Path, url: &str, args: &[&str]) -> (Option<i32>, String, String) {
-    let mut cmd = assert_cmd::Command::cargo_bin("retort").expect("the retort binary");
-    cmd.current_dir(dir)
-        .env("NO_COLOR", "1")
-        .timeout(Duration::from_secs(120))
-        .args(["--database-url", url, "--migrations"])
+    let mut cmd = common::cli::command(dir);
+    cmd.args(["--database-url", url, "--migrations"])
         .arg(dir.join("migrations"));
-    for var in [
-        "RETORT_DATABASE_URL",
-        "DATABASE_URL",
-        "RETORT_CONFIG",
-        "RETORT_ENV",
-        "RUST_LOG",
-    ] {
-        cmd.env_remove(var);
-    }
-    let out = cmd.args(args).output().expect("run retort");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let run = common::cli::run(cmd, args);
+    (run.code, run.stdout, run.stderr)
 }
 
 /// A project directory with `specs` under `migrations/`.

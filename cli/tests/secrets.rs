@@ -31,28 +31,13 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::bao;
+use common::cli::{Run, project as project_of};
+use common::servers::unique;
 use sqlx::Connection;
-
-/// Variables that could leak the developer's environment into a run.
-const LEAKY_VARS: [&str; 13] = [
-    "RETORT_DATABASE_URL",
-    "DATABASE_URL",
-    "RETORT_CONFIG",
-    "RETORT_ENV",
-    "RUST_LOG",
-    "VAULT_ADDR",
-    "VAULT_TOKEN",
-    "BAO_ADDR",
-    "BAO_TOKEN",
-    "VAULT_ROLE_ID",
-    "VAULT_SECRET_ID",
-    "VAULT_NAMESPACE",
-    "CI",
-];
 
 /// The log levels: flags, and whether `RUST_LOG=trace` is set.
 const LEVELS: [(&str, &[&str], bool); 6] = [
@@ -70,21 +55,6 @@ const LOUD_LEVELS: [usize; 3] = [0, 4, 5];
 const REV1: &str = "1a2b3c4d5e6f";
 const REV2: &str = "7f8e9d0c1b2a";
 const BAD_REV: &str = "9f9f9f9f9f9f";
-
-static COUNTER: AtomicU32 = AtomicU32::new(0);
-
-fn unique() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!(
-        "{}x{}x{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed),
-        nanos % 100_000
-    )
-}
 
 /// Percent-encodes everything but the URL-unreserved characters.
 fn encode(s: &str) -> String {
@@ -126,13 +96,6 @@ const SQLITE: usize = 0;
 const VAULT: usize = 3;
 const MALFORMED: usize = 4;
 
-/// What one run printed.
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
 /// One way to run the binary: directory, extra global args and variables.
 #[derive(Clone, Default)]
 struct Invocation {
@@ -158,11 +121,7 @@ enum Expect {
 /// and that no form of `secrets` is printed.
 fn check(inv: &Invocation, level: usize, args: &[&str], expect: Expect, secrets: &[String]) -> Run {
     let (level_name, level_flags, rust_log) = LEVELS[level];
-    let mut cmd = assert_cmd::Command::cargo_bin("retort").expect("the retort binary is built");
-    cmd.current_dir(&inv.dir).env("NO_COLOR", "1");
-    for var in LEAKY_VARS {
-        cmd.env_remove(var);
-    }
+    let mut cmd = common::cli::command(&inv.dir);
     // No ~/.vault-token of the developer's.
     cmd.env("HOME", &inv.dir);
     if rust_log {
@@ -171,14 +130,9 @@ fn check(inv: &Invocation, level: usize, args: &[&str], expect: Expect, secrets:
     for (k, v) in &inv.env {
         cmd.env(k, v);
     }
-    cmd.args(level_flags).args(&inv.args).args(args);
+    cmd.args(level_flags).args(&inv.args);
     cmd.timeout(Duration::from_secs(60));
-    let output = cmd.output().expect("run retort");
-    let run = Run {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    };
+    let run = common::cli::run(cmd, args);
     let what = format!(
         "`retort {}` at {level_name} in {}",
         args.join(" "),
@@ -288,18 +242,9 @@ fn the_leak_check_finds_every_form() {
     assert!(leaked("postgres://u:***@h/db", &secrets).is_none());
 }
 
-fn revision_text(id: &str, parents: &str, up: &str, down: &str) -> String {
-    format!(
-        "-- revision {id}\n--\n-- Revision ID: {id}\n-- Revises: {parents}\n-- Create Date: 2026-11-20 09:00:00+00:00\n\n-- migrate:upgrade\n{up}\n\n-- migrate:downgrade\n{down}\n"
-    )
-}
-
 /// A project directory with two good revisions and, when `bad`, a third
 /// whose upgrade fails.
 fn project(bad: bool) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let migrations = dir.path().join("migrations");
-    std::fs::create_dir(&migrations).expect("create migrations");
     let mut revisions = vec![
         (
             REV1,
@@ -322,14 +267,7 @@ fn project(bad: bool) -> tempfile::TempDir {
             "SELECT 1;",
         ));
     }
-    for (id, parents, up, down) in revisions {
-        std::fs::write(
-            migrations.join(format!("{id}_rev.sql")),
-            revision_text(id, parents, up, down),
-        )
-        .expect("write revision");
-    }
-    dir
+    project_of(&revisions)
 }
 
 /// A server-side backend.
@@ -434,7 +372,7 @@ impl Server {
         let after_scheme = &admin[admin.find("://").expect("a URL") + 3..];
         let authority = after_scheme.split('/').next().unwrap_or_default();
         let host_port = authority.rsplit('@').next().unwrap_or_default().to_owned();
-        let tag = unique();
+        let tag = unique("");
         let user = format!("u_{tag}");
         let password = password(&tag);
         let sql = match backend {
@@ -466,7 +404,7 @@ impl Server {
 
     /// A fresh database the user owns.
     fn database(&self) -> String {
-        let name = format!("retort_s{}", unique());
+        let name = unique("retort_s");
         let sql = match self.backend {
             Backend::Postgres => format!("CREATE DATABASE {name} OWNER {}", self.user),
             Backend::MySql => format!(
@@ -802,9 +740,9 @@ fn mysql_password_never_printed() {
 /// Vault port when no URL is set.
 #[test]
 fn sqlite_unused_vault_secrets_never_printed() {
-    let token = format!("hvs.Sup3r-S3cret-T0ken-{}", unique());
-    let env_token = format!("hvs.Sup3r-S3cret-EnvT0ken-{}", unique());
-    let secret_id = format!("Sup3r-S3cret-Id-{}", unique());
+    let token = format!("hvs.Sup3r-S3cret-T0ken-{}", unique(""));
+    let env_token = format!("hvs.Sup3r-S3cret-EnvT0ken-{}", unique(""));
+    let secret_id = format!("Sup3r-S3cret-Id-{}", unique(""));
     let secrets = vec![token.clone(), env_token.clone(), secret_id.clone()];
     let setup = |with_url: bool, approle: bool| {
         let dir = project(true);
@@ -900,7 +838,7 @@ fn vault_tokens_and_passwords_never_printed() {
     let Some(server) = Server::new(Backend::Postgres) else {
         return;
     };
-    let tag = unique();
+    let tag = unique("");
     let path = format!("retort/secrets-{tag}");
     let wrong_path = format!("retort/secrets-wrong-{tag}");
     let wrong = password("wr0ng");
@@ -1109,8 +1047,8 @@ fn vault_tokens_and_passwords_never_printed() {
         jobs.push(Box::new(move || {
             use Expect::{Any, Failure, Success};
             let db = server.database();
-            let mount = format!("db-secrets-{}", unique());
-            let policy = format!("retort-q-{}", unique());
+            let mount = format!("db-secrets-{}", unique(""));
+            let policy = format!("retort-q-{}", unique(""));
             bao(
                 addr,
                 root,
@@ -1219,9 +1157,9 @@ struct Case {
 #[test]
 fn malformed_settings_never_echo_secrets() {
     use Expect::{Any, Failure};
-    let pw = password(&unique());
+    let pw = password(&unique(""));
     let enc = encode(&pw);
-    let token = format!("hvs.Sup3r-S3cret-T0ken-{}", unique());
+    let token = format!("hvs.Sup3r-S3cret-T0ken-{}", unique(""));
     let secrets = vec![pw.clone(), token.clone()];
     let flag = |url: String| Case {
         url: Some(url),

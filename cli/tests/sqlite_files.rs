@@ -24,79 +24,23 @@ use std::str::FromStr as _;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::cli::{LEAKY_VARS, Run, retort};
 use common::{Backend, TestDb, write_revisions};
 use reliability::{
-    SAFETY, bounded, child_outcome, spawn_child, sqlite_file, sqlite_lock_held, sqlite_lock_name,
-    wait_until,
+    BEFORE_GATE, GATED, SAFETY, bounded, child_outcome, gated_revisions, log, spawn_child,
+    sqlite_file, sqlite_lock_held, sqlite_lock_name, wait_until,
 };
 use retort::{Config, Error, Migrations, Report};
 use sqlx::Connection as _;
 
-/// Variables that could leak the developer's environment into a test.
-const LEAKY_VARS: [&str; 6] = [
-    "RETORT_DATABASE_URL",
-    "DATABASE_URL",
-    "RETORT_CONFIG",
-    "RETORT_ENV",
-    "RUST_LOG",
-    "CI",
-];
-
-/// What one run of the binary printed.
-#[derive(Debug)]
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    #[track_caller]
-    fn code(self, code: i32) -> Self {
-        assert!(!self.stderr.contains("panicked"), "panic: {self:#?}");
-        assert_eq!(self.code, Some(code), "{self:#?}");
-        self
-    }
-
-    #[track_caller]
-    fn mentions(self, needles: &[&str]) -> Self {
-        let all = format!("{}\n{}", self.stdout, self.stderr);
-        for needle in needles {
-            assert!(all.contains(needle), "output lacks `{needle}`: {self:#?}");
-        }
-        self
-    }
-}
-
-/// `retort args...` in `dir`, with a clean environment.
-fn retort(dir: &Path, args: &[&str]) -> Run {
-    let mut cmd = assert_cmd::Command::cargo_bin("retort").expect("the retort binary is built");
-    cmd.current_dir(dir)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .timeout(Duration::from_secs(120));
-    for var in LEAKY_VARS {
-        cmd.env_remove(var);
-    }
-    let output = cmd.output().expect("run retort");
-    Run {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
 /// A project directory with one revision.
 fn project() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let migrations = dir.path().join("migrations");
-    std::fs::create_dir_all(&migrations).expect("migrations dir");
-    std::fs::write(
-        migrations.join("5eed00000001_seed.sql"),
-        "-- seed\n--\n-- Revision ID: 5eed00000001\n-- Revises:\n\n-- migrate:upgrade\nCREATE TABLE seeded (id INTEGER PRIMARY KEY);\n\n-- migrate:downgrade\nDROP TABLE seeded;\n",
-    )
-    .expect("write revision");
-    dir
+    common::cli::project(&[(
+        "5eed00000001",
+        "",
+        "CREATE TABLE seeded (id INTEGER PRIMARY KEY);",
+        "DROP TABLE seeded;",
+    )])
 }
 
 /// Removes a database file at the filesystem root (and SQLite's side
@@ -202,51 +146,6 @@ const CHILD_TEST: &str = "sqlite_files_child";
 #[test]
 fn sqlite_files_child() {
     reliability::child_main();
-}
-
-const GATED: [&str; 4] = [
-    "9a7e00000001",
-    "9a7e00000002",
-    "9a7e00000003",
-    "9a7e00000004",
-];
-const BEFORE_GATE: &str = "9a7e00000002";
-
-fn log(id: &str) -> String {
-    format!("INSERT INTO applied_log (rev) VALUES ('{id}');")
-}
-
-/// Four revisions in a line; the third updates the `gate` row and waits,
-/// at its COMMIT, for the test's read transaction (see the module docs).
-fn gated_revisions() -> tempfile::TempDir {
-    let [g1, g2, g3, g4] = GATED;
-    let up1 = format!(
-        "CREATE TABLE applied_log (rev VARCHAR(32) NOT NULL);\n\
-         CREATE TABLE gate (id INT PRIMARY KEY, n INT NOT NULL);\n\
-         INSERT INTO gate (id, n) VALUES (1, 0);\n{}",
-        log(g1)
-    );
-    let up2 = format!(
-        "CREATE TABLE before_gate (id INT PRIMARY KEY);\n{}",
-        log(g2)
-    );
-    let up3 = format!(
-        "PRAGMA busy_timeout = 120000;\nUPDATE gate SET n = n + 1 WHERE id = 1;\n{}",
-        log(g3)
-    );
-    let up4 = format!("CREATE TABLE after_gate (id INT PRIMARY KEY);\n{}", log(g4));
-    write_revisions(&[
-        (
-            g1,
-            "",
-            "",
-            &up1,
-            "DROP TABLE gate;\nDROP TABLE applied_log;",
-        ),
-        (g2, g1, "", &up2, "DROP TABLE before_gate;"),
-        (g3, g2, "", &up3, "UPDATE gate SET n = n - 1 WHERE id = 1;"),
-        (g4, g3, "", &up4, "DROP TABLE after_gate;"),
-    ])
 }
 
 fn load(dir: &tempfile::TempDir) -> Arc<Migrations> {
@@ -450,7 +349,7 @@ async fn a_second_migrator_waits_for_a_long_revision() {
     let Some(db) = TestDb::new(Backend::Sqlite).await else {
         return;
     };
-    let dir = gated_revisions();
+    let dir = gated_revisions(Backend::Sqlite);
     let migrations = load(&dir);
     let (gate, first) = first_migrator_at_gate(&db, &migrations).await;
 
@@ -529,7 +428,7 @@ async fn links_to_the_database_take_the_same_lock() {
     let Some(db) = TestDb::new(Backend::Sqlite).await else {
         return;
     };
-    let dir = gated_revisions();
+    let dir = gated_revisions(Backend::Sqlite);
     let migrations = load(&dir);
     let (gate, first) = first_migrator_at_gate(&db, &migrations).await;
     let name = sqlite_lock_name(&sqlite_file(&db));
@@ -741,6 +640,7 @@ fn a_read_only_directory_says_what_to_do() {
         }
         let output = cmd.output().expect("run retort");
         Run {
+            args: args.iter().map(|a| (*a).to_owned()).collect(),
             code: output.status.code(),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),

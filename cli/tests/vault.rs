@@ -18,10 +18,10 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 use std::process::Command;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::servers::unique;
 use common::{Backend, TestDb, bao};
 use retort_settings::{Settings, SettingsError, UrlSource, VaultErrorKind};
 
@@ -41,21 +41,6 @@ fn server() -> Option<(String, String)> {
             None
         }
     }
-}
-
-static COUNTER: AtomicU32 = AtomicU32::new(0);
-
-fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!(
-        "{prefix}{}x{}x{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed),
-        nanos % 100_000
-    )
 }
 
 /// A log sink for a tracing subscriber.

@@ -285,6 +285,8 @@ fn line_at(bytes: &[u8], offset: usize) -> u32 {
 mod tests {
     use super::*;
 
+    const DIALECTS: [Dialect; 3] = [Dialect::Postgres, Dialect::MySql, Dialect::Sqlite];
+
     fn sql(text: &str, dialect: Dialect) -> Vec<&str> {
         split(text, dialect).into_iter().map(|s| s.sql).collect()
     }
@@ -321,35 +323,188 @@ mod tests {
     }
 
     #[test]
+    fn dollar_tags_must_match() {
+        // `$b$` inside `$a$ ... $a$` does not close it; `$1` and `a$b`
+        // open nothing.
+        assert_eq!(
+            sql(
+                "SELECT $a$ x $b$; y $a$; SELECT a$b; SELECT $1;",
+                Dialect::Postgres
+            ),
+            ["SELECT $a$ x $b$; y $a$", "SELECT a$b", "SELECT $1"]
+        );
+        // A tag cannot start with a digit: `$1$` is two parameters' signs.
+        assert_eq!(
+            sql("SELECT $1$; SELECT 2", Dialect::Postgres),
+            ["SELECT $1$", "SELECT 2"]
+        );
+        // Dollar quotes are PostgreSQL's alone.
+        assert_eq!(
+            sql("SELECT $$a;b$$", Dialect::Sqlite),
+            ["SELECT $$a", "b$$"]
+        );
+    }
+
+    #[test]
+    fn backslash_escapes_by_dialect() {
+        let text = "SELECT 'a\\'; SELECT 2; SELECT 'b'";
+        // MySQL: `\'` is an escaped quote, so the string runs on to `2; '`.
+        assert_eq!(
+            sql(text, Dialect::MySql),
+            ["SELECT 'a\\'; SELECT 2; SELECT 'b'"]
+        );
+        // SQLite and plain PostgreSQL strings: a backslash is a character.
+        for dialect in [Dialect::Sqlite, Dialect::Postgres] {
+            assert_eq!(
+                sql(text, dialect),
+                ["SELECT 'a\\'", "SELECT 2", "SELECT 'b'"],
+                "{dialect:?}"
+            );
+        }
+        // PostgreSQL's `E'...'` takes escapes; `xE'...'` is not an E-string.
+        assert_eq!(
+            sql("SELECT e'\\';'; SELECT xE'\\'; SELECT 3", Dialect::Postgres),
+            ["SELECT e'\\';'", "SELECT xE'\\'", "SELECT 3"]
+        );
+    }
+
+    #[test]
+    fn comment_syntax_by_dialect() {
+        // `#` starts a comment in MySQL only.
+        assert_eq!(
+            sql("SELECT 1 # x; y\n; SELECT 2", Dialect::MySql),
+            ["SELECT 1 # x; y", "SELECT 2"]
+        );
+        assert_eq!(
+            sql("SELECT 1 # x; y\n; SELECT 2", Dialect::Postgres),
+            ["SELECT 1 # x", "y", "SELECT 2"]
+        );
+        // Block comments nest in PostgreSQL only: elsewhere the first `*/`
+        // closes the comment.
+        let text = "/* a /* b */ ; */ SELECT 1";
+        assert_eq!(sql(text, Dialect::Postgres), [text]);
+        for dialect in [Dialect::MySql, Dialect::Sqlite] {
+            assert_eq!(sql(text, dialect), ["*/ SELECT 1"], "{dialect:?}");
+        }
+        // A `--` comment runs to the end of its line only.
+        assert_eq!(
+            sql("SELECT 1 -- a;\n; SELECT 2", Dialect::Sqlite),
+            ["SELECT 1 -- a;", "SELECT 2"]
+        );
+    }
+
+    #[test]
+    fn quoted_identifiers_by_dialect() {
+        // Backticks quote in MySQL only, brackets in SQLite only.
+        assert_eq!(sql("SELECT `a;b`", Dialect::MySql), ["SELECT `a;b`"]);
+        assert_eq!(sql("SELECT `a;b`", Dialect::Sqlite), ["SELECT `a", "b`"]);
+        assert_eq!(sql("SELECT [a;b]", Dialect::Sqlite), ["SELECT [a;b]"]);
+        assert_eq!(sql("SELECT [a;b]", Dialect::Postgres), ["SELECT [a", "b]"]);
+        // A doubled quote inside a quoted identifier is an escaped quote.
+        assert_eq!(
+            sql("SELECT \"a\"\";\"; SELECT 2", Dialect::Postgres),
+            ["SELECT \"a\"\";\"", "SELECT 2"]
+        );
+    }
+
+    #[test]
     fn mysql_backslashes_backticks_hash_comments_and_routines() {
         let text = "INSERT INTO `t;` VALUES ('a\\';b'); # note; here\n\
                     CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW BEGIN\n  IF NEW.x > 0 THEN SET NEW.y = 1; END IF;\n  SET NEW.z = IF(NEW.x, 1, 2);\nEND;\nSELECT 1";
         let stmts = split(text, Dialect::MySql);
-        let texts: Vec<&str> = stmts.iter().map(|s| s.sql).collect();
-        assert_eq!(texts.len(), 3, "{texts:#?}");
-        assert_eq!(texts[0], "INSERT INTO `t;` VALUES ('a\\';b')");
-        assert!(texts[1].starts_with("# note; here\nCREATE TRIGGER") && texts[1].ends_with("END"));
-        assert_eq!(texts[2], "SELECT 1");
-        assert_eq!(stmts[2].line, 6);
+        assert_eq!(
+            stmts.iter().map(|s| s.sql).collect::<Vec<_>>(),
+            [
+                "INSERT INTO `t;` VALUES ('a\\';b')",
+                "# note; here\nCREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW BEGIN\n  IF NEW.x > 0 THEN SET NEW.y = 1; END IF;\n  SET NEW.z = IF(NEW.x, 1, 2);\nEND",
+                "SELECT 1"
+            ]
+        );
+        assert_eq!(stmts.iter().map(|s| s.line).collect::<Vec<_>>(), [1, 1, 6]);
+    }
+
+    #[test]
+    fn mysql_procedure_with_loops_and_case() {
+        let text = "CREATE PROCEDURE p() BEGIN\n\
+                    WHILE x < 3 DO SET x = x + 1; END WHILE;\n\
+                    REPEAT SET x = x - 1; UNTIL x = 0 END REPEAT;\n\
+                    l: LOOP LEAVE l; END LOOP;\n\
+                    SET y = CASE WHEN x THEN 1; ELSE 2 END;\n\
+                    END;\nSELECT 2;";
+        let stmts = sql(text, Dialect::MySql);
+        assert_eq!(
+            stmts,
+            [&text[..text.len() - "\nSELECT 2;".len() - 1], "SELECT 2"]
+        );
+    }
+
+    #[test]
+    fn begin_outside_a_routine_does_not_nest() {
+        // A transaction's `BEGIN` is a statement of its own.
+        assert_eq!(
+            sql("BEGIN; INSERT INTO t VALUES (1); END;", Dialect::Sqlite),
+            ["BEGIN", "INSERT INTO t VALUES (1)", "END"]
+        );
     }
 
     #[test]
     fn sqlite_triggers_with_case() {
         let text = "CREATE TRIGGER t AFTER INSERT ON a BEGIN\n UPDATE b SET x = CASE WHEN 1 THEN 2 ELSE 3 END;\n DELETE FROM c;\nEND;\nCREATE TABLE [x;y] (id);";
-        assert_eq!(sql(text, Dialect::Sqlite).len(), 2);
+        let stmts = split(text, Dialect::Sqlite);
+        assert_eq!(
+            stmts.iter().map(|s| s.sql).collect::<Vec<_>>(),
+            [
+                "CREATE TRIGGER t AFTER INSERT ON a BEGIN\n UPDATE b SET x = CASE WHEN 1 THEN 2 ELSE 3 END;\n DELETE FROM c;\nEND",
+                "CREATE TABLE [x;y] (id)"
+            ]
+        );
+        assert_eq!(stmts.iter().map(|s| s.line).collect::<Vec<_>>(), [1, 5]);
     }
 
     #[test]
     fn lines_count_from_the_section_start() {
         let stmts = split("\n\nSELECT 1;\n\n  SELECT\n2;", Dialect::Postgres);
         assert_eq!(stmts.iter().map(|s| s.line).collect::<Vec<_>>(), [3, 5]);
+        // A comment before a statement belongs to it, and so does its line.
+        let stmts = split("SELECT 1;\n-- why\nSELECT 2;", Dialect::Sqlite);
+        assert_eq!(stmts[1].sql, "-- why\nSELECT 2");
+        assert_eq!(stmts[1].line, 2);
     }
 
     #[test]
-    fn unterminated_constructs_do_not_panic() {
-        for text in ["'abc", "\"abc", "$$abc", "/* abc", "$a", "E'\\", "`x", "[x"] {
-            for dialect in [Dialect::Postgres, Dialect::MySql, Dialect::Sqlite] {
-                let _ = split(text, dialect);
+    fn unterminated_constructs_run_to_the_end() {
+        let cases: [(&str, &[Dialect]); 8] = [
+            ("SELECT 'a;b", &DIALECTS),
+            ("SELECT \"a;b", &DIALECTS),
+            ("SELECT /* a;b", &DIALECTS),
+            ("SELECT $$a;b", &[Dialect::Postgres]),
+            ("SELECT $t$a;b $u$", &[Dialect::Postgres]),
+            ("SELECT E'\\';b", &[Dialect::Postgres]),
+            ("SELECT `a;b", &[Dialect::MySql]),
+            ("SELECT [a;b", &[Dialect::Sqlite]),
+        ];
+        for (text, dialects) in cases {
+            for &dialect in dialects {
+                assert_eq!(sql(text, dialect), [text], "{dialect:?}");
+            }
+        }
+        // A routine whose `BEGIN` has no `END` takes the rest.
+        let text = "CREATE TRIGGER t AFTER INSERT ON a BEGIN SELECT 1; SELECT 2";
+        assert_eq!(sql(text, Dialect::Sqlite), [text]);
+    }
+
+    #[test]
+    fn plain_statements_split_like_a_naive_split() {
+        // Without quotes, comments or routines, a `;` always ends a
+        // statement.
+        for text in ["a;b", " a ; b ;", ";;a\n;\nb c;;", "a b\nc", ""] {
+            let naive: Vec<&str> = text
+                .split(';')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .collect();
+            for dialect in DIALECTS {
+                assert_eq!(sql(text, dialect), naive, "{text:?} {dialect:?}");
             }
         }
     }

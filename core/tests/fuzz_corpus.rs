@@ -27,6 +27,36 @@ fn template_corpus() {
 }
 
 #[test]
+fn split_corpus() {
+    replay("split", checks::split_statements);
+}
+
+/// The fuzz target `split`'s invariants on every string of up to 5
+/// characters over the characters that matter to the splitter, in every
+/// dialect: the same check on stable, without cargo-fuzz.
+#[test]
+fn split_invariants_hold_on_every_short_input() {
+    const ALPHABET: [char; 12] = [
+        'a', 'E', ' ', '\n', ';', '\'', '"', '-', '/', '*', '$', '\\',
+    ];
+    let mut count = 0usize;
+    for len in 0..=5u32 {
+        for mut n in 0..ALPHABET.len().pow(len) {
+            let mut text = String::new();
+            for _ in 0..len {
+                text.push(ALPHABET[n % ALPHABET.len()]);
+                n /= ALPHABET.len();
+            }
+            for dialect in checks::DIALECTS {
+                checks::split_invariants(&text, dialect);
+            }
+            count += 1;
+        }
+    }
+    assert_eq!(count, 271_453, "1 + 12 + 12^2 + ... + 12^5 strings");
+}
+
+#[test]
 fn fixture_set_resolves_the_sample_targets() {
     let set = checks::fixture_set();
     assert_eq!(set.heads().collect::<Vec<_>>(), ["abab0007", "eeee0005"]);

@@ -13,12 +13,11 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod cli;
 pub mod report;
 pub mod servers;
 
 use servers::with_database;
-
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use sqlx::Connection;
 
@@ -33,6 +32,10 @@ pub enum Backend {
 }
 
 /// A fresh database; call [`TestDb::drop_db`] at the end of the test.
+///
+/// A test that fails (panics) before that still leaves nothing behind:
+/// dropping a `TestDb` drops its database (see its `Drop`), and a SQLite
+/// database's directory is removed with it.
 pub struct TestDb {
     pub backend: Backend,
     pub url: String,
@@ -40,22 +43,14 @@ pub struct TestDb {
     pub server: Server,
     info: ServerInfo,
     name: String,
+    /// Set by [`TestDb::drop_db`]: nothing left for `Drop` to do.
+    dropped: bool,
     _dir: Option<tempfile::TempDir>,
 }
 
-static COUNTER: AtomicU32 = AtomicU32::new(0);
-
+/// A fresh database name.
 fn unique_name() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!(
-        "retort_t{}_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed),
-        nanos % 100_000
-    )
+    servers::unique("retort_t")
 }
 
 /// The variable that names `backend`'s (default) server.
@@ -165,6 +160,7 @@ impl TestDb {
             server: server.clone(),
             info,
             name,
+            dropped: false,
             _dir: dir,
         }
     }
@@ -190,8 +186,8 @@ impl TestDb {
     }
 
     /// Runs `body` on this database, records the completed run for the
-    /// summary ([`report::passed`]), and drops the database. A panic in
-    /// `body` leaves the database for inspection, as before.
+    /// summary ([`report::passed`]), and drops the database. When `body`
+    /// panics, the database is dropped as the panic unwinds (`Drop`).
     pub async fn run(self, body: &impl AsyncFn(&TestDb)) {
         // Captured by libtest and shown with a failure: which server it was.
         eprintln!("--- {} on {}", report::test_name(), self.label());
@@ -200,37 +196,12 @@ impl TestDb {
         self.drop_db().await;
     }
 
-    /// Drops the database.
-    pub async fn drop_db(self) {
-        match self.backend {
-            Backend::Postgres => {
-                let mut conn = sqlx::PgConnection::connect(&self.server.url)
-                    .await
-                    .expect("connect");
-                sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                    self.name
-                )))
-                .execute(&mut conn)
-                .await
-                .expect("drop database");
-                let _ = conn.close().await;
-            }
-            Backend::MySql => {
-                let mut conn = sqlx::MySqlConnection::connect(&self.server.url)
-                    .await
-                    .expect("connect");
-                sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {}",
-                    self.name
-                )))
-                .execute(&mut conn)
-                .await
-                .expect("drop database");
-                let _ = conn.close().await;
-            }
-            Backend::Sqlite => {}
-        }
+    /// Drops the database, failing the test if that fails.
+    pub async fn drop_db(mut self) {
+        servers::drop_database(self.backend, &self.server.url, &self.name)
+            .await
+            .unwrap_or_else(|e| panic!("drop database {}: {e}", self.name));
+        self.dropped = true;
     }
 
     /// The names of the user tables, sorted (retort's own included).
@@ -305,6 +276,17 @@ impl TestDb {
                     .expect("connect");
                 sqlx::raw_sql(sql).execute(&mut c).await.expect("execute");
             }
+        }
+    }
+}
+
+/// A database the test did not drop, because it failed before
+/// [`TestDb::drop_db`] (or never called it), is dropped here
+/// ([`servers::drop_database_now`]: safe on any thread, never panics).
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if !self.dropped {
+            servers::drop_database_now(self.backend, &self.server.url, &self.name);
         }
     }
 }

@@ -11,6 +11,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use sqlx::Connection;
 
@@ -22,6 +23,25 @@ pub const POSTGRES_VAR: &str = "RETORT_TEST_POSTGRES_URL";
 pub const MYSQL_VAR: &str = "RETORT_TEST_MYSQL_URL";
 /// How to get the servers, for skip messages.
 pub const HINT: &str = "run the tests through scripts/with-services.sh";
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A name no other test of any running test process uses: `prefix`, the
+/// process id, a counter and the clock's nanoseconds, with `x` between
+/// (letters, digits and `prefix` only, so it is a valid database, user or
+/// Vault path name).
+pub fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{prefix}{}x{}x{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        nanos % 100_000
+    )
+}
 
 /// A database server under test.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -204,4 +224,58 @@ pub fn with_database(url: &str, name: &str) -> String {
         out.push_str(q);
     }
     out
+}
+
+/// Drops the database `name` from the server at `server_url` (SQLite:
+/// nothing to do, its temporary directory goes with it).
+pub async fn drop_database(backend: Backend, server_url: &str, name: &str) -> Result<(), String> {
+    let sql = match backend {
+        Backend::Sqlite => return Ok(()),
+        Backend::Postgres => format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        Backend::MySql => format!("DROP DATABASE IF EXISTS {name}"),
+    };
+    let sql = sqlx::AssertSqlSafe(sql);
+    let e = |e: sqlx::Error| e.to_string();
+    match backend {
+        Backend::Postgres => {
+            let mut conn = sqlx::PgConnection::connect(server_url).await.map_err(e)?;
+            sqlx::raw_sql(sql).execute(&mut conn).await.map_err(e)?;
+            let _ = conn.close().await;
+        }
+        Backend::MySql => {
+            let mut conn = sqlx::MySqlConnection::connect(server_url)
+                .await
+                .map_err(e)?;
+            sqlx::raw_sql(sql).execute(&mut conn).await.map_err(e)?;
+            let _ = conn.close().await;
+        }
+        Backend::Sqlite => {}
+    }
+    Ok(())
+}
+
+/// [`drop_database`] from a test database's `Drop`, so that a test that
+/// fails (panics) leaves no database behind. `Drop` cannot await and may
+/// run on a runtime's worker thread, where a nested runtime panics: the
+/// drop runs on a thread of its own with its own runtime, and this waits
+/// for it. It never panics (a panic while unwinding aborts the test
+/// process); a failure is printed.
+pub fn drop_database_now(backend: Backend, server_url: &str, name: &str) {
+    if backend == Backend::Sqlite {
+        return;
+    }
+    let (server_url, owned_name) = (server_url.to_owned(), name.to_owned());
+    let dropped = std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?
+            .block_on(drop_database(backend, &server_url, &owned_name))
+    })
+    .join();
+    match dropped {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => eprintln!("test database {name} was not dropped: {e}"),
+        Err(_) => eprintln!("test database {name} was not dropped: its thread panicked"),
+    }
 }

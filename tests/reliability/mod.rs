@@ -481,6 +481,65 @@ pub fn applied(report: &Report) -> Vec<String> {
     report.steps.iter().map(|s| s.revision.clone()).collect()
 }
 
+/// The statement with which each revision of [`gated_revisions`] (and
+/// the suites' other revision sets) records that it ran.
+pub fn log(id: &str) -> String {
+    format!("INSERT INTO applied_log (rev) VALUES ('{id}');")
+}
+
+// ---------------------------------------------------------------------------
+// A migration held inside a revision (`tests/concurrency.rs`,
+// `cli/tests/sqlite_files.rs`)
+// ---------------------------------------------------------------------------
+
+/// Four revisions in a line; the third updates the `gate` row, so it
+/// blocks while the test holds the gate (PostgreSQL/MariaDB: a row lock;
+/// SQLite: the write lock, or a read transaction that its COMMIT waits
+/// for).
+pub const GATED: [&str; 4] = [
+    "9a7e00000001",
+    "9a7e00000002",
+    "9a7e00000003",
+    "9a7e00000004",
+];
+pub const BEFORE_GATE: &str = "9a7e00000002";
+pub const GATE_REV: &str = "9a7e00000003";
+
+pub fn gated_revisions(backend: Backend) -> tempfile::TempDir {
+    let [g1, g2, g3, g4] = GATED;
+    let up1 = format!(
+        "CREATE TABLE applied_log (rev VARCHAR(32) NOT NULL);\n\
+         CREATE TABLE gate (id INT PRIMARY KEY, n INT NOT NULL);\n\
+         INSERT INTO gate (id, n) VALUES (1, 0);\n{}",
+        log(g1)
+    );
+    let up2 = format!(
+        "CREATE TABLE before_gate (id INT PRIMARY KEY);\n{}",
+        log(g2)
+    );
+    // SQLite waits for a write lock at most `busy_timeout` (5 s in sqlx);
+    // let this revision wait as long as the other backends do.
+    let busy = if backend == Backend::Sqlite {
+        "PRAGMA busy_timeout = 120000;\n"
+    } else {
+        ""
+    };
+    let up3 = format!("{busy}UPDATE gate SET n = n + 1 WHERE id = 1;\n{}", log(g3));
+    let up4 = format!("CREATE TABLE after_gate (id INT PRIMARY KEY);\n{}", log(g4));
+    crate::common::write_revisions(&[
+        (
+            g1,
+            "",
+            "",
+            &up1,
+            "DROP TABLE gate;\nDROP TABLE applied_log;",
+        ),
+        (g2, g1, "", &up2, "DROP TABLE before_gate;"),
+        (g3, g2, "", &up3, "UPDATE gate SET n = n - 1 WHERE id = 1;"),
+        (g4, g3, "", &up4, "DROP TABLE after_gate;"),
+    ])
+}
+
 // ---------------------------------------------------------------------------
 // Child processes: the test binary re-run with `CHILD_ENV` set, running one
 // blocking upgrade (see `tests/concurrency.rs` for why not an example).

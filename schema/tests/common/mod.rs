@@ -20,8 +20,6 @@ pub mod servers;
 
 pub use servers::with_database;
 
-use std::sync::atomic::{AtomicU32, Ordering};
-
 use retort_schema::Dialect;
 use sqlx::Connection;
 
@@ -45,19 +43,9 @@ impl Backend {
     }
 }
 
-static COUNTER: AtomicU32 = AtomicU32::new(0);
-
+/// A fresh database name.
 pub fn unique_name() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!(
-        "retort_s{}_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed),
-        nanos % 100_000
-    )
+    servers::unique("retort_s")
 }
 
 /// Every server of `backend` under test (SQLite: one, with an empty URL).
@@ -128,13 +116,24 @@ async fn run_on(server: &Server, body: &impl AsyncFn(&str, &ServerInfo)) {
     report::passed(&info.label);
 }
 
-/// A fresh database; call [`TestDb::drop_db`] at the end of the test.
+/// A fresh database; call [`TestDb::drop_db`] at the end of the test. A
+/// test that fails before that still leaves nothing behind (`Drop`).
 pub struct TestDb {
     pub backend: Backend,
     pub url: String,
     server: Option<String>,
     name: String,
+    /// Set by [`TestDb::drop_db`]: nothing left for `Drop` to do.
+    dropped: bool,
     _dir: Option<tempfile::TempDir>,
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.as_deref().filter(|_| !self.dropped) {
+            servers::drop_database_now(self.backend, server, &self.name);
+        }
+    }
 }
 
 async fn admin(server: &str, sql: String) -> Result<(), String> {
@@ -174,6 +173,7 @@ impl TestDb {
                     url,
                     server: None,
                     name,
+                    dropped: false,
                     _dir: Some(dir),
                 })
             }
@@ -184,29 +184,21 @@ impl TestDb {
                     url: with_database(server, &name),
                     server: Some(server.to_owned()),
                     name,
+                    dropped: false,
                     _dir: None,
                 })
             }
         }
     }
 
-    /// Drops the database.
-    pub async fn drop_db(self) {
-        if let Some(server) = &self.server {
-            let force = if self.backend == Backend::Postgres {
-                " WITH (FORCE)"
-            } else {
-                ""
-            };
-            if let Err(e) = admin(
-                server,
-                format!("DROP DATABASE IF EXISTS {}{force}", self.name),
-            )
-            .await
-            {
-                eprintln!("could not drop test database {}: {e}", self.name);
-            }
+    /// Drops the database (a failure is printed, not fatal).
+    pub async fn drop_db(mut self) {
+        if let Some(server) = &self.server
+            && let Err(e) = servers::drop_database(self.backend, server, &self.name).await
+        {
+            eprintln!("could not drop test database {}: {e}", self.name);
         }
+        self.dropped = true;
     }
 
     /// Runs a query returning rows of one text column.
