@@ -27,8 +27,11 @@ pub enum Dialect {
 /// One statement of a section.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Statement<'a> {
-    /// The statement's text, without the terminating `;`, trimmed; comments
-    /// inside it are kept.
+    /// The statement's text, without the terminating `;`, trimmed of the
+    /// whitespace SQL knows ([`is_space`]: ASCII space, tab, line feed,
+    /// vertical tab, form feed, carriage return); comments inside it are
+    /// kept. Any other character, a no-break space included, is left for
+    /// the database to judge.
     pub sql: &'a str,
     /// 1-based line of the statement's first character within the section.
     pub line: u32,
@@ -59,6 +62,12 @@ struct Splitter<'a> {
     bytes: &'a [u8],
     dialect: Dialect,
     pos: usize,
+}
+
+/// The whitespace between SQL tokens: what the splitter skips and what it
+/// trims from statements (the same set, so a statement is never empty).
+pub fn is_space(c: char) -> bool {
+    c.is_ascii_whitespace() || c == '\x0b'
 }
 
 fn is_ident_byte(b: u8) -> bool {
@@ -121,7 +130,7 @@ impl<'a> Splitter<'a> {
                     continue;
                 }
                 _ => {
-                    if !b.is_ascii_whitespace() {
+                    if !is_space(char::from(b)) {
                         has_code = true;
                     }
                     self.pos += 1;
@@ -177,10 +186,10 @@ impl<'a> Splitter<'a> {
             return;
         }
         let raw = &self.sql[start..end];
-        let leading = raw.len() - raw.trim_start().len();
+        let leading = raw.len() - raw.trim_start_matches(is_space).len();
         let line = line_at(self.bytes, start + leading);
         out.push(Statement {
-            sql: raw.trim(),
+            sql: raw.trim_matches(is_space),
             line,
         });
     }
@@ -506,6 +515,24 @@ mod tests {
             for dialect in DIALECTS {
                 assert_eq!(sql(text, dialect), naive, "{text:?} {dialect:?}");
             }
+        }
+    }
+
+    #[test]
+    fn whitespace_is_what_sql_skips_and_nothing_else() {
+        for dialect in [Dialect::Postgres, Dialect::MySql, Dialect::Sqlite] {
+            // A vertical tab is whitespace to every backend: skipped, trimmed.
+            assert_eq!(
+                sql("SELECT 1;\x0b;\x0bSELECT 2\x0b", dialect),
+                ["SELECT 1", "SELECT 2"]
+            );
+            // A no-break space or an ideographic space is not: it stays, for
+            // the database to judge, and no statement comes out empty.
+            assert_eq!(sql("\u{a0}", dialect), ["\u{a0}"]);
+            assert_eq!(
+                sql("SELECT 1;\u{3000};SELECT 2", dialect),
+                ["SELECT 1", "\u{3000}", "SELECT 2"]
+            );
         }
     }
 }

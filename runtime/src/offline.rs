@@ -384,7 +384,7 @@ fn bind(template: &str, sql: &OfflineSql, values: &[Lit<'_>]) -> String {
 /// stored program) is wrapped in `DELIMITER` commands; a statement ending
 /// in a line comment gets its `;` on a line of its own.
 fn statement(out: &mut String, sql: &OfflineSql, text: &str) {
-    let text = text.trim();
+    let text = text.trim_matches(retort_core::split::is_space);
     let last_line = text.lines().last().unwrap_or_default();
     let comment_at_end =
         last_line.contains("--") || (sql.dialect == Dialect::MySql && last_line.contains('#'));
