@@ -42,6 +42,11 @@ pub use retort_schema as schema;
 /// Settings: `retort.toml`, environment variables and `.env` resolved to a
 /// database URL (feature `settings`; with `vault`, credentials from
 /// Vault/OpenBao).
+/// The fleet runner (feature `fleet`): one upgrade over many databases or
+/// tenant schemas, each under its own lock (`docs/fleet.md`).
+#[cfg(feature = "fleet")]
+pub use retort_fleet as fleet;
+
 #[cfg(feature = "settings")]
 pub use retort_settings as settings;
 #[cfg(feature = "settings")]
@@ -120,3 +125,8 @@ pub struct ReadmeDoctests;
 #[doc = include_str!("../docs/output.md")]
 #[cfg(doctest)]
 pub struct OutputDoctests;
+
+/// The Rust example of `docs/fleet.md`, compiled as a doctest.
+#[doc = include_str!("../docs/fleet.md")]
+#[cfg(all(doctest, feature = "fleet"))]
+pub struct FleetDoctests;

@@ -189,6 +189,23 @@ pub fn write_sqlx(dir: &Path, plan: &[GenRevision]) -> io::Result<Written> {
     Ok(written)
 }
 
+/// Writes `plan` as sqlx simple migrations into `dir` (emptied first): one
+/// `<version>_create_<table>.sql` per revision holding the upgrade SQL (a
+/// simple migration has no down), version = index + 1.
+pub fn write_sqlx_simple(dir: &Path, plan: &[GenRevision]) -> io::Result<Written> {
+    fresh_dir(dir)?;
+    let width = plan.len().to_string().len().max(6);
+    let mut written = Written::default();
+    for rev in plan {
+        let name = format!("{:0width$}_create_{}.sql", rev.index + 1, rev.table);
+        fs::write(dir.join(name), &rev.upgrade)?;
+        written.files += 1;
+        written.bytes += rev.upgrade.len();
+        written.sql_bytes += rev.upgrade.len();
+    }
+    Ok(written)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -177,6 +177,12 @@ pub struct UpgradeArgs {
     /// (`postgres`, `mysql` or `sqlite`).
     #[arg(long, value_name = "DIALECT")]
     pub dialect: Option<String>,
+    /// With `--fleet`: one JSON record per target on stdout.
+    #[arg(long, requires = "fleet")]
+    pub json: bool,
+    /// Fleet options (`--fleet`, `--jobs`, `--keep-going`, `--wait`).
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
 
 /// `retort downgrade`
@@ -192,6 +198,12 @@ pub struct DowngradeArgs {
     /// The SQL dialect of `--sql` when no database URL is configured.
     #[arg(long, value_name = "DIALECT")]
     pub dialect: Option<String>,
+    /// With `--fleet`: one JSON record per target on stdout.
+    #[arg(long, requires = "fleet")]
+    pub json: bool,
+    /// Fleet options (`--fleet`, `--jobs`, `--keep-going`, `--wait`).
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
 
 /// `retort current`
@@ -203,6 +215,9 @@ pub struct CurrentArgs {
     /// Machine-readable output.
     #[arg(long)]
     pub json: bool,
+    /// Fleet options (`--fleet`, `--jobs`, `--keep-going`, `--wait`).
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
 
 /// `retort history`
@@ -270,6 +285,12 @@ pub struct StampArgs {
     /// The SQL dialect of `--sql` when no database URL is configured.
     #[arg(long, value_name = "DIALECT")]
     pub dialect: Option<String>,
+    /// With `--fleet`: one JSON record per target on stdout.
+    #[arg(long, requires = "fleet")]
+    pub json: bool,
+    /// Fleet options (`--fleet`, `--jobs`, `--keep-going`, `--wait`).
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
 
 /// `retort check`
@@ -278,8 +299,41 @@ pub struct CheckArgs {
     /// Machine-readable output.
     #[arg(long)]
     pub json: bool,
+    /// Fleet options (`--fleet`, `--jobs`, `--keep-going`, `--wait`).
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
 
 /// `retort repair`
 #[derive(Debug, Args)]
 pub struct RepairArgs {}
+
+/// Running a command on every target of a fleet (`[fleet.NAME]` in
+/// retort.toml): databases or tenant schemas, several at once, each under
+/// its own lock.
+#[derive(Debug, Default, Args)]
+pub struct FleetArgs {
+    /// Run on every target of the fleet NAME (`--fleet=NAME`; plain
+    /// `--fleet` when retort.toml configures one fleet).
+    #[arg(
+        long,
+        value_name = "NAME",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = ""
+    )]
+    pub fleet: Option<String>,
+    /// With `--fleet`: how many targets at once (default: the fleet's
+    /// `jobs`, else 4).
+    #[arg(long, short = 'j', value_name = "N", requires = "fleet",
+          value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub jobs: Option<u16>,
+    /// With `--fleet`: go on after a target fails (default: start no new
+    /// target once one has failed).
+    #[arg(long, requires = "fleet")]
+    pub keep_going: bool,
+    /// With `--fleet`: wait for a target another runner is migrating (up
+    /// to the lock timeout) instead of skipping it as in progress elsewhere.
+    #[arg(long, requires = "fleet")]
+    pub wait: bool,
+}

@@ -266,6 +266,9 @@ async fn execute(cli: Cli, embedded: Option<&Migrations>, out: Output) -> anyhow
 }
 
 async fn dispatch(ctx: &Context<'_>, cli: &Cli) -> anyhow::Result<ExitCode> {
+    if let Some(result) = commands::fleet::dispatch(ctx, &cli.command).await {
+        return result;
+    }
     match &cli.command {
         Command::Init(args) => commands::init::run(ctx, args),
         Command::Revision(args) if args.autogenerate => {

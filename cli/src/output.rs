@@ -92,6 +92,16 @@ impl Output {
         }
     }
 
+    /// True with `-q`.
+    pub(crate) fn is_quiet(&self) -> bool {
+        self.quiet
+    }
+
+    /// How many `-v` (0 with `-q`).
+    pub(crate) fn verbosity(&self) -> u8 {
+        self.verbose
+    }
+
     /// The display of the upgrade or downgrade about to run.
     pub(crate) fn live(&self) -> &Live {
         &self.live

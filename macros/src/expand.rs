@@ -232,14 +232,34 @@ fn revision(rev: &Revision, path: &Path) -> TokenStream {
     }
 }
 
+/// The name of each revision's constant, `__RETORT_REV_<ID>`: derived from the
+/// id alone, so adding, removing or editing a revision leaves every other
+/// constant as it was and incremental compilation reuses them. Ids are ASCII
+/// letters, digits and `_`; two ids that differ only in case would collide
+/// once upper-cased, so a later one gets `_2`, `_3`, ... appended.
+fn const_names(set: &MigrationSet) -> Vec<proc_macro2::Ident> {
+    let mut taken = std::collections::HashSet::new();
+    set.revisions()
+        .iter()
+        .map(|rev| {
+            let base = format!("__RETORT_REV_{}", rev.id().to_ascii_uppercase());
+            let mut name = base.clone();
+            let mut n = 1;
+            while !taken.insert(name.clone()) {
+                n += 1;
+                name = format!("{base}_{n}");
+            }
+            proc_macro2::Ident::new(&name, Span::call_site())
+        })
+        .collect()
+}
+
 /// The set's tokens; `sources[i]` is the file of `set.revisions()[i]`.
 fn generate(set: &MigrationSet, sources: &[PathBuf]) -> TokenStream {
     // One `const` per revision: each is evaluated on its own, so no single
     // constant grows with the number of revisions (rustc caps the work one
     // constant may take, and large ones cost more than linearly).
-    let names: Vec<proc_macro2::Ident> = (0..set.len())
-        .map(|i| quote::format_ident!("__RETORT_R{}", i))
-        .collect();
+    let names = const_names(set);
     let revisions = set
         .revisions()
         .iter()

@@ -1,7 +1,9 @@
 //! [`Migrations`]: the set of revisions a service carries, and the async
 //! API that applies them.
 
+use std::future::Future;
 use std::path::Path;
+use std::pin::Pin;
 
 use retort_core::MigrationSet;
 use retort_core::load::{LoadErrors, load_dir};
@@ -109,7 +111,7 @@ impl Migrations {
         target: &str,
     ) -> Result<Report, Error> {
         self.with_config(Config::default())
-            .upgrade(db, target)
+            .locked(db.into(), Locked::Upgrade(target))
             .await
     }
 
@@ -120,13 +122,15 @@ impl Migrations {
         target: &str,
     ) -> Result<Report, Error> {
         self.with_config(Config::default())
-            .downgrade(db, target)
+            .locked(db.into(), Locked::Downgrade(target))
             .await
     }
 
     /// The version table's rows (the applied heads), sorted.
     pub async fn current<'a>(&self, db: impl Into<Database<'a>>) -> Result<Vec<String>, Error> {
-        self.with_config(Config::default()).current(db).await
+        self.with_config(Config::default())
+            .current_of(db.into())
+            .await
     }
 
     /// The history table, oldest first.
@@ -134,7 +138,9 @@ impl Migrations {
         &self,
         db: impl Into<Database<'a>>,
     ) -> Result<Vec<HistoryEntry>, Error> {
-        self.with_config(Config::default()).history(db).await
+        self.with_config(Config::default())
+            .history_in(db.into())
+            .await
     }
 
     /// Sets the version table to `revision` without running any SQL.
@@ -143,14 +149,21 @@ impl Migrations {
         db: impl Into<Database<'a>>,
         revision: &str,
     ) -> Result<Report, Error> {
+        let targets = [revision];
+        let stamp = Locked::Stamp {
+            targets: &targets,
+            purge: false,
+        };
         self.with_config(Config::default())
-            .stamp(db, &[revision], false)
+            .locked(db.into(), stamp)
             .await
     }
 
     /// Drift, heads, pending revisions and failed steps, without changing anything.
     pub async fn check<'a>(&self, db: impl Into<Database<'a>>) -> Result<CheckReport, Error> {
-        self.with_config(Config::default()).check(db).await
+        self.with_config(Config::default())
+            .check_of(db.into())
+            .await
     }
 
     /// A dry run: the steps of `upgrade` (or `downgrade`) to `target` and
@@ -162,14 +175,16 @@ impl Migrations {
         target: &str,
     ) -> Result<Vec<PlannedStep>, Error> {
         self.with_config(Config::default())
-            .plan(db, direction, target)
+            .plan_of(db.into(), direction, target)
             .await
     }
 
     /// Accepts intentional edits of applied revisions (records their new
     /// checksums) and marks a failed step as resolved.
     pub async fn repair<'a>(&self, db: impl Into<Database<'a>>) -> Result<Report, Error> {
-        self.with_config(Config::default()).repair(db).await
+        self.with_config(Config::default())
+            .locked(db.into(), Locked::Repair)
+            .await
     }
 }
 
@@ -180,23 +195,71 @@ pub struct Migrator<'m> {
     config: Config,
 }
 
+/// What every operation returns inside this crate: a boxed future of a
+/// non-generic function. The public methods, generic over the database
+/// argument, only convert it and await this, so the engine's state
+/// machines are compiled once, here, not again in every calling crate.
+type Op<'f, T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'f>>;
+
 impl<'m> Migrator<'m> {
     /// The settings.
     pub fn config(&self) -> &Config {
         &self.config
     }
 
-    async fn locked<'a>(&self, db: Database<'a>, op: Locked<'_>) -> Result<Report, Error> {
+    fn locked<'f>(&'f self, db: Database<'f>, op: Locked<'f>) -> Op<'f, Report> {
         let set = self.set;
         let span = op.span();
-        async {
+        Box::pin(
+            async move {
+                let mut d = db.driver(&self.config).await?;
+                let result = engine::locked(&mut d, set, &self.config, op).await;
+                d.close().await;
+                result
+            }
+            .instrument(span),
+        )
+    }
+
+    fn current_of<'f>(&'f self, db: Database<'f>) -> Op<'f, Vec<String>> {
+        Box::pin(async move {
             let mut d = db.driver(&self.config).await?;
-            let result = engine::locked(&mut d, set, &self.config, op).await;
+            let result = engine::current(&mut d).await;
             d.close().await;
             result
-        }
-        .instrument(span)
-        .await
+        })
+    }
+
+    fn history_in<'f>(&'f self, db: Database<'f>) -> Op<'f, Vec<HistoryEntry>> {
+        Box::pin(async move {
+            let mut d = db.driver(&self.config).await?;
+            let result = engine::history_of(&mut d).await;
+            d.close().await;
+            result
+        })
+    }
+
+    fn check_of<'f>(&'f self, db: Database<'f>) -> Op<'f, CheckReport> {
+        Box::pin(async move {
+            let mut d = db.driver(&self.config).await?;
+            let result = engine::check(&mut d, self.set).await;
+            d.close().await;
+            result
+        })
+    }
+
+    fn plan_of<'f>(
+        &'f self,
+        db: Database<'f>,
+        direction: Direction,
+        target: &'f str,
+    ) -> Op<'f, Vec<PlannedStep>> {
+        Box::pin(async move {
+            let mut d = db.driver(&self.config).await?;
+            let result = engine::plan(&mut d, self.set, direction, target).await;
+            d.close().await;
+            result
+        })
     }
 
     /// See [`Migrations::upgrade`].
@@ -236,10 +299,7 @@ impl<'m> Migrator<'m> {
 
     /// See [`Migrations::current`].
     pub async fn current<'a>(&self, db: impl Into<Database<'a>>) -> Result<Vec<String>, Error> {
-        let mut d = db.into().driver(&self.config).await?;
-        let result = engine::current(&mut d).await;
-        d.close().await;
-        result
+        self.current_of(db.into()).await
     }
 
     /// See [`Migrations::history`].
@@ -247,19 +307,12 @@ impl<'m> Migrator<'m> {
         &self,
         db: impl Into<Database<'a>>,
     ) -> Result<Vec<HistoryEntry>, Error> {
-        let mut d = db.into().driver(&self.config).await?;
-        let result = engine::history_of(&mut d).await;
-        d.close().await;
-        result
+        self.history_in(db.into()).await
     }
 
     /// See [`Migrations::check`].
     pub async fn check<'a>(&self, db: impl Into<Database<'a>>) -> Result<CheckReport, Error> {
-        let set = self.set;
-        let mut d = db.into().driver(&self.config).await?;
-        let result = engine::check(&mut d, set).await;
-        d.close().await;
-        result
+        self.check_of(db.into()).await
     }
 
     /// See [`Migrations::plan`].
@@ -269,10 +322,6 @@ impl<'m> Migrator<'m> {
         direction: Direction,
         target: &str,
     ) -> Result<Vec<PlannedStep>, Error> {
-        let set = self.set;
-        let mut d = db.into().driver(&self.config).await?;
-        let result = engine::plan(&mut d, set, direction, target).await;
-        d.close().await;
-        result
+        self.plan_of(db.into(), direction, target).await
     }
 }

@@ -11,6 +11,7 @@ use toml::Spanned;
 use super::duration::parse_duration;
 use super::error::{Position, Result, SettingsError};
 use super::file_template::FileTemplate;
+use super::fleet::{FleetSettings, RawFleets};
 use super::secret::Secret;
 use super::vault::{RawVault, VaultSettings};
 use retort_runtime::TransactionMode;
@@ -33,6 +34,7 @@ struct RawLevel {
     lock_timeout: Option<Spanned<toml::Value>>,
     database: Option<RawDatabase>,
     vault: Option<Spanned<RawVault>>,
+    fleet: Option<RawFleets>,
     env: Option<RawEnvs>,
 }
 
@@ -160,6 +162,8 @@ pub(crate) struct Level {
     pub(crate) database: Database,
     /// `[vault]`: database credentials from Vault/OpenBao.
     pub(crate) vault: Option<VaultSettings>,
+    /// `[fleet.NAME]` tables; an environment's replace the top level's by name.
+    pub(crate) fleets: BTreeMap<String, FleetSettings>,
 }
 
 impl Level {
@@ -236,6 +240,11 @@ impl Level {
             vault: match (&self.vault, &env.vault) {
                 (Some(top), Some(over)) => Some(top.overlaid(over)),
                 (top, over) => over.clone().or_else(|| top.clone()),
+            },
+            fleets: {
+                let mut fleets = self.fleets.clone();
+                fleets.extend(env.fleets.clone());
+                fleets
             },
         }
     }
@@ -359,6 +368,12 @@ impl Ctx<'_> {
                     super::vault::check(raw, &format!("{prefix}vault."), self.text, self.origin)
                 })
                 .transpose()?,
+            fleets: super::fleet::check(
+                raw.fleet.unwrap_or_default(),
+                prefix,
+                self.text,
+                self.origin,
+            )?,
         };
         Ok((level, raw.env))
     }

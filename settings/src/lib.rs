@@ -39,12 +39,9 @@
 //! non-empty value wins:
 //!
 //! 1. [`Settings::with_database_url`] (the CLI's `--database-url`);
-//! 2. the environment selected with [`Settings::with_env`] (the CLI's
-//!    `--env` or `RETORT_ENV`), when its section says which database to
-//!    use: it sets `url`, a connection setting or a password source under
-//!    `[env.NAME.database]`, or `[env.NAME.vault.secret]`. Its database is
-//!    then resolved from the file as in 6 and 7 below, and the URL
-//!    variables of 3 to 5 are not consulted;
+//! 2. the environment selected with [`Settings::with_env`] (`--env`,
+//!    `RETORT_ENV`) when its section names a database (resolved as in 6
+//!    and 7; 3 to 5 are then not consulted);
 //! 3. the environment variable `RETORT_DATABASE_URL`;
 //! 4. the environment variable `DATABASE_URL`;
 //! 5. `RETORT_DATABASE_URL`, then `DATABASE_URL`, in the `.env` file
@@ -56,14 +53,10 @@
 //!    `database`, `params`, and the password from
 //!    [`Settings::password`]).
 //!
-//! An environment that says nothing about the database (say, only
-//! `lock_timeout`) leaves the order as it is without one. When an explicit
-//! choice (1 or 2) makes retort ignore a URL variable that is set, an
-//! `info` log line names what was ignored (`retort -v`).
-//!
-//! When no source gives a URL, [`SettingsError::NoDatabaseUrl`] lists
-//! every source looked at. The file format is documented in
-//! `docs/settings.md`.
+//! When an explicit choice (1 or 2) makes retort ignore a URL variable
+//! that is set, an `info` log line says so. Without any URL,
+//! [`SettingsError::NoDatabaseUrl`] lists every source looked at. The
+//! file format and the precedence in full: `docs/settings.md`.
 //!
 //! With a `[vault.secret]` table, sources 6 and 7 come from Vault/OpenBao
 //! (a whole URL, or the user and password for the connection settings):
@@ -81,6 +74,7 @@ mod env;
 mod error;
 mod file;
 mod file_template;
+mod fleet;
 mod lookup;
 mod password;
 mod secret;
@@ -90,6 +84,7 @@ pub use database_url::{DatabaseUrl, URL_VARS, UrlSource};
 pub use env::{Env, ProcessEnv};
 pub use error::{Position, SettingsError};
 pub use file_template::{FileTemplate, PLACEHOLDERS};
+pub use fleet::{FleetSettings, FleetShape, FleetSource};
 pub use secret::Secret;
 pub use vault::{KUBERNETES_JWT_FILE, Lease, ResolvedDatabase, VaultError, VaultErrorKind};
 
@@ -411,6 +406,13 @@ impl Settings {
             config = config.connect_timeout(v.value);
         }
         config
+    }
+
+    /// The fleet `name`, or without a name the only one configured
+    /// (`docs/fleet.md`); a `targets_file` is relative to the settings file.
+    pub fn fleet(&self, name: Option<&str>) -> Result<FleetSettings> {
+        let resolve = |path: &Path| self.lookup.resolve_path(path);
+        fleet::select(&self.active.fleets, name, &self.origin, resolve)
     }
 
     /// The database URL, from the first source that sets one (see the

@@ -410,14 +410,16 @@ pub async fn migration_at_gate(db: &TestDb) -> bool {
 /// The server-side ids of the sessions waiting at the gate (PostgreSQL
 /// pids, MariaDB connection ids). The pattern is anchored: an earlier poll's
 /// session, still closing, can show this very query, which contains
-/// `UPDATE gate` too.
+/// `UPDATE gate` too. On PostgreSQL a transactional revision runs as one
+/// message (`BEGIN;` then its statements), so the waiting query is either
+/// the gate's statement alone or such a message.
 pub async fn gate_waiters(db: &TestDb) -> Vec<String> {
     match db.backend {
         Backend::Postgres => {
             db.query_strings(
                 "SELECT pid::text FROM pg_stat_activity WHERE datname = current_database() \
                  AND pid <> pg_backend_pid() AND wait_event_type = 'Lock' \
-                 AND query LIKE 'UPDATE gate%'",
+                 AND (query LIKE 'UPDATE gate%' OR query LIKE 'BEGIN;%UPDATE gate%')",
             )
             .await
         }

@@ -1,8 +1,11 @@
 //! Writes a generated revision set (see `retort_bench::plan`).
 //!
 //! ```text
-//! gen-migrations N [--retort DIR] [--sqlx DIR]
+//! gen-migrations N [--retort DIR] [--sqlx DIR] [--sqlx-simple DIR]
 //! ```
+//!
+//! `--sqlx` writes reversible migrations (`.up.sql` + `.down.sql`),
+//! `--sqlx-simple` one `.sql` file per revision (the upgrade only).
 //!
 //! Each DIR is emptied first. Prints one line per format written:
 //! `<format> files=<n> bytes=<n> sql_bytes=<n>`.
@@ -15,7 +18,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("gen-migrations: {message}");
-            eprintln!("usage: gen-migrations N [--retort DIR] [--sqlx DIR]");
+            eprintln!("usage: gen-migrations N [--retort DIR] [--sqlx DIR] [--sqlx-simple DIR]");
             ExitCode::from(2)
         }
     }
@@ -28,7 +31,7 @@ fn run() -> Result<(), String> {
         .ok_or("missing N")?
         .parse()
         .map_err(|e| format!("N: {e}"))?;
-    let (mut retort, mut sqlx) = (None, None);
+    let (mut retort, mut sqlx, mut simple) = (None, None, None);
     while let Some(flag) = args.next() {
         let dir = args
             .next()
@@ -37,11 +40,14 @@ fn run() -> Result<(), String> {
         match flag.as_str() {
             "--retort" => retort = Some(dir),
             "--sqlx" => sqlx = Some(dir),
+            "--sqlx-simple" => simple = Some(dir),
             other => return Err(format!("unknown option `{other}`")),
         }
     }
-    if retort.is_none() && sqlx.is_none() {
-        return Err("nothing to write: pass --retort DIR and/or --sqlx DIR".into());
+    if retort.is_none() && sqlx.is_none() && simple.is_none() {
+        return Err(
+            "nothing to write: pass --retort DIR, --sqlx DIR and/or --sqlx-simple DIR".into(),
+        );
     }
     let plan = retort_bench::plan(n);
     if let Some(dir) = retort {
@@ -57,6 +63,14 @@ fn run() -> Result<(), String> {
             retort_bench::write_sqlx(&dir, &plan).map_err(|e| format!("{}: {e}", dir.display()))?;
         println!(
             "sqlx files={} bytes={} sql_bytes={}",
+            w.files, w.bytes, w.sql_bytes
+        );
+    }
+    if let Some(dir) = simple {
+        let w = retort_bench::write_sqlx_simple(&dir, &plan)
+            .map_err(|e| format!("{}: {e}", dir.display()))?;
+        println!(
+            "sqlx-simple files={} bytes={} sql_bytes={}",
             w.files, w.bytes, w.sql_bytes
         );
     }

@@ -5,6 +5,8 @@ pub(crate) mod branches;
 pub(crate) mod check;
 pub(crate) mod current;
 pub(crate) mod downgrade;
+pub(crate) mod fleet;
+mod fleet_view;
 pub(crate) mod heads;
 pub(crate) mod history;
 pub(crate) mod init;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use retort_core::split::Dialect;
 
-use super::protocol::{Driver, Op, TxFailure};
+use super::protocol::{Driver, Op, RecordedFailure, RecordedStep, TxFailure};
 use super::rows::{DbState, Layout};
 use crate::error::Error;
 use crate::history::HistoryEntry;
@@ -188,6 +188,22 @@ impl Driver for AnyDriver<'_> {
             Self::MySql(d) => d.transaction(ops, verify_lock).await,
             #[cfg(feature = "sqlite")]
             Self::Sqlite(d) => d.transaction(ops, verify_lock).await,
+            #[cfg(not(any(feature = "postgres", feature = "mysql", feature = "sqlite")))]
+            Self::None(never, _) => match *never {},
+        }
+    }
+
+    async fn recorded_step(
+        &mut self,
+        step: &RecordedStep<'_>,
+    ) -> Option<Result<(), RecordedFailure>> {
+        match self {
+            #[cfg(feature = "postgres")]
+            Self::Postgres(d) => d.recorded_step(step).await,
+            #[cfg(feature = "mysql")]
+            Self::MySql(d) => d.recorded_step(step).await,
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(d) => d.recorded_step(step).await,
             #[cfg(not(any(feature = "postgres", feature = "mysql", feature = "sqlite")))]
             Self::None(never, _) => match *never {},
         }

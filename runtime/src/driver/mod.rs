@@ -7,6 +7,7 @@
 
 mod any;
 mod core;
+mod inline;
 mod lock;
 #[cfg(feature = "mysql")]
 pub(crate) mod mysql;
@@ -20,6 +21,6 @@ pub(crate) mod sqlite;
 
 pub(crate) use any::AnyDriver;
 pub(crate) use core::Conn;
-pub(crate) use protocol::{Driver, Op, TxFailure};
+pub(crate) use protocol::{Driver, Op, RecordedFailure, RecordedStep, TxFailure};
 pub(crate) use rows::{Attempt, DbState, NewHistory, Row};
 pub(crate) use sql::OfflineSql;

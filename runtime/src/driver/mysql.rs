@@ -9,6 +9,9 @@ use sqlx::MySql;
 use sqlx::mysql::{MySqlConnection, MySqlQueryResult};
 
 use super::core::{Backend, Conn, Core};
+use super::protocol::{RecordedFailure, RecordedStep};
+
+mod recorded;
 use super::lock::{LockConnection, LockWait, lock_lost};
 use super::protocol::{Driver, Op, TxFailure};
 use super::rows::{DbState, Layout};
@@ -309,5 +312,12 @@ impl Driver for MySqlDriver<'_> {
 
     async fn transaction(&mut self, ops: &[Op<'_>], _verify_lock: bool) -> Result<(), TxFailure> {
         self.core.transaction(ops).await
+    }
+
+    async fn recorded_step(
+        &mut self,
+        step: &RecordedStep<'_>,
+    ) -> Option<Result<(), RecordedFailure>> {
+        recorded::run(&mut self.core, step, literal).await
     }
 }

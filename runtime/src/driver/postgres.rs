@@ -9,9 +9,11 @@ use sqlx::Postgres;
 use sqlx::Row as _;
 use sqlx::postgres::{PgConnection, PgQueryResult};
 
-use retort_core::plan::VersionChange;
-
 use super::core::{Backend, Conn, Core, Tip, bind_history, exec, expect_one};
+use fused::{Fused, LEASE_HELD};
+
+mod fused;
+
 use super::lock::{LockConnection, LockWait, lock_lost};
 use super::protocol::{Driver, Op, TxFailure};
 use super::rows::{DbState, Layout};
@@ -22,6 +24,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::history::HistoryEntry;
 use crate::history::Status;
+pub(crate) use fused::literal;
 use retort_core::split::Dialect;
 
 /// The version and history tables' quoted (and schema-qualified) names.
@@ -124,93 +127,6 @@ fn read_history(h: &str, chain: &str) -> String {
     )
 }
 
-/// Whether the lock session still holds the migration lock, checked from
-/// the work session in about a microsecond: the lock session also holds
-/// an exclusive advisory lock on a random *lease* key (`$1`), which only it
-/// knows and which it loses exactly when it loses the migration lock (it
-/// runs nothing but retort's lock calls, so only its end releases them).
-/// While it holds the lease, a shared try-lock on it fails. A NULL lease
-/// (the lock lives on the work session itself, which cannot have ended
-/// while it runs this) is always held. When the try-lock succeeds, the
-/// lease is lost and the work session holds it in shared mode until its
-/// transaction ends, which blocks no one.
-const LEASE_HELD: &str = "SELECT CASE WHEN $1::bigint IS NULL THEN true \
-     ELSE NOT pg_try_advisory_xact_lock_shared($1::bigint) END AS ok";
-
-/// A step's bookkeeping as one statement (a data-modifying CTE): checks
-/// that the migration lock is still held ([`LEASE_HELD`]), changes the
-/// version table and inserts the history row, writing nothing unless the
-/// lock is held. One round trip instead of three (lock check, version
-/// change, history insert). Returns `(lock held, version rows changed)`.
-/// Binds: the history row as `$1`..`$16` (the order of `insert_history`),
-/// the lease key `$17`, then the version ids `$18` (and `$19`, the old id
-/// of an update).
-struct Fused {
-    update: String,
-    insert: String,
-    delete: String,
-}
-
-impl Fused {
-    fn new(config: &Config) -> Self {
-        let (v, h) = tables(config);
-        let held = LEASE_HELD.replace("$1", "$17");
-        let with = |version: &str| {
-            format!(
-                "WITH held AS ({held}), v AS ({version} RETURNING 1), \
-                 h AS (INSERT INTO {h} ({HISTORY_COLUMNS}) \
-                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16 \
-                 WHERE (SELECT ok FROM held) RETURNING 1) \
-                 SELECT (SELECT ok FROM held), (SELECT count(*) FROM v)"
-            )
-        };
-        Self {
-            update: with(&format!(
-                "UPDATE {v} SET version_num = $18 WHERE version_num = $19 AND (SELECT ok FROM held)"
-            )),
-            insert: with(&format!(
-                "INSERT INTO {v} (version_num) SELECT $18 WHERE (SELECT ok FROM held)"
-            )),
-            delete: with(&format!(
-                "DELETE FROM {v} WHERE version_num = $18 AND (SELECT ok FROM held)"
-            )),
-        }
-    }
-
-    /// The statement and version ids for a change of one row (a linear
-    /// step, a new base or the last step down to base); `None` for merges
-    /// and branch points, which change several rows.
-    fn pick<'c>(&self, change: &'c VersionChange) -> Option<FusedChange<'_, 'c>> {
-        let (sql, verb, id, from) = match (
-            &change.update,
-            change.insert.as_slice(),
-            change.delete.as_slice(),
-        ) {
-            (Some((from, to)), [], []) => (&self.update, "update", to, Some(from.as_str())),
-            (None, [id], []) => (&self.insert, "insert", id, None),
-            (None, [], [id]) => (&self.delete, "delete", id, None),
-            _ => return None,
-        };
-        Some(FusedChange {
-            sql,
-            verb,
-            id,
-            from,
-        })
-    }
-}
-
-/// A one-row version change, as [`Fused`] runs it.
-struct FusedChange<'s, 'c> {
-    sql: &'s str,
-    /// For the compare-and-set error: `update`, `insert` or `delete`.
-    verb: &'static str,
-    /// The row's new id (update, insert) or the deleted one.
-    id: &'c str,
-    /// The updated row's old id.
-    from: Option<&'c str>,
-}
-
 /// The SQL of offline scripts (`--sql`).
 pub(crate) fn offline(config: &Config) -> OfflineSql {
     let mut sql = statements(config);
@@ -225,18 +141,6 @@ pub(crate) fn offline(config: &Config) -> OfflineSql {
         commit: "COMMIT",
         statements: sql,
         literal,
-    }
-}
-
-/// String literal: `E'...'` with doubled backslashes when the text has a
-/// backslash (so the result does not depend on
-/// `standard_conforming_strings`), else standard quoting.
-pub(crate) fn literal(text: &str) -> String {
-    let quoted = text.replace('\'', "''");
-    if text.contains('\\') {
-        format!("E'{}'", quoted.replace('\\', "\\\\"))
-    } else {
-        format!("'{quoted}'")
     }
 }
 
@@ -294,7 +198,10 @@ impl<'a> PgDriver<'a> {
         Self {
             core: Core::new(conn, statements(config)),
             lock_conn: LockConnection::new(lock_options, config.connect_timeout),
-            fused: Fused::new(config),
+            fused: {
+                let (v, h) = tables(config);
+                Fused::new(&v, &h)
+            },
             key: lock_key(config),
             held: None,
         }
@@ -366,6 +273,49 @@ impl<'a> PgDriver<'a> {
             _ => None,
         };
         let plain = ops.len() - if fused.is_some() { 2 } else { 0 };
+        // A revision's statements and its bookkeeping: one round trip.
+        let statements: Option<Vec<&str>> = ops[..plain]
+            .iter()
+            .map(|op| match op {
+                Op::Sql(sql) => Some(*sql),
+                _ => None,
+            })
+            .collect();
+        if let (Some((change, h)), Some(lease), Some(statements)) = (&fused, lease, statements) {
+            let prev = (self.core.tip)
+                .prev::<Postgres>(&mut self.core.conn, &self.core.sql)
+                .await
+                .map_err(failed(None))?;
+            let hash = h.content().hash();
+            let sql = fused::one_message(statements.into_iter(), change, h, &prev, &hash, lease);
+            let error = match sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                .execute(&mut *self.core.conn)
+                .await
+            {
+                Ok(_) => {
+                    self.core.tip = Tip::read(Some(hash));
+                    return Ok(());
+                }
+                Err(error) => error,
+            };
+            // The failed statement left the transaction aborted (or the
+            // failed COMMIT ended it, and this only warns).
+            if sqlx::raw_sql("ROLLBACK")
+                .execute(&mut *self.core.conn)
+                .await
+                .is_err()
+            {
+                // The session is gone: nothing to run the step again on.
+                return Err(failed(None)(error));
+            }
+            if fused::marker(&error) == Some(fused::LOCK_LOST) {
+                return Err(lost(Some(plain), what));
+            }
+            tracing::debug!(
+                %error,
+                "the step failed as one message; running it again statement by statement to name the failing statement"
+            );
+        }
         let mut tx = self.core.conn.begin().await.map_err(failed(None))?;
         for (i, op) in ops[..plain].iter().enumerate() {
             exec::<Postgres>(&mut tx, &self.core.sql, &mut self.core.tip, op)

@@ -82,6 +82,36 @@ impl TxFailure {
     }
 }
 
+/// A revision run statement by statement with its progress recorded (no
+/// transactional DDL, or `Transactional: false`), for a driver that sends
+/// it whole ([`Driver::recorded_step`]).
+#[cfg_attr(not(feature = "mysql"), allow(dead_code))]
+pub(crate) struct RecordedStep<'a> {
+    /// The revision's statements, in order.
+    pub(crate) statements: &'a [&'a str],
+    /// The attempt's history row, as inserted (`running`, none done).
+    pub(crate) attempt: &'a NewHistory<'a>,
+    /// The version-table change once every statement ran.
+    pub(crate) version: &'a VersionChange,
+}
+
+/// How a [`RecordedStep`] failed.
+#[derive(Debug)]
+#[cfg_attr(not(feature = "mysql"), allow(dead_code))]
+pub(crate) enum RecordedFailure {
+    /// Statement `index` (0-based) failed. The statements before it are
+    /// applied and recorded; the attempt row `id` is still `running`, for
+    /// the engine to close as failed.
+    Statement {
+        index: usize,
+        id: i64,
+        source: sqlx::Error,
+    },
+    /// Writing the bookkeeping failed; what was written is consistent (the
+    /// attempt is left `running`, as after a crash).
+    Record(sqlx::Error),
+}
+
 /// What every backend provides.
 pub(crate) trait Driver: Send {
     /// The dialect, for statement splitting.
@@ -147,6 +177,20 @@ pub(crate) trait Driver: Send {
         ops: &[Op<'_>],
         verify_lock: bool,
     ) -> impl Future<Output = Result<(), TxFailure>> + Send;
+
+    /// Runs a recorded step whole, as few round trips and commits as its
+    /// statements allow, keeping the step-by-step protocol's record: the
+    /// attempt durable before a statement that commits by itself runs, and
+    /// never more than the one statement under way applied beyond what the
+    /// history row says is done. `None` when this driver does not, or not
+    /// for these statements: the engine then runs the step op by op.
+    fn recorded_step(
+        &mut self,
+        step: &RecordedStep<'_>,
+    ) -> impl Future<Output = Option<Result<(), RecordedFailure>>> + Send {
+        let _ = step;
+        async { None }
+    }
 
     /// Runs one op outside any transaction; returns the id of an inserted
     /// history row.

@@ -24,6 +24,7 @@ use super::sql::{
 };
 use crate::history::HistoryEntry;
 
+mod batch;
 mod lock;
 mod open;
 use crate::config::Config;
@@ -285,6 +286,9 @@ impl Driver for SqliteDriver<'_> {
     }
 
     async fn transaction(&mut self, ops: &[Op<'_>], _verify_lock: bool) -> Result<(), TxFailure> {
+        if let Some(done) = batch::one_call(&mut self.core, ops, literal).await {
+            return done;
+        }
         self.core.transaction(ops).await
     }
 }

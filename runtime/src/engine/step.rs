@@ -9,7 +9,7 @@ use retort_core::plan::{Direction, Plan, Step, VersionChange};
 
 use super::common::{RUN_TARGET, sorted};
 use crate::config::{Config, TransactionMode};
-use crate::driver::{Driver, NewHistory, Op, TxFailure};
+use crate::driver::{Driver, NewHistory, Op, RecordedFailure, RecordedStep, TxFailure};
 use crate::error::{Error, describe};
 use crate::history::{Operation, Status};
 use crate::report::{Report, StepReport};
@@ -263,6 +263,23 @@ async fn run_step<D: Driver>(d: &mut D, step: &Step<'_>, verified: bool) -> Resu
         statements.len(),
         verified,
     );
+    let texts: Vec<&str> = statements.iter().map(|s| s.sql).collect();
+    let whole = RecordedStep {
+        statements: &texts,
+        attempt: &attempt,
+        version: &step.version,
+    };
+    match d.recorded_step(&whole).await {
+        Some(Ok(())) => return Ok(()),
+        Some(Err(RecordedFailure::Record(source))) => return Err(record(source)),
+        Some(Err(RecordedFailure::Statement { index, id, source })) => {
+            let line = statements[index].line;
+            return Err(
+                failed_statement(d, step, &attempt, (id, index, line), started, source).await,
+            );
+        }
+        None => {}
+    }
     let id = d
         .autocommit(&Op::History(attempt.clone()))
         .await
@@ -276,19 +293,8 @@ async fn run_step<D: Driver>(d: &mut D, step: &Step<'_>, verified: bool) -> Resu
             "executing"
         );
         if let Err(source) = d.autocommit(&Op::Sql(statement.sql)).await {
-            let error = statement_error(step, k, statement.line, false, source);
-            let finish = Op::Finish {
-                id,
-                row: &attempt,
-                status: Status::Failed,
-                done: i64::try_from(k).unwrap_or(i64::MAX),
-                error: Some(error.to_string()),
-                duration_ms: millis(started.elapsed()),
-            };
-            if let Err(e) = d.autocommit(&finish).await {
-                tracing::error!(error = %e, "could not record the failure in the history table");
-            }
-            return Err(error);
+            let at = (id, k, statement.line);
+            return Err(failed_statement(d, step, &attempt, at, started, source).await);
         }
         let done = i64::try_from(k + 1).unwrap_or(i64::MAX);
         if k + 1 < statements.len() {
@@ -314,6 +320,31 @@ async fn run_step<D: Driver>(d: &mut D, step: &Step<'_>, verified: bool) -> Resu
     d.transaction(&[Op::Version(&step.version), finish], false)
         .await
         .map_err(|f| record(f.source))
+}
+
+/// The error of statement `k` (on `line`) of a recorded step whose attempt
+/// row is `id`, after closing that row as failed with `k` statements done.
+async fn failed_statement<D: Driver>(
+    d: &mut D,
+    step: &Step<'_>,
+    attempt: &NewHistory<'_>,
+    (id, k, line): (i64, usize, u32),
+    started: Instant,
+    source: sqlx::Error,
+) -> Error {
+    let error = statement_error(step, k, line, false, source);
+    let finish = Op::Finish {
+        id,
+        row: attempt,
+        status: Status::Failed,
+        done: i64::try_from(k).unwrap_or(i64::MAX),
+        error: Some(error.to_string()),
+        duration_ms: millis(started.elapsed()),
+    };
+    if let Err(e) = d.autocommit(&finish).await {
+        tracing::error!(error = %e, "could not record the failure in the history table");
+    }
+    error
 }
 
 fn millis(d: Duration) -> i64 {

@@ -2,10 +2,11 @@
 //! the database is already at head, for retort, sqlx's `Migrator` and
 //! refinery on the same generated SQL, next to raw execution of that SQL
 //! with no bookkeeping (the floor). Driven by `bench/runtime.sh`, which
-//! starts PostgreSQL; see BENCHMARKS.md for the results and the method.
+//! starts PostgreSQL and MariaDB; see BENCHMARKS.md for the results and the
+//! method.
 //!
 //! ```text
-//! apply --backend sqlite|postgres [--apply-n 1000] [--apply-reps 5]
+//! apply --backend sqlite|postgres|mysql [--apply-n 1000] [--apply-reps 5]
 //!       [--noop-sizes 10,10000] [--noop-reps 30] [--only apply|noop]
 //!       [--tools retort,sqlx,refinery,raw,raw-stmt] [--handle pool|conn]
 //!       [--samples FILE] [--db-dir DIR] [--no-autovacuum]
@@ -19,8 +20,10 @@
 //! version table would hide the plan of a never-analyzed (fresh) database.
 //!
 //! PostgreSQL: the server of `RETORT_TEST_POSTGRES_URL`; every run gets a
-//! database of its own (`CREATE DATABASE`, dropped afterwards). SQLite: a new
-//! file in a temp dir per run. Prints markdown on stdout, progress on stderr,
+//! database of its own (`CREATE DATABASE`, dropped afterwards). MySQL
+//! (`--backend mysql`): likewise on the server of `RETORT_TEST_MYSQL_URL`
+//! (`runtime.sh` starts a MariaDB with durable commits for it). SQLite: a
+//! new file in a temp dir per run. Prints markdown on stdout, progress on stderr,
 //! and with `--samples` every sample as CSV.
 //!
 //! Each revision `i` (a linear chain) is two statements:
@@ -43,7 +46,9 @@
 //! * `sqlx`: `Migrator::run(&pool)` (`--handle conn`: `run(&mut conn)`);
 //! * `refinery`: `Runner::run_async(&mut tokio_postgres::Client)` on
 //!   PostgreSQL, `Runner::run(&mut rusqlite::Connection)` on SQLite (no
-//!   pools in refinery: always an open connection);
+//!   pools in refinery: always an open connection), and on MySQL
+//!   `Runner::run_async(&mut mysql_async::Pool)` (its `mysql_async` driver
+//!   takes a pool: one connection, kept warm);
 //! * `raw` (the floor, apply only): one connection (acquired from the pool,
 //!   inside the clock), and for each revision `BEGIN`, the revision's whole
 //!   SQL in one `sqlx::raw_sql` call, `COMMIT`. No lock, no version or
@@ -62,8 +67,10 @@
 //! first, then `--apply-reps` rounds, the tools' order rotated every round.
 //!
 //! No-op: for each size, one database per tool brought to head by the tool
-//! itself (untimed; retort in single-transaction mode, refinery grouped,
-//! SQLite with `synchronous=OFF`, which only this setup connection gets),
+//! itself (untimed; retort in single-transaction mode except on MySQL,
+//! which refuses it, refinery grouped, SQLite with `synchronous=OFF`, which
+//! only this setup connection gets, MySQL with
+//! `innodb_flush_log_at_trx_commit=0` server-wide until the setup ends),
 //! then `sync` (PostgreSQL: `CHECKPOINT`) and a 2 s pause, 20 untimed calls
 //! per (tool, size); then per (tool, size) 20 more warm-up calls and
 //! `--noop-reps` timed calls, on a handle opened after the setup. Between
@@ -136,6 +143,7 @@ fn parse_args() -> Result<Opts> {
                 o.backend = match val()?.as_str() {
                     "sqlite" => Backend::Sqlite,
                     "postgres" => Backend::Postgres,
+                    "mysql" => Backend::Mysql,
                     other => return Err(format!("unknown backend `{other}`").into()),
                 }
             }
@@ -171,7 +179,7 @@ fn parse_args() -> Result<Opts> {
             }
             "-h" | "--help" => {
                 println!(
-                    "apply --backend sqlite|postgres [--apply-n N] [--apply-reps R] \
+                    "apply --backend sqlite|postgres|mysql [--apply-n N] [--apply-reps R] \
                      [--noop-sizes 10,10000] [--noop-reps R] [--only apply|noop] \
                      [--tools retort,sqlx,refinery,raw,raw-stmt] [--handle pool|conn] [--samples FILE] \
                      [--db-dir DIR] [--no-autovacuum] [--noop-order blocks|interleave]"

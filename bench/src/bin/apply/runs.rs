@@ -99,6 +99,22 @@ pub(crate) async fn bench_noop(
         .filter(|t| !matches!(t, Tool::Raw | Tool::RawStmt))
         .collect();
     const WARMUP: usize = 20;
+    // MySQL: the setup runs with `innodb_flush_log_at_trx_commit=0` (the
+    // counterpart of SQLite's `synchronous=OFF` there), restored before
+    // anything is timed.
+    let my_flush = match server.my_admin.as_mut() {
+        Some(admin) => {
+            let v: String =
+                sqlx::query_scalar("SELECT CAST(@@GLOBAL.innodb_flush_log_at_trx_commit AS CHAR)")
+                    .fetch_one(&mut *admin)
+                    .await?;
+            sqlx::raw_sql("SET GLOBAL innodb_flush_log_at_trx_commit = 0")
+                .execute(&mut *admin)
+                .await?;
+            Some(v)
+        }
+        None => None,
+    };
     // Every size's databases first, one per tool, brought to head by the
     // tool itself: the process is as warm for the first size timed as for
     // the last.
@@ -129,6 +145,13 @@ pub(crate) async fn bench_noop(
     // Let the setup's writes reach the disk (and PostgreSQL's dirty
     // buffers its data files) before timing anything: the kernel's
     // writeback and the checkpointer would otherwise compete for the 2 CPUs.
+    if let (Some(admin), Some(v)) = (server.my_admin.as_mut(), &my_flush) {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "SET GLOBAL innodb_flush_log_at_trx_commit = {v}"
+        )))
+        .execute(&mut *admin)
+        .await?;
+    }
     let _ = std::process::Command::new("sync").status();
     if let Some(admin) = server.pg_admin.as_mut() {
         sqlx::raw_sql("CHECKPOINT").execute(&mut *admin).await?;

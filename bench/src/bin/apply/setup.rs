@@ -5,9 +5,10 @@ use std::fs;
 use std::path::PathBuf;
 use std::str::FromStr;
 
+use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{AssertSqlSafe, ConnectOptions, Connection, PgPool, SqlitePool};
+use sqlx::{AssertSqlSafe, ConnectOptions, Connection, MySqlPool, PgPool, SqlitePool};
 
 use crate::Result;
 use crate::tools::Tool;
@@ -16,6 +17,8 @@ use crate::tools::Tool;
 pub(crate) enum Backend {
     Sqlite,
     Postgres,
+    /// MySQL protocol; the benchmark's server is MariaDB (`runtime.sh`).
+    Mysql,
 }
 
 impl Backend {
@@ -23,6 +26,7 @@ impl Backend {
         match self {
             Backend::Sqlite => "SQLite",
             Backend::Postgres => "PostgreSQL",
+            Backend::Mysql => "MariaDB",
         }
     }
 }
@@ -32,6 +36,9 @@ pub(crate) struct Server {
     /// PostgreSQL: the admin URL (`RETORT_TEST_POSTGRES_URL`).
     pub(crate) pg_url: String,
     pub(crate) pg_admin: Option<sqlx::PgConnection>,
+    /// MySQL: the admin URL (`RETORT_TEST_MYSQL_URL`) and a connection.
+    pub(crate) my_url: String,
+    pub(crate) my_admin: Option<sqlx::MySqlConnection>,
     /// SQLite: directory of the database files.
     pub(crate) dir: PathBuf,
     pub(crate) counter: usize,
@@ -45,8 +52,9 @@ pub(crate) struct Db {
     pub(crate) name: String,
 }
 
-pub(crate) fn pg_url_for(base: &str, db: &str) -> String {
-    // postgres://user@host:port/dbname[?params]
+/// `base` with its database replaced by `db` (PostgreSQL and MySQL URLs).
+pub(crate) fn url_for(base: &str, db: &str) -> String {
+    // postgres://user@host:port/dbname[?params], mysql://... alike
     let (head, query) = match base.split_once('?') {
         Some((h, q)) => (h, Some(q)),
         None => (base, None),
@@ -77,10 +85,24 @@ impl Server {
         } else {
             None
         };
+        let my_url = std::env::var("RETORT_TEST_MYSQL_URL").unwrap_or_default();
+        let my_admin = if backend == Backend::Mysql {
+            if my_url.is_empty() {
+                return Err(
+                    "RETORT_TEST_MYSQL_URL is not set (runtime.sh starts a MariaDB server for it)"
+                        .into(),
+                );
+            }
+            Some(sqlx::MySqlConnection::connect(&my_url).await?)
+        } else {
+            None
+        };
         Ok(Self {
             backend,
             pg_url,
             pg_admin,
+            my_url,
+            my_admin,
             dir,
             counter: 0,
         })
@@ -107,7 +129,17 @@ impl Server {
                 // leaves work for the checkpointer).
                 sqlx::raw_sql("CHECKPOINT").execute(&mut *admin).await?;
                 Ok(Db {
-                    url: pg_url_for(&self.pg_url, &name),
+                    url: url_for(&self.pg_url, &name),
+                    name,
+                })
+            }
+            Backend::Mysql => {
+                let admin = self.my_admin.as_mut().expect("admin connection");
+                sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&mut *admin)
+                    .await?;
+                Ok(Db {
+                    url: url_for(&self.my_url, &name),
                     name,
                 })
             }
@@ -135,6 +167,15 @@ impl Server {
                 .execute(&mut *admin)
                 .await?;
             }
+            Backend::Mysql => {
+                let admin = self.my_admin.as_mut().expect("admin connection");
+                sqlx::raw_sql(AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {}",
+                    db.name
+                )))
+                .execute(&mut *admin)
+                .await?;
+            }
         }
         Ok(())
     }
@@ -153,10 +194,16 @@ pub(crate) enum HandleKind {
 pub(crate) enum Handle {
     SqlitePool(SqlitePool),
     PgPool(PgPool),
+    MySqlPool(MySqlPool),
     SqliteConn(sqlx::SqliteConnection),
     PgConn(sqlx::PgConnection),
+    MySqlConn(sqlx::MySqlConnection),
     Rusqlite(rusqlite::Connection),
     TokioPg(tokio_postgres::Client, tokio::task::JoinHandle<()>),
+    /// refinery on MySQL: its `mysql_async` driver takes a pool (one
+    /// connection, kept warm; mysql_async's defaults otherwise, so a
+    /// connection is reset when it goes back to the pool).
+    MysqlAsync(mysql_async::Pool),
 }
 
 pub(crate) fn sqlite_options(db: &Db, fast_setup: bool) -> Result<SqliteConnectOptions> {
@@ -193,6 +240,16 @@ pub(crate) async fn open(
             });
             Handle::TokioPg(client, task)
         }
+        (Backend::Mysql, Tool::Refinery, _) => {
+            let opts = mysql_async::OptsBuilder::from_opts(mysql_async::Opts::from_url(&db.url)?)
+                .pool_opts(
+                    mysql_async::PoolOpts::default()
+                        .with_constraints(mysql_async::PoolConstraints::new(1, 1).expect("1 <= 1")),
+                );
+            let pool = mysql_async::Pool::new(opts);
+            drop(pool.get_conn().await?);
+            Handle::MysqlAsync(pool)
+        }
         (Backend::Sqlite, _, HandleKind::Pool) => {
             let pool = SqlitePoolOptions::new()
                 .max_connections(1)
@@ -216,6 +273,17 @@ pub(crate) async fn open(
         (Backend::Postgres, _, HandleKind::Conn) => {
             Handle::PgConn(sqlx::PgConnection::connect(&db.url).await?)
         }
+        (Backend::Mysql, _, HandleKind::Pool) => {
+            let pool = MySqlPoolOptions::new()
+                .max_connections(1)
+                .connect_with(MySqlConnectOptions::from_str(&db.url)?)
+                .await?;
+            drop(pool.acquire().await?);
+            Handle::MySqlPool(pool)
+        }
+        (Backend::Mysql, _, HandleKind::Conn) => {
+            Handle::MySqlConn(sqlx::MySqlConnection::connect(&db.url).await?)
+        }
     })
 }
 
@@ -223,16 +291,23 @@ pub(crate) async fn close(h: Handle) {
     match h {
         Handle::SqlitePool(p) => p.close().await,
         Handle::PgPool(p) => p.close().await,
+        Handle::MySqlPool(p) => p.close().await,
         Handle::SqliteConn(c) => {
             let _ = c.close().await;
         }
         Handle::PgConn(c) => {
             let _ = c.close().await;
         }
+        Handle::MySqlConn(c) => {
+            let _ = c.close().await;
+        }
         Handle::Rusqlite(c) => drop(c),
         Handle::TokioPg(client, task) => {
             drop(client);
             let _ = task.await;
+        }
+        Handle::MysqlAsync(pool) => {
+            let _ = pool.disconnect().await;
         }
     }
 }

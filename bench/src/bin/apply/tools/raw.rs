@@ -19,14 +19,21 @@ pub(crate) async fn run(tool: Tool, sets: &Sets, h: &mut Handle) -> Result<usize
             let mut c = p.acquire().await?;
             raw_apply_pg(tool, sets, &mut c).await?;
         }
+        Handle::MySqlPool(p) => {
+            let mut c = p.acquire().await?;
+            raw_apply_my(tool, sets, &mut c).await?;
+        }
         Handle::SqliteConn(c) => raw_apply_sqlite(tool, sets, c).await?,
         Handle::PgConn(c) => raw_apply_pg(tool, sets, c).await?,
+        Handle::MySqlConn(c) => raw_apply_my(tool, sets, c).await?,
         _ => unreachable!(),
     }
     Ok(sets.n)
 }
 
-/// The floor: per revision `BEGIN`, its SQL, `COMMIT`.
+/// The floor: per revision `BEGIN`, its SQL, `COMMIT`. (On MySQL the
+/// `CREATE TABLE` commits implicitly, so the transaction holds the `INSERT`
+/// alone; that is still the floor: what any tool must send.)
 macro_rules! raw_apply_fn {
     ($name:ident, $conn:ty) => {
         async fn $name(tool: Tool, sets: &Sets, c: &mut $conn) -> Result<()> {
@@ -51,3 +58,4 @@ macro_rules! raw_apply_fn {
 }
 raw_apply_fn!(raw_apply_sqlite, sqlx::SqliteConnection);
 raw_apply_fn!(raw_apply_pg, sqlx::PgConnection);
+raw_apply_fn!(raw_apply_my, sqlx::MySqlConnection);

@@ -1,4 +1,5 @@
-//! refinery: `Runner::run` (rusqlite) or `run_async` (tokio-postgres).
+//! refinery: `Runner::run` (rusqlite) or `run_async` (tokio-postgres, and
+//! on MySQL a `mysql_async::Pool`).
 
 use crate::Result;
 use crate::revisions::Sets;
@@ -10,6 +11,7 @@ pub(crate) async fn run(sets: &Sets, h: &mut Handle, setup: bool) -> Result<usiz
     let report = match h {
         Handle::Rusqlite(c) => runner.run(c)?,
         Handle::TokioPg(c, _) => runner.run_async(c).await?,
+        Handle::MysqlAsync(p) => runner.run_async(p).await?,
         _ => unreachable!(),
     };
     Ok(report.applied_migrations().len())

@@ -13,6 +13,8 @@ pub(crate) async fn run(sets: &Sets, h: &mut Handle) -> Result<usize> {
         Handle::PgPool(p) => sets.sqlx.run(&*p).await?,
         Handle::SqliteConn(c) => sets.sqlx.run(c).await?,
         Handle::PgConn(c) => sets.sqlx.run(c).await?,
+        Handle::MySqlPool(p) => sets.sqlx.run(&*p).await?,
+        Handle::MySqlConn(c) => sets.sqlx.run(c).await?,
         _ => unreachable!(),
     }
     Ok(usize::MAX)
