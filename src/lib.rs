@@ -23,7 +23,7 @@ pub use retort_runtime::{
     Backend, Blocking, Break, BrokenRow, CheckReport, Config, Database, Direction, Drift, Edited,
     Error, FailedStep, HistoryCheck, HistoryEntry, LoadError, LoadErrors, Migrations, Migrator,
     Operation, PlannedStep, RUN_TARGET, Report, Status, StepReport, TransactionMode, UnknownValue,
-    offline,
+    code, offline,
 };
 
 /// Assertions for a service's own tests: one head, no drift and (feature

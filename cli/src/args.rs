@@ -57,6 +57,10 @@ pub struct Cli {
     /// progress, no warnings.
     #[arg(long, short = 'q', global = true, conflicts_with = "verbose")]
     pub quiet: bool,
+    /// An argument for Rust revisions, `KEY=VALUE` (Alembic's `-x`);
+    /// repeat for several. A revision reads it with `cx.arg("KEY")`.
+    #[arg(short = 'x', global = true, value_name = "KEY=VALUE", value_parser = key_value)]
+    pub x: Vec<(String, String)>,
     /// The verb.
     #[command(subcommand)]
     pub command: Command,
@@ -336,4 +340,16 @@ pub struct FleetArgs {
     /// to the lock timeout) instead of skipping it as in progress elsewhere.
     #[arg(long, requires = "fleet")]
     pub wait: bool,
+}
+
+/// Parses `-x KEY=VALUE`.
+fn key_value(arg: &str) -> Result<(String, String), String> {
+    match arg.split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() => {
+            Ok((key.trim().to_owned(), value.to_owned()))
+        }
+        _ => Err(format!(
+            "expected KEY=VALUE, such as `-x batch=500`, found `{arg}`"
+        )),
+    }
 }

@@ -62,6 +62,8 @@ pub struct Context<'m> {
     schema_file_override: Option<PathBuf>,
     /// `--dev-url`.
     dev_url_override: Option<String>,
+    /// `-x KEY=VALUE`, for Rust revisions.
+    args: Vec<(String, String)>,
     /// The URL once resolved (Vault is asked at most once per command).
     resolved: std::sync::OnceLock<DatabaseUrl>,
     /// The lease of dynamic credentials from Vault, revoked at the end.
@@ -146,9 +148,13 @@ impl<'m> Context<'m> {
         }
     }
 
-    /// The runtime settings (version table, lock timeout, ...).
+    /// The runtime settings (version table, lock timeout, ...) with the
+    /// run's `-x` arguments.
     pub fn config(&self) -> Config {
-        self.settings.config()
+        let config = self.settings.config();
+        self.args
+            .iter()
+            .fold(config, |config, (key, value)| config.arg(key, value))
     }
 }
 
@@ -257,6 +263,7 @@ async fn execute(cli: Cli, embedded: Option<&Migrations>, out: Output) -> anyhow
         migrations_override: cli.migrations.clone(),
         schema_file_override: cli.schema_file.clone(),
         dev_url_override: cli.dev_url.clone(),
+        args: cli.x.clone(),
         resolved: std::sync::OnceLock::new(),
         lease: std::sync::Mutex::new(None),
     };

@@ -92,16 +92,16 @@ pub struct ParsedRevision {
 
 /// One line of the text: its number and byte ranges.
 #[derive(Debug, Clone, Copy)]
-struct Line<'a> {
-    number: u32,
-    start: usize,
+pub(crate) struct Line<'a> {
+    pub(crate) number: u32,
+    pub(crate) start: usize,
     /// Offset just past the line terminator (the start of the next line).
-    next: usize,
-    text: &'a str,
+    pub(crate) next: usize,
+    pub(crate) text: &'a str,
 }
 
 /// Iterates over lines terminated by `\n`, `\r\n` or a lone `\r`.
-fn lines(text: &str, offset: usize) -> impl Iterator<Item = Line<'_>> {
+pub(crate) fn lines(text: &str, offset: usize) -> impl Iterator<Item = Line<'_>> {
     let bytes = text.as_bytes();
     let mut pos = offset;
     let mut number = 0u32;
@@ -233,8 +233,9 @@ fn looks_like_key(comment: &str) -> Option<&str> {
     wordy.then_some(key)
 }
 
-#[derive(Default)]
-struct Header<'a> {
+pub(crate) struct Header<'a> {
+    /// What starts a comment line: `--` in SQL files, `//` in Rust ones.
+    comment: &'static str,
     seen: [Option<(u32, &'a str)>; HEADER_KEYS.len()],
     message: Vec<&'a str>,
     message_done: bool,
@@ -242,20 +243,30 @@ struct Header<'a> {
 }
 
 impl<'a> Header<'a> {
+    pub(crate) fn new(comment: &'static str) -> Self {
+        Self {
+            comment,
+            seen: Default::default(),
+            message: Vec::new(),
+            message_done: false,
+            in_key_block: false,
+        }
+    }
+
     fn get(&self, key: &str) -> Option<(u32, &'a str)> {
         let index = HEADER_KEYS.iter().position(|k| *k == key)?;
         self.seen[index]
     }
 
     /// Handles one line before the upgrade marker.
-    fn line(&mut self, file: &str, line: Line<'a>) -> Result<(), ParseError> {
+    pub(crate) fn line(&mut self, file: &str, line: Line<'a>) -> Result<(), ParseError> {
         let trimmed = line.text.trim();
         if trimmed.is_empty() {
             self.in_key_block = false;
             self.message_done |= !self.message.is_empty();
             return Ok(());
         }
-        let Some(comment) = trimmed.strip_prefix("--") else {
+        let Some(comment) = trimmed.strip_prefix(self.comment) else {
             return Err(ParseErrorKind::UnexpectedBeforeUpgrade {
                 found: shorten(trimmed),
             }
@@ -358,7 +369,7 @@ fn parse_names(
 /// ```
 pub fn parse(file: &str, text: &str) -> Result<ParsedRevision, ParseError> {
     let offset = if text.starts_with('\u{feff}') { 3 } else { 0 };
-    let mut header = Header::default();
+    let mut header = Header::new("--");
     let mut upgrade_marker: Option<Line<'_>> = None;
     let mut downgrade_marker: Option<Line<'_>> = None;
     let mut last_line = 0u32;
@@ -416,13 +427,37 @@ pub fn parse(file: &str, text: &str) -> Result<ParsedRevision, ParseError> {
         line: d.number.saturating_add(1),
     });
 
-    let first_marker_line = upgrade_marker.number;
+    finish(
+        file,
+        text,
+        &header,
+        upgrade_marker.number,
+        upgrade,
+        downgrade,
+    )
+}
+
+/// The revision a parsed header and its sections make; `first_line` is
+/// where the header ended (the line missing keys are reported on).
+pub(crate) fn finish(
+    file: &str,
+    text: &str,
+    header: &Header<'_>,
+    first_line: u32,
+    upgrade: SectionSpan,
+    downgrade: Option<SectionSpan>,
+) -> Result<ParsedRevision, ParseError> {
+    let prefix = header.comment;
     let (id_line, id) = header.get("Revision ID").ok_or_else(|| {
         ParseErrorKind::MissingKey {
             key: "Revision ID",
-            hint: "add `-- Revision ID: <id>` above the upgrade section",
+            hint: if prefix == "--" {
+                "add `-- Revision ID: <id>` above the upgrade section"
+            } else {
+                "add `// Revision ID: <id>` to the comment block at the top of the file"
+            },
         }
-        .at(file, first_marker_line)
+        .at(file, first_line)
     })?;
     if let Err(reason) = validate_name(id) {
         return Err(ParseErrorKind::InvalidName {
@@ -435,9 +470,13 @@ pub fn parse(file: &str, text: &str) -> Result<ParsedRevision, ParseError> {
     let (revises_line, revises) = header.get("Revises").ok_or_else(|| {
         ParseErrorKind::MissingKey {
             key: "Revises",
-            hint: "add `-- Revises: <parent id>`, or `-- Revises:` with no value for a base revision",
+            hint: if prefix == "--" {
+                "add `-- Revises: <parent id>`, or `-- Revises:` with no value for a base revision"
+            } else {
+                "add `// Revises: <parent id>`, or `// Revises:` with no value for a base revision"
+            },
         }
-        .at(file, first_marker_line)
+        .at(file, first_line)
     })?;
     let parents = parse_names(
         file,

@@ -42,6 +42,7 @@ pub mod plan;
 pub mod split;
 
 mod revision;
+pub mod rust_format;
 mod set;
 pub mod target;
 pub mod template;

@@ -91,9 +91,10 @@ impl From<LoadError> for LoadErrors {
     }
 }
 
-/// True for the files retort reads as revisions: `*.sql`, not hidden.
+/// True for the files retort reads as revisions: `*.sql` and `*.rs`
+/// (Rust revisions), not hidden.
 fn is_revision_file(name: &str) -> bool {
-    !name.starts_with('.') && name.ends_with(".sql")
+    !name.starts_with('.') && (name.ends_with(".sql") || name.ends_with(".rs"))
 }
 
 /// Reads every revision file under `dir` (recursively, sorted by relative
@@ -173,7 +174,12 @@ pub fn parse_files(files: Vec<SourceFile>) -> Result<MigrationSet, LoadErrors> {
                 continue;
             }
         };
-        match parse(&file.display, &text) {
+        let parsed_file = if file.display.ends_with(".rs") {
+            crate::rust_format::parse(&file.display, &text)
+        } else {
+            parse(&file.display, &text)
+        };
+        match parsed_file {
             Ok(rev) => parsed.push((file.display, text, rev)),
             Err(e) => errors.push(e.into()),
         }

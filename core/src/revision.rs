@@ -244,12 +244,20 @@ impl Revision {
         &self.path
     }
 
+    /// True for a Rust revision (a `.rs` file): its upgrade and downgrade
+    /// are functions compiled into the service by `embed_migrations!`,
+    /// so [`Revision::upgrade_sql`] is empty and its spans are where the
+    /// functions are declared.
+    pub fn is_code(&self) -> bool {
+        self.path.ends_with(".rs")
+    }
+
     /// The whole file's text, as read (line endings untouched).
     pub fn source(&self) -> &str {
         &self.source
     }
 
-    /// The upgrade SQL.
+    /// The upgrade SQL (empty for a [Rust revision](Revision::is_code)).
     pub fn upgrade_sql(&self) -> &str {
         section(&self.source, self.upgrade)
     }

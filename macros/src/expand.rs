@@ -270,12 +270,80 @@ fn generate(set: &MigrationSet, sources: &[PathBuf]) -> TokenStream {
             quote!(const #name: ::retort::__private::Revision = #value;)
         });
     let heads: Vec<&str> = set.heads().collect();
+    let set_tokens = quote! {
+        ::retort::__private::MigrationSet::__embedded(__RETORT_REVISIONS, &[#(#heads),*])
+    };
+    let (modules, functions): (Vec<TokenStream>, Vec<TokenStream>) = set
+        .revisions()
+        .iter()
+        .zip(&names)
+        .zip(sources)
+        .filter(|((rev, _), _)| rev.is_code())
+        .map(|((rev, name), path)| code(rev, name, path))
+        .unzip();
+    let migrations = if functions.is_empty() {
+        quote!(::retort::Migrations::__embedded(#set_tokens))
+    } else {
+        quote! {
+            ::retort::Migrations::__embedded_with_code(#set_tokens, &[#(#functions),*])
+        }
+    };
     quote! {{
         #(#revisions)*
+        #(#modules)*
         const __RETORT_REVISIONS: &[::retort::__private::Revision] = &[#(#names),*];
-        ::retort::Migrations::__embedded(::retort::__private::MigrationSet::__embedded(
-            __RETORT_REVISIONS,
-            &[#(#heads),*],
-        ))
+        #migrations
     }}
+}
+
+/// A Rust revision's items and its entry in the table of functions: the
+/// file as a module (so the compiler checks it with the service and names
+/// it in its errors), and a wrapper per function that boxes its future.
+fn code(rev: &Revision, name: &proc_macro2::Ident, path: &Path) -> (TokenStream, TokenStream) {
+    let suffix = name
+        .to_string()
+        .trim_start_matches("__RETORT_REV_")
+        .to_ascii_lowercase();
+    let ident =
+        |prefix: &str| proc_macro2::Ident::new(&format!("{prefix}{suffix}"), Span::call_site());
+    let module = ident("__retort_rs_");
+    // The file's real path: the compiler names it in its errors, so a
+    // path through a symbolic link would show the link's place.
+    let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+    let absolute = real.to_string_lossy().into_owned();
+    let wrapper = |function: &str, wrapper: &proc_macro2::Ident| {
+        let function = proc_macro2::Ident::new(function, Span::call_site());
+        quote! {
+            fn #wrapper<'a, 'c>(
+                cx: &'a mut ::retort::code::Context<'c>,
+            ) -> ::retort::code::BoxFuture<'a> {
+                ::std::boxed::Box::pin(#module::#function(cx))
+            }
+        }
+    };
+    let up = ident("__retort_up_");
+    let up_fn = wrapper("upgrade", &up);
+    let (down_fn, down) = if rev.downgrade_span().is_some() {
+        let down = ident("__retort_down_");
+        (
+            wrapper("downgrade", &down),
+            quote!(::core::option::Option::Some(#down)),
+        )
+    } else {
+        (TokenStream::new(), quote!(::core::option::Option::None))
+    };
+    let id = rev.id();
+    let items = quote! {
+        // `pub` in a module nobody outside can name: the functions are
+        // `pub` for the wrappers below, not for export.
+        #[allow(unreachable_pub)]
+        #[path = #absolute]
+        mod #module;
+        #up_fn
+        #down_fn
+    };
+    (
+        items,
+        quote!(::retort::code::Functions::__new(#id, #up, #down)),
+    )
 }

@@ -1,5 +1,6 @@
 //! [`Config`]: where retort keeps its bookkeeping and how it runs revisions.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::error::Error;
@@ -41,6 +42,7 @@ pub struct Config {
     pub(crate) connect_timeout: Duration,
     pub(crate) transaction_mode: TransactionMode,
     pub(crate) verify_checksums: bool,
+    pub(crate) args: BTreeMap<String, String>,
 }
 
 impl Default for Config {
@@ -53,6 +55,7 @@ impl Default for Config {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             transaction_mode: TransactionMode::PerRevision,
             verify_checksums: true,
+            args: BTreeMap::new(),
         }
     }
 }
@@ -108,6 +111,24 @@ impl Config {
     pub fn verify_checksums(mut self, verify: bool) -> Self {
         self.verify_checksums = verify;
         self
+    }
+
+    /// Sets the run's argument `key` to `value`, for Rust revisions to read
+    /// ([`crate::code::Context::arg`]); the CLI's `-x key=value`, as in
+    /// Alembic. A later value for the same key replaces the earlier one.
+    ///
+    /// ```
+    /// let config = retort_runtime::Config::default().arg("batch", "500");
+    /// assert_eq!(config.args().get("batch").map(String::as_str), Some("500"));
+    /// ```
+    pub fn arg(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.args.insert(key.into(), value.into());
+        self
+    }
+
+    /// The run's arguments.
+    pub fn args(&self) -> &BTreeMap<String, String> {
+        &self.args
     }
 
     /// The version table's name.

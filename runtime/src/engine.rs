@@ -6,6 +6,7 @@
 //! and writes: a refused command leaves a fresh database as it was.
 
 mod bookkeeping;
+mod code;
 mod common;
 mod read;
 mod run;
@@ -13,6 +14,6 @@ mod step;
 
 pub(crate) use bookkeeping::stamp_ops;
 pub use common::RUN_TARGET;
+pub(crate) use common::history;
 pub(crate) use read::{check, current, history_of, plan};
 pub(crate) use run::{Locked, locked};
-pub(crate) use step::history;

@@ -124,6 +124,41 @@ pub enum Error {
         /// The driver's error, told in `message` (so not the `source()`).
         error: sqlx::Error,
     },
+    /// A Rust revision's function returned an error.
+    #[error("{file}:{line}: {direction} of revision `{revision}` failed in its Rust code: {message}{}{}", code.as_ref().map(|c| format!(" (database error {c})")).unwrap_or_default(), if *.rolled_back { "; the revision was rolled back" } else { "; it ran outside a transaction, so what it did before the error stays" })]
+    Code {
+        /// The revision.
+        revision: String,
+        /// Its file.
+        file: String,
+        /// Upgrade or downgrade.
+        direction: Direction,
+        /// The line declaring the function that failed.
+        line: u32,
+        /// The database's error code, when the function returned a
+        /// database error.
+        code: Option<String>,
+        /// The function's error, in words.
+        message: String,
+        /// True when the database rolled back the whole revision.
+        rolled_back: bool,
+        /// The revisions this run committed before the failure, in order
+        /// (also through [`Error::applied`]).
+        applied: Vec<crate::report::StepReport>,
+        /// The function's error, told in `message` (so not the `source()`).
+        error: crate::code::Error,
+    },
+    /// The plan holds a Rust revision this program has no compiled code
+    /// for: the `retort` binary reads revisions from files at run time.
+    #[error(
+        "{file}: revision `{revision}` is a Rust revision, which this program cannot run: the standalone `retort` binary reads revisions from files and cannot compile Rust, so nothing was changed. Run the same command with the service's own CLI, which embeds the compiled revisions (`retort::cli::run(&MIGRATIONS)` in a binary of the service; see docs/rust-revisions.md)"
+    )]
+    CodeUnavailable {
+        /// The revision.
+        revision: String,
+        /// Its file.
+        file: String,
+    },
     /// A previous run failed part-way through a revision that could not be
     /// rolled back; nothing runs until that is resolved.
     #[error(fmt = crate::report::write_failed_state)]
@@ -289,6 +324,7 @@ impl Error {
     pub fn applied(&self) -> &[crate::report::StepReport] {
         match self {
             Self::Statement { applied, .. }
+            | Self::Code { applied, .. }
             | Self::Database { applied, .. }
             | Self::LockLost { applied, .. } => applied,
             _ => &[],
@@ -299,6 +335,7 @@ impl Error {
     /// [`Error::applied`] reads).
     pub(crate) fn with_applied(mut self, steps: Vec<crate::report::StepReport>) -> Self {
         if let Self::Statement { applied, .. }
+        | Self::Code { applied, .. }
         | Self::Database { applied, .. }
         | Self::LockLost { applied, .. } = &mut self
         {

@@ -13,6 +13,7 @@
 
 mod blocking;
 mod chain;
+pub mod code;
 mod config;
 mod database;
 mod drift;

@@ -10,6 +10,7 @@ use retort_core::load::{LoadErrors, load_dir};
 use retort_core::plan::Direction;
 use tracing::Instrument as _;
 
+use crate::code::Functions;
 use crate::config::Config;
 use crate::database::Database;
 use crate::engine::{self, Locked};
@@ -33,13 +34,29 @@ use crate::report::{CheckReport, PlannedStep, Report};
 #[derive(Debug, Clone)]
 pub struct Migrations {
     set: MigrationSet,
+    code: &'static [Functions],
 }
 
 impl Migrations {
     /// Used by `embed_migrations!`; not part of the public API.
     #[doc(hidden)]
     pub const fn __embedded(set: MigrationSet) -> Self {
-        Self { set }
+        Self { set, code: &[] }
+    }
+
+    /// Used by `embed_migrations!` for the functions of Rust revisions; not
+    /// part of the public API.
+    #[doc(hidden)]
+    pub const fn __embedded_with_code(set: MigrationSet, code: &'static [Functions]) -> Self {
+        Self { set, code }
+    }
+
+    /// The compiled functions of the Rust revision `id`: `None` when `id`
+    /// is no Rust revision, or these migrations were loaded from a
+    /// directory at run time ([`Migrations::from_dir`]), which cannot
+    /// compile Rust.
+    pub fn code(&self, id: &str) -> Option<&Functions> {
+        self.code.iter().find(|f| f.id() == id)
     }
 
     /// Loads and validates the revision files under `dir` (what the CLI
@@ -47,7 +64,7 @@ impl Migrations {
     pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self, LoadErrors> {
         let dir = dir.as_ref();
         let display = dir.to_string_lossy().replace('\\', "/");
-        load_dir(dir, &display).map(|set| Self { set })
+        load_dir(dir, &display).map(|set| Self { set, code: &[] })
     }
 
     /// The validated revisions and their graph.
@@ -94,6 +111,7 @@ impl Migrations {
     pub fn with_config(&self, config: Config) -> Migrator<'_> {
         Migrator {
             set: &self.set,
+            code: self.code,
             config,
         }
     }
@@ -192,6 +210,7 @@ impl Migrations {
 #[derive(Debug, Clone)]
 pub struct Migrator<'m> {
     set: &'m MigrationSet,
+    code: &'static [Functions],
     config: Config,
 }
 
@@ -213,7 +232,7 @@ impl<'m> Migrator<'m> {
         Box::pin(
             async move {
                 let mut d = db.driver(&self.config).await?;
-                let result = engine::locked(&mut d, set, &self.config, op).await;
+                let result = engine::locked(&mut d, set, &self.config, self.code, op).await;
                 d.close().await;
                 result
             }

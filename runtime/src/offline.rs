@@ -171,6 +171,7 @@ pub fn stamp(
             // not mark a failed step resolved either: the new row hash
             // that takes depends on the row, which a script cannot know.
             Op::Sql(_)
+            | Op::Code(_)
             | Op::Progress { .. }
             | Op::Finish { .. }
             | Op::Reseal { .. }
@@ -248,6 +249,17 @@ fn render_plan(sql: &OfflineSql, plan: &Plan<'_>) -> String {
         for s in &statements {
             statement(&mut out, sql, s.sql);
         }
+        if rev.is_code() {
+            let _ = writeln!(
+                out,
+                "-- retort: NOT RENDERED: the {} of revision `{}` is Rust code ({}), which has no SQL to show.\n\
+                 -- Do its work here by hand before the statements below record it as applied, or apply\n\
+                 -- this revision with the service's own CLI (`retort::cli::run(&MIGRATIONS)`) instead.",
+                step.direction.as_str(),
+                rev.id(),
+                rev.path()
+            );
+        }
         if !in_transaction {
             statement(&mut out, sql, sql.begin);
         }
@@ -259,7 +271,7 @@ fn render_plan(sql: &OfflineSql, plan: &Plan<'_>) -> String {
                 rev,
                 Operation::of(step.direction),
                 Status::Applied,
-                statements.len(),
+                if rev.is_code() { 1 } else { statements.len() },
                 true,
             ),
         );

@@ -150,7 +150,14 @@ pub(crate) fn write_failed_state(
         f,
         "the database is in a failed state: {direction} of revision `{revision}` ({file}) "
     )?;
-    if *interrupted {
+    if file.ends_with(".rs") {
+        let what = if *interrupted {
+            "was interrupted while its Rust code ran, which may or may not have taken effect"
+        } else {
+            "failed in its Rust code"
+        };
+        f.write_str(what)?;
+    } else if *interrupted {
         write!(
             f,
             "was interrupted at statement {statement} of {count}, which may or may not have taken effect"

@@ -60,7 +60,7 @@ pub enum ParseErrorKind {
     },
     /// A comment line without `Key:` inside the block of header keys.
     #[error(
-        "expected `-- Key: value` inside the header block, found `{found}` (put free text above the keys, or separate it with a blank line)"
+        "expected a `Key: value` header line inside the header block, found `{found}` (put free text above the keys, or separate it with a blank line)"
     )]
     ExpectedKey {
         /// The line as found (truncated).
@@ -114,6 +114,15 @@ pub enum ParseErrorKind {
         /// The canonical key.
         key: &'static str,
     },
+    /// A Rust revision lacks `pub async fn upgrade` (or `downgrade` is
+    /// not `async`).
+    #[error(
+        "{problem}: a Rust revision defines `pub async fn upgrade(cx: &mut retort::code::Context<'_>) -> retort::code::Result` (and optionally `downgrade`, the same way)"
+    )]
+    RustFunction {
+        /// What is wrong, such as "no `upgrade` function".
+        problem: String,
+    },
     /// `Transactional` is neither `true` nor `false`.
     #[error("invalid `Transactional` value `{value}`: expected `true` or `false`")]
     InvalidTransactional {
@@ -123,7 +132,7 @@ pub enum ParseErrorKind {
 }
 
 impl ParseErrorKind {
-    pub(super) fn at(self, file: &str, line: u32) -> ParseError {
+    pub(crate) fn at(self, file: &str, line: u32) -> ParseError {
         ParseError {
             file: file.to_owned(),
             line,

@@ -147,7 +147,7 @@ fn errors_name_file_line_and_expectation() {
         (
             "-- Revision ID: a\n-- Revises:\n-- just words\n-- migrate:upgrade\n",
             3,
-            "expected `-- Key: value` inside the header block",
+            "expected a `Key: value` header line inside the header block",
         ),
         (
             "-- Revision ID: a-b\n-- Revises:\n-- migrate:upgrade\n",

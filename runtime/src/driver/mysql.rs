@@ -235,6 +235,10 @@ impl Backend for MySql {
     fn last_insert_id(done: &MySqlQueryResult) -> i64 {
         i64::try_from(done.last_insert_id()).unwrap_or(i64::MAX)
     }
+
+    fn code_connection(conn: &mut Self::Connection) -> crate::code::Connection<'_> {
+        crate::code::Connection::MySql(conn)
+    }
 }
 
 impl Driver for MySqlDriver<'_> {

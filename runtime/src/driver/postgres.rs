@@ -392,6 +392,10 @@ impl Backend for Postgres {
     fn last_insert_id(_: &PgQueryResult) -> i64 {
         0
     }
+
+    fn code_connection(conn: &mut Self::Connection) -> crate::code::Connection<'_> {
+        crate::code::Connection::Postgres(conn)
+    }
 }
 
 impl Driver for PgDriver<'_> {

@@ -16,6 +16,9 @@ use crate::history::{HistoryEntry, Status};
 pub(crate) enum Op<'a> {
     /// A statement of the revision.
     Sql(&'a str),
+    /// A Rust revision's function, run on the transaction's connection
+    /// (its own error kept in the call).
+    Code(&'a crate::code::Call<'a>),
     /// A version-table change.
     Version(&'a VersionChange),
     /// Insert a history row, chained onto the last one (returns its id in

@@ -209,6 +209,10 @@ impl Backend for Sqlite {
     fn last_insert_id(done: &SqliteQueryResult) -> i64 {
         done.last_insert_rowid()
     }
+
+    fn code_connection(conn: &mut Self::Connection) -> crate::code::Connection<'_> {
+        crate::code::Connection::Sqlite(conn)
+    }
 }
 
 impl Driver for SqliteDriver<'_> {

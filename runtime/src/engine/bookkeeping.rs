@@ -7,8 +7,8 @@ use std::time::Instant;
 use retort_core::MigrationSet;
 use retort_core::plan::StampPlan;
 
+use super::common::history;
 use super::common::{row_ids, sorted};
-use super::step::history;
 use crate::chain::{self, BrokenRow};
 use crate::drift::{self, Drift};
 use crate::driver::{Attempt, DbState, Driver, NewHistory, Op};

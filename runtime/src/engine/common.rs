@@ -1,11 +1,13 @@
 //! What the engine's verbs share: the version rows as ids, the unfinished
 //! step as a report, drift, and the revisions recovered from the history.
 
-use retort_core::MigrationSet;
+use std::time::{Duration, Instant};
+
 use retort_core::plan::Direction;
+use retort_core::{MigrationSet, Revision};
 
 use crate::drift::{self, Drift};
-use crate::driver::{Attempt, DbState, Driver};
+use crate::driver::{Attempt, DbState, Driver, NewHistory};
 use crate::error::Error;
 use crate::history::{HistoryEntry, Operation, Status};
 use crate::report::FailedStep;
@@ -102,4 +104,53 @@ pub(super) fn drift_with(set: &MigrationSet, state: &DbState, history: &[History
         tracing::warn!(revisions = ?unverified, "no checksum recorded for these applied revisions (applied by another tool?); they cannot be checked for drift until `repair` records them");
     }
     drift
+}
+
+fn parents(rev: &Revision) -> String {
+    rev.parents().collect::<Vec<_>>().join(" ")
+}
+
+/// Recorded instead of the lineage hash for revisions applied over drift
+/// (with `verify_checksums(false)`): it matches no revision, so the quick
+/// check keeps failing over to the full scan, which keeps reporting the
+/// drift until `repair` records the real hashes.
+const UNVERIFIED_LINEAGE: &str = "unverified";
+
+/// A history row; `verified` is false when the applied revisions below
+/// `rev` were found edited and not repaired.
+pub(crate) fn history<'a>(
+    rev: &'a Revision,
+    operation: Operation,
+    status: Status,
+    count: usize,
+    verified: bool,
+) -> NewHistory<'a> {
+    NewHistory {
+        revision: rev.id(),
+        operation,
+        status,
+        parents: parents(rev),
+        checksum: rev.checksum().to_hex(),
+        lineage: if verified {
+            rev.lineage().to_hex()
+        } else {
+            UNVERIFIED_LINEAGE.to_owned()
+        },
+        statement_count: i64::try_from(count).unwrap_or(i64::MAX),
+        statements_done: if status == Status::Applied {
+            i64::try_from(count).unwrap_or(i64::MAX)
+        } else {
+            0
+        },
+        error: None,
+        // A Rust revision's downgrade is code this row cannot carry.
+        downgrade_sql: rev.downgrade_sql().filter(|_| !rev.is_code()),
+        nonce: crate::chain::nonce(),
+        started: Some(Instant::now()),
+    }
+}
+
+/// `d` in whole milliseconds.
+pub(super) fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }

@@ -7,6 +7,7 @@ use retort_core::plan::{Direction, Plan};
 use super::bookkeeping;
 use super::common::{RUN_TARGET, drift_of, refuse_unfinished, row_ids, with_recorded};
 use super::step::{self, execute};
+use crate::code::Functions;
 use crate::config::Config;
 use crate::drift::{self, Drift};
 use crate::driver::{DbState, Driver};
@@ -79,6 +80,7 @@ pub(crate) async fn locked<D: Driver>(
     d: &mut D,
     set: &MigrationSet,
     config: &Config,
+    code: &[Functions],
     op: Locked<'_>,
 ) -> Result<Report, Error> {
     if let Locked::Upgrade(target) = op
@@ -88,7 +90,7 @@ pub(crate) async fn locked<D: Driver>(
         return Ok(report);
     }
     d.lock(config.lock_timeout).await?;
-    let result = run_locked(d, set, config, op).await;
+    let result = run_locked(d, set, config, code, op).await;
     let unlocked = d.unlock().await;
     if let Err(e) = &unlocked {
         // The lock lives on a dedicated connection (or file descriptor)
@@ -102,6 +104,7 @@ async fn run_locked<D: Driver>(
     d: &mut D,
     set: &MigrationSet,
     config: &Config,
+    code: &[Functions],
     op: Locked<'_>,
 ) -> Result<Report, Error> {
     let state = d.read_state().await?;
@@ -111,7 +114,7 @@ async fn run_locked<D: Driver>(
             let drift = drift_of(d, set, &state).await?;
             let verified = accept_drift(drift, config, Direction::Upgrade)?;
             let plan = set.plan_upgrade(&row_ids(&state), target)?;
-            run_plan(d, config, &state, plan, verified).await
+            run_plan(d, config, code, &state, plan, verified).await
         }
         Locked::Downgrade(target) => {
             refuse_unfinished(set, &state)?;
@@ -130,7 +133,7 @@ async fn run_locked<D: Driver>(
                 .as_ref()
                 .unwrap_or(set)
                 .plan_downgrade(&rows, target)?;
-            run_plan(d, config, &state, plan, verified).await
+            run_plan(d, config, code, &state, plan, verified).await
         }
         Locked::Stamp { targets, purge } => {
             bookkeeping::stamp(d, set, &state, targets, purge).await
@@ -157,13 +160,14 @@ fn accept_drift(drift: Drift, config: &Config, direction: Direction) -> Result<b
 async fn run_plan<D: Driver>(
     d: &mut D,
     config: &Config,
+    code: &[Functions],
     state: &DbState,
     plan: Plan<'_>,
     verified: bool,
 ) -> Result<Report, Error> {
     if !plan.steps.is_empty() {
-        step::validate(d, config, &plan)?;
+        step::validate(d, config, code, &plan)?;
         d.ensure_tables(state.layout).await?;
     }
-    execute(d, config, plan, verified).await
+    execute(d, config, code, plan, verified).await
 }

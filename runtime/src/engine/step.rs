@@ -4,59 +4,17 @@
 
 use std::time::{Duration, Instant};
 
-use retort_core::Revision;
 use retort_core::plan::{Direction, Plan, Step, VersionChange};
 
-use super::common::{RUN_TARGET, sorted};
+use super::code;
+use super::common::{RUN_TARGET, history, millis, sorted};
+use crate::code::{Call, Functions};
 use crate::config::{Config, TransactionMode};
 use crate::driver::{Driver, NewHistory, Op, RecordedFailure, RecordedStep, TxFailure};
 use crate::error::{Error, describe};
 use crate::history::{Operation, Status};
 use crate::report::{Report, StepReport};
 use retort_core::split::split;
-
-fn parents(rev: &Revision) -> String {
-    rev.parents().collect::<Vec<_>>().join(" ")
-}
-
-/// Recorded instead of the lineage hash for revisions applied over drift
-/// (with `verify_checksums(false)`): it matches no revision, so the quick
-/// check keeps failing over to the full scan, which keeps reporting the
-/// drift until `repair` records the real hashes.
-const UNVERIFIED_LINEAGE: &str = "unverified";
-
-/// A history row; `verified` is false when the applied revisions below
-/// `rev` were found edited and not repaired.
-pub(crate) fn history<'a>(
-    rev: &'a Revision,
-    operation: Operation,
-    status: Status,
-    count: usize,
-    verified: bool,
-) -> NewHistory<'a> {
-    NewHistory {
-        revision: rev.id(),
-        operation,
-        status,
-        parents: parents(rev),
-        checksum: rev.checksum().to_hex(),
-        lineage: if verified {
-            rev.lineage().to_hex()
-        } else {
-            UNVERIFIED_LINEAGE.to_owned()
-        },
-        statement_count: i64::try_from(count).unwrap_or(i64::MAX),
-        statements_done: if status == Status::Applied {
-            i64::try_from(count).unwrap_or(i64::MAX)
-        } else {
-            0
-        },
-        error: None,
-        downgrade_sql: rev.downgrade_sql(),
-        nonce: crate::chain::nonce(),
-        started: Some(Instant::now()),
-    }
-}
 
 fn statement_error(
     step: &Step<'_>,
@@ -87,6 +45,7 @@ fn statement_error(
 pub(super) async fn execute<D: Driver>(
     d: &mut D,
     config: &Config,
+    code: &[Functions],
     plan: Plan<'_>,
     verified: bool,
 ) -> Result<Report, Error> {
@@ -101,7 +60,7 @@ pub(super) async fn execute<D: Driver>(
         return Ok(report);
     }
     if config.transaction_mode == TransactionMode::Single && plan.steps.len() > 1 {
-        return execute_single(d, plan, report, verified).await;
+        return execute_single(d, (config, code), plan, report, verified).await;
     }
     let total = plan.steps.len();
     for (n, step) in plan.steps.iter().enumerate() {
@@ -112,7 +71,14 @@ pub(super) async fn execute<D: Driver>(
         }
         log_start(step, n, total);
         let started = Instant::now();
-        if let Err(error) = run_step(d, step, verified).await {
+        let result = if step.revision.is_code() {
+            let function = code::function(code, step)?;
+            let in_tx = in_transaction(d, step);
+            code::run(d, step, (function, &config.args), in_tx, verified).await
+        } else {
+            run_step(d, step, verified).await
+        };
+        if let Err(error) = result {
             log_failure(step, n, total, started.elapsed(), &error);
             return Err(error.with_applied(report.steps));
         }
@@ -347,13 +313,17 @@ async fn failed_statement<D: Driver>(
     error
 }
 
-fn millis(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-}
-
 /// Refuses, before anything is written, a plan the configured mode cannot
 /// run.
-pub(super) fn validate<D: Driver>(d: &D, config: &Config, plan: &Plan<'_>) -> Result<(), Error> {
+pub(super) fn validate<D: Driver>(
+    d: &D,
+    config: &Config,
+    code: &[Functions],
+    plan: &Plan<'_>,
+) -> Result<(), Error> {
+    for step in plan.steps.iter().filter(|s| s.revision.is_code()) {
+        code::function(code, step)?;
+    }
     if config.transaction_mode != TransactionMode::Single || plan.steps.len() < 2 {
         return Ok(());
     }
@@ -374,6 +344,7 @@ pub(super) fn validate<D: Driver>(d: &D, config: &Config, plan: &Plan<'_>) -> Re
 /// The whole plan in one transaction; [`validate`] has accepted it.
 async fn execute_single<D: Driver>(
     d: &mut D,
+    (config, code): (&Config, &[Functions]),
     plan: Plan<'_>,
     mut report: Report,
     verified: bool,
@@ -381,23 +352,43 @@ async fn execute_single<D: Driver>(
     let dialect = d.dialect();
     let statements: Vec<Vec<retort_core::split::Statement<'_>>> =
         plan.steps.iter().map(|s| split(s.sql(), dialect)).collect();
+    let calls = plan
+        .steps
+        .iter()
+        .map(|step| {
+            let rev = step.revision;
+            let call =
+                |function| Call::new(function, &config.args, rev.id(), rev.path(), step.direction);
+            rev.is_code()
+                .then(|| code::function(code, step).map(call))
+                .transpose()
+        })
+        .collect::<Result<Vec<Option<Call<'_>>>, Error>>()?;
     let mut ops = Vec::new();
+    // Which step each op belongs to, and which of its statements (`None`:
+    // its bookkeeping or its Rust code, told apart by `calls`).
     let mut owner = Vec::new();
     for (n, (step, stmts)) in plan.steps.iter().zip(&statements).enumerate() {
         for (k, s) in stmts.iter().enumerate() {
             ops.push(Op::Sql(s.sql));
-            owner.push((n, Some(k)));
+            owner.push((n, Some(k), false));
+        }
+        let mut count = stmts.len();
+        if let Some(call) = &calls[n] {
+            ops.push(Op::Code(call));
+            owner.push((n, None, true));
+            count = 1;
         }
         ops.push(Op::Version(&step.version));
         ops.push(Op::History(history(
             step.revision,
             Operation::of(step.direction),
             Status::Applied,
-            stmts.len(),
+            count,
             verified,
         )));
-        owner.push((n, None));
-        owner.push((n, None));
+        owner.push((n, None, false));
+        owner.push((n, None, false));
     }
     if !d.checks_lock_in_transaction() {
         d.check_lock().await?;
@@ -412,9 +403,17 @@ async fn execute_single<D: Driver>(
         match failure.lock_lost_or_self(Some("the run's single transaction")) {
             Ok(lost) => lost,
             Err(TxFailure { op, source, .. }) => match op.and_then(|i| owner.get(i)) {
-                Some(&(n, Some(k))) => {
+                Some(&(n, Some(k), _)) => {
                     let error =
                         statement_error(&plan.steps[n], k, statements[n][k].line, true, source);
+                    log_failure(&plan.steps[n], n, total, started.elapsed(), &error);
+                    error
+                }
+                Some(&(n, None, true)) => {
+                    let error = match &calls[n] {
+                        Some(call) => code::failed(&plan.steps[n], call, true, source),
+                        None => Error::database("recording the run", source),
+                    };
                     log_failure(&plan.steps[n], n, total, started.elapsed(), &error);
                     error
                 }
