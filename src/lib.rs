@@ -23,7 +23,7 @@ pub use retort_runtime::{
     Backend, Blocking, Break, BrokenRow, CheckReport, Config, Database, Direction, Drift, Edited,
     Error, FailedStep, HistoryCheck, HistoryEntry, LoadError, LoadErrors, Migrations, Migrator,
     Operation, PlannedStep, RUN_TARGET, Report, Status, StepReport, TransactionMode, UnknownValue,
-    code, offline,
+    code, offline, upgrade_all, upgrade_all_with,
 };
 
 /// Assertions for a service's own tests: one head, no drift and (feature

@@ -201,6 +201,24 @@ pub fn validate_name(value: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// Checks that `value` can name a migration set (`embed_migrations!(...,
+/// name = "jobs")`): its bookkeeping tables are named after it.
+pub fn validate_set_name(value: &str) -> Result<(), &'static str> {
+    if value.is_empty() {
+        return Err("the set name is empty");
+    }
+    if value.len() > 24 {
+        return Err("a set name is at most 24 characters (its tables are named after it)");
+    }
+    if !value
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
+        return Err("a set name is lowercase ASCII letters, digits and `_`");
+    }
+    Ok(())
+}
+
 struct KeyLine<'a> {
     key: &'static str,
     value: &'a str,
@@ -322,7 +340,14 @@ fn parse_names(
 ) -> Result<Vec<String>, ParseError> {
     let mut names: Vec<String> = Vec::new();
     for name in split_list(value) {
-        if let Err(reason) = validate_name(name) {
+        // `Depends On: jobs@a1b2`: a revision of another migration set.
+        let checked = match name.split_once('@') {
+            Some((set, rev)) if key == "Depends On" => {
+                validate_set_name(set).and_then(|()| validate_name(rev))
+            }
+            _ => validate_name(name),
+        };
+        if let Err(reason) = checked {
             return Err(ParseErrorKind::InvalidName {
                 what,
                 value: name.to_owned(),

@@ -264,6 +264,9 @@ impl Graph {
                 }
             }
             for &dependency in node.depends_on {
+                if dependency.contains('@') {
+                    continue; // another set's revision: checked when the sets run together
+                }
                 match index
                     .get(dependency)
                     .or_else(|| declared_labels.get(dependency))

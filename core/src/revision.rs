@@ -217,6 +217,21 @@ impl Revision {
         self.depends_on.iter()
     }
 
+    /// The revisions of other migration sets this revision depends on
+    /// (`Depends On: jobs@a1b2`), as `(set, revision)`.
+    ///
+    /// ```
+    /// let text = "// Revision ID: b2\n// Revises:\n// Depends On: jobs@a1\n\npub async fn upgrade() {}\n";
+    /// let parsed = retort_core::rust_format::parse("m/b2.rs", text).unwrap();
+    /// let set = retort_core::MigrationSet::from_parsed(vec![("m/b2.rs".into(), text.into(), parsed)])
+    ///     .unwrap();
+    /// let other: Vec<_> = set.revisions()[0].other_sets_depends_on().collect();
+    /// assert_eq!(other, [("jobs", "a1")]);
+    /// ```
+    pub fn other_sets_depends_on(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.depends_on.iter().filter_map(|d| d.split_once('@'))
+    }
+
     /// The branch labels declared on this revision (`Branch Labels`).
     pub fn branch_labels(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
         self.branch_labels.iter()

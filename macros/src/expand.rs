@@ -14,6 +14,7 @@ use syn::{LitBool, LitStr, Token};
 struct Args {
     dir: LitStr,
     allow_multiple_heads: bool,
+    name: Option<String>,
 }
 
 impl Parse for Args {
@@ -31,6 +32,7 @@ impl Parse for Args {
             )
         })?;
         let mut allow_multiple_heads = false;
+        let mut name = None;
         while !input.is_empty() {
             input.parse::<Token![,]>()?;
             if input.is_empty() {
@@ -45,11 +47,20 @@ impl Parse for Args {
                         syn::Error::new(e.span(), "`allow_multiple_heads` takes `true` or `false`")
                     })?
                     .value;
+            } else if key == "name" {
+                input.parse::<Token![=]>()?;
+                let value = input.parse::<LitStr>().map_err(|e| {
+                    syn::Error::new(e.span(), "`name` takes a string, such as `name = \"jobs\"`")
+                })?;
+                retort_core::format::validate_set_name(&value.value()).map_err(|reason| {
+                    syn::Error::new(value.span(), format!("invalid set name: {reason}"))
+                })?;
+                name = Some(value.value());
             } else {
                 return Err(syn::Error::new(
                     key.span(),
                     format!(
-                        "unknown option `{key}`: the only option is `allow_multiple_heads = true`"
+                        "unknown option `{key}`: the options are `allow_multiple_heads = true` and `name = \"...\"`"
                     ),
                 ));
             }
@@ -57,6 +68,7 @@ impl Parse for Args {
         Ok(Self {
             dir,
             allow_multiple_heads,
+            name,
         })
     }
 }
@@ -133,7 +145,7 @@ fn embed(args: &Args) -> syn::Result<TokenStream> {
         .map(|rev| source_path(&dir, &display, rev.path()))
         .collect::<Option<Vec<PathBuf>>>()
         .ok_or_else(|| syn::Error::new(span, "internal error: a revision's file name does not start with the migrations directory"))?;
-    Ok(generate(&set, &sources))
+    Ok(generate(&set, &sources, args.name.as_deref()))
 }
 
 /// The file a revision was read from: `dir` joined with its name below
@@ -255,7 +267,7 @@ fn const_names(set: &MigrationSet) -> Vec<proc_macro2::Ident> {
 }
 
 /// The set's tokens; `sources[i]` is the file of `set.revisions()[i]`.
-fn generate(set: &MigrationSet, sources: &[PathBuf]) -> TokenStream {
+fn generate(set: &MigrationSet, sources: &[PathBuf], name: Option<&str>) -> TokenStream {
     // One `const` per revision: each is evaluated on its own, so no single
     // constant grows with the number of revisions (rustc caps the work one
     // constant may take, and large ones cost more than linearly).
@@ -281,11 +293,15 @@ fn generate(set: &MigrationSet, sources: &[PathBuf]) -> TokenStream {
         .filter(|((rev, _), _)| rev.is_code())
         .map(|((rev, name), path)| code(rev, name, path))
         .unzip();
-    let migrations = if functions.is_empty() {
+    let migrations = if functions.is_empty() && name.is_none() {
         quote!(::retort::Migrations::__embedded(#set_tokens))
     } else {
+        let name = match name {
+            Some(name) => quote!(::core::option::Option::Some(#name)),
+            None => quote!(::core::option::Option::None),
+        };
         quote! {
-            ::retort::Migrations::__embedded_with_code(#set_tokens, &[#(#functions),*])
+            ::retort::Migrations::__embedded_as(#set_tokens, &[#(#functions),*], #name)
         }
     };
     quote! {{

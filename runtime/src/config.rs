@@ -43,6 +43,10 @@ pub struct Config {
     pub(crate) transaction_mode: TransactionMode,
     pub(crate) verify_checksums: bool,
     pub(crate) args: BTreeMap<String, String>,
+    /// The version table the migration lock is named after, when it is not
+    /// this config's own: a named set's tables are the default set's with
+    /// a suffix, and every set of a database shares the default set's lock.
+    pub(crate) lock_table: Option<String>,
 }
 
 impl Default for Config {
@@ -56,6 +60,7 @@ impl Default for Config {
             transaction_mode: TransactionMode::PerRevision,
             verify_checksums: true,
             args: BTreeMap::new(),
+            lock_table: None,
         }
     }
 }
@@ -129,6 +134,32 @@ impl Config {
     /// The run's arguments.
     pub fn args(&self) -> &BTreeMap<String, String> {
         &self.args
+    }
+
+    /// The settings of the migration set `name` (`None`: the default,
+    /// unnamed set, whose settings these are): its own version and history
+    /// tables, `{table}__{name}` (`retort_version__jobs`), so that each set
+    /// has its own heads and history, and the default set's migration
+    /// lock, so that every set of a database runs under one lock.
+    ///
+    /// ```
+    /// let config = retort_runtime::Config::default().for_set(Some("jobs"));
+    /// assert_eq!(config.version_table_name(), "retort_version__jobs");
+    /// assert_eq!(config.history_table_name(), "retort_history__jobs");
+    /// ```
+    pub fn for_set(&self, name: Option<&str>) -> Self {
+        let mut config = self.clone();
+        if let Some(name) = name {
+            config.lock_table = Some(self.lock_table().to_owned());
+            config.version_table = format!("{}__{name}", self.version_table);
+            config.history_table = format!("{}__{name}", self.history_table);
+        }
+        config
+    }
+
+    /// The version table the migration lock is named after.
+    pub(crate) fn lock_table(&self) -> &str {
+        self.lock_table.as_deref().unwrap_or(&self.version_table)
     }
 
     /// The version table's name.

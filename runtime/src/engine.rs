@@ -10,6 +10,7 @@ mod code;
 mod common;
 mod read;
 mod run;
+mod sets;
 mod step;
 
 pub(crate) use bookkeeping::stamp_ops;
@@ -17,3 +18,4 @@ pub use common::RUN_TARGET;
 pub(crate) use common::history;
 pub(crate) use read::{check, current, history_of, plan};
 pub(crate) use run::{Locked, locked};
+pub(crate) use sets::{SetRun, upgrade_all};

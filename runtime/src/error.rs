@@ -148,6 +148,19 @@ pub enum Error {
         /// The function's error, told in `message` (so not the `source()`).
         error: crate::code::Error,
     },
+    /// A revision depends on a revision of another migration set that the
+    /// run cannot order it after.
+    #[error("{file}: revision `{revision}` depends on `{dependency}`, {problem}")]
+    SetDependency {
+        /// The revision.
+        revision: String,
+        /// Its file.
+        file: String,
+        /// The dependency, `set@revision`.
+        dependency: String,
+        /// Why it cannot be met.
+        problem: String,
+    },
     /// The plan holds a Rust revision this program has no compiled code
     /// for: the `retort` binary reads revisions from files at run time.
     #[error(

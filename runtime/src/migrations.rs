@@ -35,20 +35,38 @@ use crate::report::{CheckReport, PlannedStep, Report};
 pub struct Migrations {
     set: MigrationSet,
     code: &'static [Functions],
+    name: Option<&'static str>,
 }
 
 impl Migrations {
     /// Used by `embed_migrations!`; not part of the public API.
     #[doc(hidden)]
     pub const fn __embedded(set: MigrationSet) -> Self {
-        Self { set, code: &[] }
+        Self {
+            set,
+            code: &[],
+            name: None,
+        }
     }
 
-    /// Used by `embed_migrations!` for the functions of Rust revisions; not
-    /// part of the public API.
+    /// Used by `embed_migrations!` for the functions of Rust revisions and
+    /// a set's name; not part of the public API.
     #[doc(hidden)]
-    pub const fn __embedded_with_code(set: MigrationSet, code: &'static [Functions]) -> Self {
-        Self { set, code }
+    pub const fn __embedded_as(
+        set: MigrationSet,
+        code: &'static [Functions],
+        name: Option<&'static str>,
+    ) -> Self {
+        Self { set, code, name }
+    }
+
+    /// The set's name (`embed_migrations!("migrations", name = "jobs")`),
+    /// `None` for the default set. A named set keeps its own heads and
+    /// history in its own tables ([`Config::for_set`]) and shares the
+    /// database's migration lock; see [`crate::upgrade_all`] to upgrade
+    /// several sets together.
+    pub fn name(&self) -> Option<&'static str> {
+        self.name
     }
 
     /// The compiled functions of the Rust revision `id`: `None` when `id`
@@ -64,7 +82,16 @@ impl Migrations {
     pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self, LoadErrors> {
         let dir = dir.as_ref();
         let display = dir.to_string_lossy().replace('\\', "/");
-        load_dir(dir, &display).map(|set| Self { set, code: &[] })
+        load_dir(dir, &display).map(|set| Self {
+            set,
+            code: &[],
+            name: None,
+        })
+    }
+
+    /// The compiled functions of every Rust revision.
+    pub(crate) fn code_table(&self) -> &'static [Functions] {
+        self.code
     }
 
     /// The validated revisions and their graph.
@@ -112,7 +139,7 @@ impl Migrations {
         Migrator {
             set: &self.set,
             code: self.code,
-            config,
+            config: config.for_set(self.name),
         }
     }
 

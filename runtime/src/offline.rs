@@ -82,7 +82,7 @@ pub fn upgrade(
     target: &str,
 ) -> Result<Script, Error> {
     let set = migrations.set();
-    let sql = driver_sql(backend, config)?;
+    let sql = driver_sql(backend, &config.for_set(migrations.name()))?;
     let rows = start_rows(set, start)?;
     let plan = set.plan_upgrade(&rows, target)?;
     if let Some(start) = start
@@ -109,7 +109,7 @@ pub fn downgrade(
     target: &str,
 ) -> Result<Script, Error> {
     let set = migrations.set();
-    let sql = driver_sql(backend, config)?;
+    let sql = driver_sql(backend, &config.for_set(migrations.name()))?;
     let rows = start_rows(set, Some(start))?;
     let plan = match set.plan_downgrade(&rows, target) {
         Err(PlanError::Target(TargetError::WrongDirection { .. }))
@@ -151,7 +151,7 @@ pub fn stamp(
     purge: bool,
 ) -> Result<Script, Error> {
     let set = migrations.set();
-    let sql = driver_sql(backend, config)?;
+    let sql = driver_sql(backend, &config.for_set(migrations.name()))?;
     let rows = start_rows(set, start)?;
     let plan = set.plan_stamp(&rows, targets, purge)?;
     let mut out = prelude(&sql);

@@ -50,6 +50,19 @@ impl AnyDriver<'_> {
 /// Written out per method below rather than generated: each arm is plain
 /// code that "go to definition" follows.
 impl Driver for AnyDriver<'_> {
+    fn use_tables(&mut self, config: &crate::config::Config) {
+        match self {
+            #[cfg(feature = "postgres")]
+            Self::Postgres(d) => d.use_tables(config),
+            #[cfg(feature = "mysql")]
+            Self::MySql(d) => d.use_tables(config),
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(d) => d.use_tables(config),
+            #[cfg(not(any(feature = "postgres", feature = "mysql", feature = "sqlite")))]
+            Self::None(never, _) => match *never {},
+        }
+    }
+
     fn dialect(&self) -> Dialect {
         match self {
             #[cfg(feature = "postgres")]

@@ -431,6 +431,13 @@ where
             .collect()
     }
 
+    /// Bookkeeping statements for other tables (another migration set);
+    /// the chain's tip is taken again by the next [`Core::read_state`].
+    pub(crate) fn use_statements(&mut self, sql: Statements) {
+        self.sql = sql;
+        self.tip = Tip::default();
+    }
+
     /// [`Driver::autocommit`](super::protocol::Driver::autocommit).
     pub(crate) async fn autocommit(&mut self, op: &Op<'_>) -> Result<Option<i64>, sqlx::Error> {
         exec::<DB>(&mut self.conn, &self.sql, &mut self.tip, op).await

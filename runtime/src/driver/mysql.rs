@@ -170,7 +170,8 @@ pub(crate) struct MySqlDriver<'a> {
     lock_conn: LockConnection<MySqlConnection>,
     /// The configured database of the tables (`None`: the connection's).
     schema: Option<String>,
-    version_table: String,
+    /// The version table the lock is named after ([`Config::lock_table`]).
+    lock_table: String,
     /// The lock's name, known once the database is (at the first lock).
     name: Option<String>,
     locked: bool,
@@ -186,7 +187,7 @@ impl<'a> MySqlDriver<'a> {
             core: Core::new(conn, statements(config)),
             lock_conn: LockConnection::new(lock_options, config.connect_timeout),
             schema: config.schema.clone(),
-            version_table: config.version_table.clone(),
+            lock_table: config.lock_table().to_owned(),
             name: None,
             locked: false,
         }
@@ -206,7 +207,7 @@ impl<'a> MySqlDriver<'a> {
                 .map_err(|e| Error::database("reading the current database", e))?
                 .unwrap_or_default(),
         };
-        let name = lock_name(&database, &self.version_table);
+        let name = lock_name(&database, &self.lock_table);
         self.name = Some(name.clone());
         Ok(name)
     }
@@ -242,6 +243,10 @@ impl Backend for MySql {
 }
 
 impl Driver for MySqlDriver<'_> {
+    fn use_tables(&mut self, config: &Config) {
+        self.core.use_statements(statements(config));
+    }
+
     fn dialect(&self) -> Dialect {
         Dialect::MySql
     }

@@ -166,7 +166,7 @@ fn lock_key(config: &Config) -> i64 {
     let name = format!(
         "retort:{}.{}",
         config.schema.as_deref().unwrap_or(""),
-        config.version_table
+        config.lock_table()
     );
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in name.bytes() {
@@ -399,6 +399,12 @@ impl Backend for Postgres {
 }
 
 impl Driver for PgDriver<'_> {
+    fn use_tables(&mut self, config: &Config) {
+        self.core.use_statements(statements(config));
+        let (v, h) = tables(config);
+        self.fused = Fused::new(&v, &h);
+    }
+
     fn dialect(&self) -> Dialect {
         Dialect::Postgres
     }

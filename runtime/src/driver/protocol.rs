@@ -123,6 +123,11 @@ pub(crate) trait Driver: Send {
     /// True when DDL is transactional (PostgreSQL, SQLite).
     fn transactional_ddl(&self) -> bool;
 
+    /// Points the bookkeeping at `config`'s tables (another migration set
+    /// of the same database), keeping the connection and the lock; the
+    /// next [`Driver::read_state`] takes that history's chain tip.
+    fn use_tables(&mut self, config: &crate::config::Config);
+
     /// Takes the migration lock, waiting at most `timeout`.
     fn lock(&mut self, timeout: Duration) -> impl Future<Output = Result<(), Error>> + Send;
 

@@ -216,6 +216,10 @@ impl Backend for Sqlite {
 }
 
 impl Driver for SqliteDriver<'_> {
+    fn use_tables(&mut self, config: &Config) {
+        self.core.use_statements(statements(config));
+    }
+
     fn dialect(&self) -> Dialect {
         Dialect::Sqlite
     }

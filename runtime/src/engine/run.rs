@@ -144,7 +144,11 @@ async fn run_locked<D: Driver>(
 
 /// Refuses on drift (the error names each edited file and the way out),
 /// unless checksum verification is off; `Ok(false)` when going on over it.
-fn accept_drift(drift: Drift, config: &Config, direction: Direction) -> Result<bool, Error> {
+pub(super) fn accept_drift(
+    drift: Drift,
+    config: &Config,
+    direction: Direction,
+) -> Result<bool, Error> {
     if drift.is_empty() {
         return Ok(true);
     }
