@@ -1,7 +1,7 @@
 //! # retort
 //!
-//! Alembic-style schema migrations for Rust services: SQL revision files in a
-//! revision graph (branches, merges, labels, dependencies), parsed, validated
+//! Alembic-style schema migrations for Rust services: SQL (and Rust) revision
+//! files in a revision graph (branches, merges, labels, dependencies), parsed, validated
 //! and checksummed **at compile time** by [`embed_migrations!`], applied by a
 //! thin runtime.
 //!
@@ -65,8 +65,9 @@ pub use retort_cli as cli;
 /// ```
 ///
 /// The path is relative to the crate root (the directory holding the calling
-/// crate's `Cargo.toml`). Every `*.sql` file below it (hidden entries
-/// skipped) is parsed, the revision graph validated and every checksum and
+/// crate's `Cargo.toml`). Every `*.sql` and `*.rs` file below it (hidden
+/// entries skipped; a `.rs` file is a Rust revision, compiled with the crate
+/// as a module, docs/rust-revisions.md) is parsed, the revision graph validated and every checksum and
 /// lineage hash computed while compiling; each file is embedded with
 /// `include_str!`, so editing one recompiles the crate.
 ///

@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::process::Command;
+use std::process::{Command, ExitCode};
 
 use common::TestDb;
 use retort::{Error, Migrations};
@@ -140,6 +140,47 @@ async fn sixteen_processes_upgrade_both_sets(db: &TestDb) {
     }
 }
 
+/// The CLI a service mounts with its sets (`retort::cli::run_sets`):
+/// `upgrade head` upgrades them all; `--set NAME` picks one for the other
+/// verbs; an unknown set is an error naming the sets there are.
+async fn service_cli_with_sets(db: &TestDb) {
+    let url = db.url.as_str();
+    let cli = async |args: &[&str]| {
+        let args = ["retort"].iter().chain(args).copied();
+        retort::cli::run_sets_async(args, &[&APP_V2, &jobs::MIGRATIONS]).await
+    };
+    assert_eq!(
+        cli(&["upgrade", "head", "--database-url", url]).await,
+        ExitCode::SUCCESS
+    );
+    assert_eq!(APP_V2.current(url).await.unwrap(), ["a3"]);
+    assert_eq!(jobs::MIGRATIONS.current(url).await.unwrap(), ["j2"]);
+    assert_eq!(
+        cli(&["check", "--set", "jobs", "--database-url", url]).await,
+        ExitCode::SUCCESS
+    );
+    assert_eq!(
+        cli(&["downgrade", "a1", "--database-url", url]).await,
+        ExitCode::SUCCESS
+    );
+    assert_eq!(APP_V2.current(url).await.unwrap(), ["a1"]);
+    assert_eq!(
+        cli(&["--set", "jobs", "downgrade", "j1", "--database-url", url]).await,
+        ExitCode::SUCCESS
+    );
+    assert_eq!(jobs::MIGRATIONS.current(url).await.unwrap(), ["j1"]);
+    assert_eq!(
+        cli(&["stamp", "j2", "--set", "jobs", "--database-url", url]).await,
+        ExitCode::SUCCESS
+    );
+    assert_eq!(jobs::MIGRATIONS.current(url).await.unwrap(), ["j2"]);
+    assert_ne!(
+        cli(&["current", "--set", "nope", "--database-url", url]).await,
+        ExitCode::SUCCESS
+    );
+    assert_eq!(APP_V2.current(url).await.unwrap(), ["a1"]);
+}
+
 /// Not a test on its own: a child process of the race above.
 #[test]
 fn sets_child() {
@@ -158,5 +199,6 @@ fn sets_child() {
 backend_tests!(
     upgrade_release_by_release,
     refused_before_anything_runs,
-    sixteen_processes_upgrade_both_sets
+    sixteen_processes_upgrade_both_sets,
+    service_cli_with_sets
 );

@@ -57,6 +57,12 @@ pub struct Cli {
     /// progress, no warnings.
     #[arg(long, short = 'q', global = true, conflicts_with = "verbose")]
     pub quiet: bool,
+    /// The migration set to work on: a named set (`embed_migrations!(...,
+    /// name = "NAME")`), such as one a library crate ships. Without it,
+    /// the default set; `upgrade head` in a service mounting several sets
+    /// upgrades them all (`docs/migration-sets.md`).
+    #[arg(long = "set", global = true, value_name = "NAME")]
+    pub set: Option<String>,
     /// An argument for Rust revisions, `KEY=VALUE` (Alembic's `-x`);
     /// repeat for several. A revision reads it with `cx.arg("KEY")`.
     #[arg(short = 'x', global = true, value_name = "KEY=VALUE", value_parser = key_value)]

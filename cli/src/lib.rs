@@ -56,7 +56,10 @@ pub struct Context<'m> {
     pub settings: Settings,
     /// Where output goes, and how.
     pub out: Output,
-    embedded: Option<&'m Migrations>,
+    /// The sets mounted in the service (none: the `retort` binary).
+    embedded: &'m [&'m Migrations],
+    /// `--set`.
+    set: Option<String>,
     migrations_override: Option<PathBuf>,
     /// `--schema-file`.
     schema_file_override: Option<PathBuf>,
@@ -80,21 +83,44 @@ impl<'m> Context<'m> {
 
     /// The revisions: the embedded ones when mounted in a service, else
     /// the migrations directory's.
+    /// With `--set NAME`, that set: the embedded one of that name, or the
+    /// directory's revisions as that set.
     pub fn migrations(&self) -> anyhow::Result<Cow<'m, Migrations>> {
-        match self.embedded {
-            Some(embedded) => Ok(Cow::Borrowed(embedded)),
-            None => {
+        let wanted = self.set.as_deref();
+        match (self.embedded, wanted) {
+            ([], _) => {
                 let dir = self.migrations_dir();
-                Migrations::from_dir(&dir)
-                    .map(Cow::Owned)
-                    .with_context(|| format!("cannot load the revisions in {}", dir.display()))
+                let loaded = Migrations::from_dir(&dir)
+                    .with_context(|| format!("cannot load the revisions in {}", dir.display()))?;
+                Ok(Cow::Owned(match wanted {
+                    Some(name) => loaded.named(name)?,
+                    None => loaded,
+                }))
             }
+            ([only], None) => Ok(Cow::Borrowed(only)),
+            (sets, wanted) => match sets.iter().find(|m| m.name() == wanted) {
+                Some(set) => Ok(Cow::Borrowed(set)),
+                None => anyhow::bail!(
+                    "{} here (the sets: {}); choose one with `--set NAME`",
+                    match wanted {
+                        Some(name) => format!("no migration set named `{name}`"),
+                        None => "no default (unnamed) migration set".to_owned(),
+                    },
+                    set_names(sets)
+                ),
+            },
         }
+    }
+
+    /// Every set mounted in the service, when there are several and no
+    /// `--set` chose one: what `upgrade head` upgrades together.
+    pub fn all_sets(&self) -> Option<&'m [&'m Migrations]> {
+        (self.embedded.len() > 1 && self.set.is_none()).then_some(self.embedded)
     }
 
     /// True when the revisions are embedded in the running binary.
     pub fn is_embedded(&self) -> bool {
-        self.embedded.is_some()
+        !self.embedded.is_empty()
     }
 
     /// The database URL (password redacted in every display of it),
@@ -166,6 +192,17 @@ pub fn run(migrations: &Migrations) -> ExitCode {
     run_from(std::env::args_os(), Some(migrations))
 }
 
+/// [`run`] for a service that carries several migration sets, its own and
+/// its libraries' (`retort::cli::run_sets(&[&jobs::MIGRATIONS,
+/// &MIGRATIONS])`): `--set NAME` chooses one, and `upgrade head` without
+/// it upgrades them all, in dependency order (`docs/migration-sets.md`).
+pub fn run_sets(sets: &[&Migrations]) -> ExitCode {
+    match start_runtime() {
+        Ok(runtime) => runtime.block_on(run_sets_async(std::env::args_os(), sets)),
+        Err(code) => code,
+    }
+}
+
 /// Runs the `retort` binary: revisions from the migrations directory.
 pub fn main() -> ExitCode {
     run_from(std::env::args_os(), None)
@@ -176,29 +213,41 @@ pub fn run_from(
     args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
     embedded: Option<&Migrations>,
 ) -> ExitCode {
+    match start_runtime() {
+        Ok(runtime) => runtime.block_on(run_async(args, embedded)),
+        Err(code) => code,
+    }
+}
+
+/// The runtime the blocking entry points run on, refused inside one.
+fn start_runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
     if tokio::runtime::Handle::try_current().is_ok() {
         eprintln!(
             "error: retort::cli::run was called inside an async runtime; call retort::cli::run_async(...).await instead"
         );
-        return ExitCode::from(EXIT_FAILURE);
+        return Err(ExitCode::from(EXIT_FAILURE));
     }
-    let runtime = match tokio::runtime::Builder::new_current_thread()
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
+        .map_err(|e| {
             eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(EXIT_FAILURE);
-        }
-    };
-    runtime.block_on(run_async(args, embedded))
+            ExitCode::from(EXIT_FAILURE)
+        })
 }
 
 /// [`run_from`] for callers already inside a tokio runtime.
 pub async fn run_async(
     args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
     embedded: Option<&Migrations>,
+) -> ExitCode {
+    run_sets_async(args, embedded.as_slice()).await
+}
+
+/// [`run_sets`] on `args`, for callers already inside a tokio runtime.
+pub async fn run_sets_async(
+    args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
+    embedded: &[&Migrations],
 ) -> ExitCode {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
@@ -254,12 +303,13 @@ fn settings(cli: &Cli) -> anyhow::Result<Settings> {
     Ok(settings)
 }
 
-async fn execute(cli: Cli, embedded: Option<&Migrations>, out: Output) -> anyhow::Result<ExitCode> {
+async fn execute(cli: Cli, embedded: &[&Migrations], out: Output) -> anyhow::Result<ExitCode> {
     let settings = settings(&cli)?;
     let ctx = Context {
         settings,
         out,
         embedded,
+        set: cli.set.clone(),
         migrations_override: cli.migrations.clone(),
         schema_file_override: cli.schema_file.clone(),
         dev_url_override: cli.dev_url.clone(),
@@ -294,6 +344,17 @@ async fn dispatch(ctx: &Context<'_>, cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Check(args) => commands::check::run(ctx, args).await,
         Command::Repair(args) => commands::repair::run(ctx, args).await,
     }
+}
+
+/// `` `jobs`, `app` and the default set `` for messages.
+fn set_names(sets: &[&Migrations]) -> String {
+    sets.iter()
+        .map(|m| {
+            m.name()
+                .map_or("the default set".to_owned(), |n| format!("`{n}`"))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]

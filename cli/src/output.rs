@@ -134,7 +134,10 @@ pub(crate) fn logging(out: &Output) -> tracing::Dispatch {
     let filter = from_env.unwrap_or_else(|| {
         let sqlx = if out.quiet { "error" } else { "warn" };
         // The run's own events are what the live display shows (and the
-        // error `main` prints): as log lines only from `-v` on.
+        // error `main` prints): as log lines only from `-v` on. A Rust
+        // revision's own events have its crate's target: RUST_LOG shows
+        // them. (A span directive, `[revision]=info`, would catch them
+        // whatever their target, but made runs hang now and then.)
         let run = if out.verbose == 0 { "off" } else { level };
         tracing_subscriber::EnvFilter::new(format!(
             "retort={level},retort_runtime={level},{}={run},sqlx={sqlx}",

@@ -135,7 +135,7 @@ pub enum PlanError {
     },
     /// The downgrade passes through revisions without a downgrade section.
     #[error(
-        "cannot downgrade through irreversible revision(s) {}: their files have no `-- migrate:downgrade` section",
+        "cannot downgrade through irreversible revision(s) {}: their files have no downgrade (a `-- migrate:downgrade` section, or a `downgrade` function in a Rust revision; a Rust revision known only from the history table cannot be downgraded)",
         quoted_list(revisions)
     )]
     Irreversible {

@@ -164,7 +164,7 @@ pub enum Error {
     /// The plan holds a Rust revision this program has no compiled code
     /// for: the `retort` binary reads revisions from files at run time.
     #[error(
-        "{file}: revision `{revision}` is a Rust revision, which this program cannot run: the standalone `retort` binary reads revisions from files and cannot compile Rust, so nothing was changed. Run the same command with the service's own CLI, which embeds the compiled revisions (`retort::cli::run(&MIGRATIONS)` in a binary of the service; see docs/rust-revisions.md)"
+        "{file}: revision `{revision}` is a Rust revision, which this program cannot run: its revisions were read from files at run time (the standalone `retort` binary, or `Migrations::from_dir`), when Rust cannot be compiled, so nothing was changed. Run the same command with the service's own CLI, which embeds the compiled revisions (`retort::cli::run(&MIGRATIONS)` in a binary of the service; see docs/rust-revisions.md)"
     )]
     CodeUnavailable {
         /// The revision.
@@ -359,13 +359,15 @@ impl Error {
 
     /// The driver's error behind this one, when a database or driver
     /// call failed ([`Error::Connect`], [`Error::Statement`],
-    /// [`Error::Database`]): for its SQLSTATE, or to downcast the
+    /// [`Error::Database`], and [`Error::Code`] when the revision's function
+    /// returned one): for its SQLSTATE, or to downcast the
     /// database's own error type.
     pub fn driver_error(&self) -> Option<&sqlx::Error> {
         match self {
             Self::Connect { error, .. }
             | Self::Statement { error, .. }
             | Self::Database { error, .. } => Some(error),
+            Self::Code { error, .. } => error.downcast_ref(),
             _ => None,
         }
     }

@@ -1,6 +1,7 @@
 //! [`Migrations`]: the set of revisions a service carries, and the async
 //! API that applies them.
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::path::Path;
 use std::pin::Pin;
@@ -35,7 +36,7 @@ use crate::report::{CheckReport, PlannedStep, Report};
 pub struct Migrations {
     set: MigrationSet,
     code: &'static [Functions],
-    name: Option<&'static str>,
+    name: Option<Cow<'static, str>>,
 }
 
 impl Migrations {
@@ -57,6 +58,10 @@ impl Migrations {
         code: &'static [Functions],
         name: Option<&'static str>,
     ) -> Self {
+        let name = match name {
+            Some(name) => Some(Cow::Borrowed(name)),
+            None => None,
+        };
         Self { set, code, name }
     }
 
@@ -65,8 +70,24 @@ impl Migrations {
     /// history in its own tables ([`Config::for_set`]) and shares the
     /// database's migration lock; see [`crate::upgrade_all`] to upgrade
     /// several sets together.
-    pub fn name(&self) -> Option<&'static str> {
-        self.name
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// These migrations as the set `name`, for revisions read from a
+    /// directory ([`Migrations::from_dir`]) that a library crate embeds as
+    /// a named set: its tables are the named set's.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when `name` cannot name a set.
+    pub fn named(mut self, name: &str) -> Result<Self, Error> {
+        retort_core::format::validate_set_name(name).map_err(|reason| Error::Config {
+            setting: "migration set name",
+            message: format!("invalid set name `{name}`: {reason}"),
+        })?;
+        self.name = Some(Cow::Owned(name.to_owned()));
+        Ok(self)
     }
 
     /// The compiled functions of the Rust revision `id`: `None` when `id`
@@ -139,7 +160,7 @@ impl Migrations {
         Migrator {
             set: &self.set,
             code: self.code,
-            config: config.for_set(self.name),
+            config: config.for_set(self.name()),
         }
     }
 

@@ -35,7 +35,7 @@ impl StepReport {
 }
 
 /// The outcome of `upgrade`, `downgrade`, `stamp` or `repair`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Report {
     /// Upgrade or downgrade; `None` for stamp and repair.

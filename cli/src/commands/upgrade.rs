@@ -29,11 +29,38 @@ pub(crate) async fn run(ctx: &Context<'_>, args: &UpgradeArgs) -> anyhow::Result
         .out
         .live()
         .start(format!("upgrading {} to {}", url, args.target));
+    if let Some(sets) = ctx.all_sets()
+        && (args.target == "head" || args.target == "heads")
+    {
+        let reports = retort_runtime::upgrade_all_with(url.expose(), sets, &ctx.config()).await;
+        return finish(ctx, live, reports.map(|reports| combined(sets, reports)));
+    }
     let report = migrations
         .with_config(ctx.config())
         .upgrade(url.expose(), &args.target)
         .await;
     finish(ctx, live, report)
+}
+
+/// One report of several sets' runs: their steps, set after set, and
+/// their heads, a named set's as `name@head`.
+fn combined(sets: &[&retort_runtime::Migrations], reports: Vec<Report>) -> Report {
+    let mut all = Report::default();
+    let qualify = |name: Option<&str>, heads: &[String]| -> Vec<String> {
+        heads
+            .iter()
+            .map(|h| name.map_or_else(|| h.clone(), |n| format!("{n}@{h}")))
+            .collect()
+    };
+    for (set, report) in sets.iter().zip(reports) {
+        all.direction = report.direction;
+        all.heads_before
+            .extend(qualify(set.name(), &report.heads_before));
+        all.heads_after
+            .extend(qualify(set.name(), &report.heads_after));
+        all.steps.extend(report.steps);
+    }
+    all
 }
 
 /// Ends the live display of an upgrade or downgrade (whose `Running ...`

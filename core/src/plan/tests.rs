@@ -49,7 +49,7 @@ fn irreversible_revisions_stop_a_downgrade_before_it_starts() {
     let e = s.plan_downgrade(&["a1"], "base").unwrap_err();
     assert_eq!(
         e.to_string(),
-        "cannot downgrade through irreversible revision(s) `a1 (m/a1.sql)`: their files have no `-- migrate:downgrade` section"
+        "cannot downgrade through irreversible revision(s) `a1 (m/a1.sql)`: their files have no downgrade (a `-- migrate:downgrade` section, or a `downgrade` function in a Rust revision; a Rust revision known only from the history table cannot be downgraded)"
     );
 }
 
