@@ -110,6 +110,32 @@ async fn refused_before_anything_runs(db: &TestDb) {
         Vec::<String>::new(),
         "nothing was written"
     );
+    // What the first refusal says to do works.
+    retort::upgrade_all(url, &[&APP_V2, &jobs::MIGRATIONS])
+        .await
+        .unwrap();
+    assert_eq!(APP_V2.current(url).await.unwrap(), ["a3"]);
+}
+
+/// A database migrated before it had sets (the default set's tables
+/// only) takes a library's set later: the default set's tables and rows
+/// stay as they were, the new set gets its own.
+async fn adding_a_set_to_an_existing_database(db: &TestDb) {
+    static SAMPLE: Migrations = retort::embed_migrations!("migrations");
+    let url = db.url.as_str();
+    SAMPLE.upgrade(url, "head").await.unwrap();
+    let heads = SAMPLE.current(url).await.unwrap();
+    let before = SAMPLE.history(url).await.unwrap();
+
+    let reports = retort::upgrade_all(url, &[&SAMPLE, &jobs::MIGRATIONS])
+        .await
+        .unwrap();
+    assert!(reports[0].steps.is_empty());
+    assert_eq!(ids(&reports[1]), ["j1", "j2"]);
+    assert_eq!(SAMPLE.current(url).await.unwrap(), heads);
+    assert_eq!(SAMPLE.history(url).await.unwrap(), before);
+    assert!(SAMPLE.check(url).await.unwrap().is_ok());
+    assert_eq!(jobs::MIGRATIONS.current(url).await.unwrap(), ["j2"]);
 }
 
 /// 16 processes upgrade both sets of a fresh database at once: every
@@ -200,5 +226,6 @@ backend_tests!(
     upgrade_release_by_release,
     refused_before_anything_runs,
     sixteen_processes_upgrade_both_sets,
-    service_cli_with_sets
+    service_cli_with_sets,
+    adding_a_set_to_an_existing_database
 );

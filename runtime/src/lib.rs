@@ -8,7 +8,13 @@
 // the missing feature: most of the engine is then unused.
 #![cfg_attr(
     not(any(feature = "postgres", feature = "mysql", feature = "sqlite")),
-    allow(dead_code, unused_imports, unused_variables, unused_macros)
+    allow(
+        dead_code,
+        unused_imports,
+        unused_variables,
+        unused_macros,
+        unreachable_code
+    )
 )]
 
 mod blocking;
