@@ -348,7 +348,43 @@ fn events_child() {
     });
 }
 
+/// The whole run in one transaction: the Rust revisions' functions run in
+/// it with everything else, and a failure in one rolls back the run
+/// (refused on MySQL/MariaDB, where DDL commits by itself).
+async fn single_transaction_with_rust_revisions(db: &TestDb) {
+    let url = db.url.as_str();
+    let single = Config::default().transaction_mode(retort::TransactionMode::Single);
+    let failing = MIGRATIONS.with_config(single.clone().arg("fail", "at the end"));
+    let e = failing.upgrade(url, "head").await.unwrap_err();
+    if db.backend == Backend::MySql {
+        assert!(
+            matches!(e, Error::SingleTransactionUnsupported { .. }),
+            "{e:?}"
+        );
+        return;
+    }
+    assert!(
+        matches!(&e, Error::Code { revision, rolled_back: true, .. } if revision == "d4"),
+        "{e:?}"
+    );
+    assert_eq!(MIGRATIONS.current(url).await.unwrap(), Vec::<String>::new());
+    assert!(
+        !db.tables().await.contains(&"account".to_owned()),
+        "the run was rolled back"
+    );
+    let report = MIGRATIONS
+        .with_config(single)
+        .upgrade(url, "head")
+        .await
+        .unwrap();
+    assert_eq!(report.steps.len(), 4);
+    assert_eq!(MIGRATIONS.current(url).await.unwrap(), ["d4"]);
+    let notes = db.query_strings("SELECT note FROM audit ORDER BY id").await;
+    assert_eq!(notes, ["started", "done"]);
+}
+
 backend_tests!(
+    single_transaction_with_rust_revisions,
     data_migration_keeps_rows_and_downgrade_restores,
     conditional_drop_runs_where_the_table_is,
     failing_revision_half_way,

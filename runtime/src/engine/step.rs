@@ -72,9 +72,13 @@ pub(super) async fn execute<D: Driver>(
         log_start(step, n, total);
         let started = Instant::now();
         let result = if step.revision.is_code() {
-            let function = code::function(code, step)?;
-            let in_tx = in_transaction(d, step);
-            code::run(d, step, (function, &config.args), in_tx, verified).await
+            match code::function(code, step) {
+                Ok(function) => {
+                    let in_tx = in_transaction(d, step);
+                    code::run(d, step, (function, &config.args), in_tx, verified).await
+                }
+                Err(error) => Err(error),
+            }
         } else {
             run_step(d, step, verified).await
         };
