@@ -47,6 +47,10 @@ pub struct Config {
     /// this config's own: a named set's tables are the default set's with
     /// a suffix, and every set of a database shares the default set's lock.
     pub(crate) lock_table: Option<String>,
+    /// The default set's history table, when this config is a named
+    /// set's (so that [`Config::for_set`] derives from the default set's
+    /// names whatever config it is given).
+    pub(crate) base_history: Option<String>,
 }
 
 impl Default for Config {
@@ -61,6 +65,7 @@ impl Default for Config {
             verify_checksums: true,
             args: BTreeMap::new(),
             lock_table: None,
+            base_history: None,
         }
     }
 }
@@ -146,13 +151,30 @@ impl Config {
     /// let config = retort_runtime::Config::default().for_set(Some("jobs"));
     /// assert_eq!(config.version_table_name(), "retort_version__jobs");
     /// assert_eq!(config.history_table_name(), "retort_history__jobs");
+    /// // Derived from the default set's names, whatever it is given:
+    /// assert_eq!(config.for_set(Some("jobs")), config);
+    /// assert_eq!(config.for_set(None), retort_runtime::Config::default());
     /// ```
     pub fn for_set(&self, name: Option<&str>) -> Self {
+        let version = self.lock_table().to_owned();
+        let history = self
+            .base_history
+            .clone()
+            .unwrap_or_else(|| self.history_table.clone());
         let mut config = self.clone();
-        if let Some(name) = name {
-            config.lock_table = Some(self.lock_table().to_owned());
-            config.version_table = format!("{}__{name}", self.version_table);
-            config.history_table = format!("{}__{name}", self.history_table);
+        match name {
+            Some(name) => {
+                config.version_table = format!("{version}__{name}");
+                config.history_table = format!("{history}__{name}");
+                config.lock_table = Some(version);
+                config.base_history = Some(history);
+            }
+            None => {
+                config.version_table = version;
+                config.history_table = history;
+                config.lock_table = None;
+                config.base_history = None;
+            }
         }
         config
     }
