@@ -76,6 +76,15 @@ impl Step<'_> {
             Direction::Downgrade => self.revision.downgrade_sql().unwrap_or_default(),
         }
     }
+
+    /// The 1-based line of the file where this step's section starts (for
+    /// a Rust revision, where its function is declared).
+    pub fn line(&self) -> u32 {
+        match self.direction {
+            Direction::Upgrade => self.revision.upgrade_span().line,
+            Direction::Downgrade => self.revision.downgrade_span().map_or(1, |s| s.line),
+        }
+    }
 }
 
 /// An ordered list of steps.

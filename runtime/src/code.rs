@@ -51,6 +51,7 @@ use std::sync::{Mutex, PoisonError};
 use retort_core::plan::Direction;
 use tracing::Instrument as _;
 
+use crate::driver::ExistsSql;
 use crate::url::Backend;
 
 /// What a Rust revision's function returns on failure: any error (an
@@ -245,17 +246,7 @@ impl<'c> Context<'c> {
     /// True when the table `table` exists (in the connection's current
     /// schema on PostgreSQL, its current database on MySQL).
     pub async fn table_exists(&mut self, table: &str) -> std::result::Result<bool, sqlx::Error> {
-        self.exists(
-            [
-                "SELECT COUNT(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-                 WHERE n.nspname = current_schema() AND c.relname = $1 AND c.relkind IN ('r', 'p')",
-                "SELECT COUNT(*) FROM information_schema.tables \
-                 WHERE table_schema = DATABASE() AND table_name = ? AND table_type = 'BASE TABLE'",
-                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
-            ],
-            &[table],
-        )
-        .await
+        self.exists(|sql| sql.table, &[table]).await
     }
 
     /// True when the table `table` has the column `column`.
@@ -264,17 +255,7 @@ impl<'c> Context<'c> {
         table: &str,
         column: &str,
     ) -> std::result::Result<bool, sqlx::Error> {
-        self.exists(
-            [
-                "SELECT COUNT(*) FROM information_schema.columns \
-                 WHERE table_schema = current_schema() AND table_name = $1 AND column_name = $2",
-                "SELECT COUNT(*) FROM information_schema.columns \
-                 WHERE table_schema = DATABASE() AND table_name = ? AND column_name = ?",
-                "SELECT COUNT(*) FROM pragma_table_info(?1) WHERE name = ?2",
-            ],
-            &[table, column],
-        )
-        .await
+        self.exists(|sql| sql.column, &[table, column]).await
     }
 
     /// True when the table `table` has the index `index`.
@@ -283,31 +264,22 @@ impl<'c> Context<'c> {
         table: &str,
         index: &str,
     ) -> std::result::Result<bool, sqlx::Error> {
-        self.exists(
-            [
-                "SELECT COUNT(*) FROM pg_catalog.pg_indexes \
-                 WHERE schemaname = current_schema() AND tablename = $1 AND indexname = $2",
-                "SELECT COUNT(*) FROM information_schema.statistics \
-                 WHERE table_schema = DATABASE() AND table_name = ? AND index_name = ?",
-                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1 AND name = ?2",
-            ],
-            &[table, index],
-        )
-        .await
+        self.exists(|sql| sql.index, &[table, index]).await
     }
 
-    /// Runs the count query of the backend in use (`[PostgreSQL, MySQL,
-    /// SQLite]`) with `binds`; true when it counts a row.
+    /// Runs the backend's count query that `which` picks (its driver's
+    /// [`EXISTS`](crate::driver::ExistsSql)) with `binds`; true when it
+    /// counts a row.
     async fn exists(
         &mut self,
-        [postgres, mysql, sqlite]: [&'static str; 3],
+        which: fn(&ExistsSql) -> &'static str,
         binds: &[&str],
     ) -> std::result::Result<bool, sqlx::Error> {
-        let _ = (postgres, mysql, sqlite, binds);
+        let _ = (which, binds);
         let count: i64 = match &mut self.connection {
             #[cfg(feature = "postgres")]
             Connection::Postgres(conn) => {
-                let mut query = sqlx::query_scalar(postgres);
+                let mut query = sqlx::query_scalar(which(&crate::driver::postgres::EXISTS));
                 for value in binds {
                     query = query.bind(*value);
                 }
@@ -315,7 +287,7 @@ impl<'c> Context<'c> {
             }
             #[cfg(feature = "mysql")]
             Connection::MySql(conn) => {
-                let mut query = sqlx::query_scalar(mysql);
+                let mut query = sqlx::query_scalar(which(&crate::driver::mysql::EXISTS));
                 for value in binds {
                     query = query.bind(*value);
                 }
@@ -323,7 +295,7 @@ impl<'c> Context<'c> {
             }
             #[cfg(feature = "sqlite")]
             Connection::Sqlite(conn) => {
-                let mut query = sqlx::query_scalar(sqlite);
+                let mut query = sqlx::query_scalar(which(&crate::driver::sqlite::EXISTS));
                 for value in binds {
                     query = query.bind(*value);
                 }

@@ -164,6 +164,16 @@ fn lock_name(database: &str, version_table: &str) -> String {
     format!("retort:{hash:016x}")
 }
 
+/// What [`crate::code::Context`]'s conditions ask the catalog.
+pub(crate) const EXISTS: super::ExistsSql = super::ExistsSql {
+    table: "SELECT COUNT(*) FROM information_schema.tables \
+         WHERE table_schema = DATABASE() AND table_name = ? AND table_type = 'BASE TABLE'",
+    column: "SELECT COUNT(*) FROM information_schema.columns \
+         WHERE table_schema = DATABASE() AND table_name = ? AND column_name = ?",
+    index: "SELECT COUNT(*) FROM information_schema.statistics \
+         WHERE table_schema = DATABASE() AND table_name = ? AND index_name = ?",
+};
+
 /// The MySQL/MariaDB driver.
 pub(crate) struct MySqlDriver<'a> {
     core: Core<'a, MySql>,

@@ -176,6 +176,16 @@ fn lock_key(config: &Config) -> i64 {
     i64::from_ne_bytes(hash.to_ne_bytes())
 }
 
+/// What [`crate::code::Context`]'s conditions ask the catalog.
+pub(crate) const EXISTS: super::ExistsSql = super::ExistsSql {
+    table: "SELECT COUNT(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = current_schema() AND c.relname = $1 AND c.relkind IN ('r', 'p')",
+    column: "SELECT COUNT(*) FROM information_schema.columns \
+         WHERE table_schema = current_schema() AND table_name = $1 AND column_name = $2",
+    index: "SELECT COUNT(*) FROM pg_catalog.pg_indexes \
+         WHERE schemaname = current_schema() AND tablename = $1 AND indexname = $2",
+};
+
 /// The PostgreSQL driver; the lock lives on `lock_conn` when there is one
 /// (pools and URLs), else on the work connection itself.
 pub(crate) struct PgDriver<'a> {

@@ -141,6 +141,13 @@ pub(crate) fn literal(text: &str) -> String {
     }
 }
 
+/// What [`crate::code::Context`]'s conditions ask the catalog.
+pub(crate) const EXISTS: super::ExistsSql = super::ExistsSql {
+    table: "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+    column: "SELECT COUNT(*) FROM pragma_table_info(?1) WHERE name = ?2",
+    index: "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1 AND name = ?2",
+};
+
 /// The SQLite driver over an owned or borrowed connection.
 pub(crate) struct SqliteDriver<'a> {
     core: Core<'a, Sqlite>,

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use retort_core::plan::{Direction, Step};
+use retort_core::plan::Step;
 
 use super::common::{history, millis};
 use crate::code::{Call, Function, Functions};
@@ -38,15 +38,11 @@ pub(super) fn failed(
         Some(e) => describe(e),
         None => (None, error.to_string()),
     };
-    let line = match step.direction {
-        Direction::Upgrade => step.revision.upgrade_span().line,
-        Direction::Downgrade => step.revision.downgrade_span().map_or(1, |s| s.line),
-    };
     Error::Code {
         revision: step.revision.id().to_owned(),
         file: step.revision.path().to_owned(),
         direction: step.direction,
-        line,
+        line: step.line(),
         code,
         message,
         rolled_back,

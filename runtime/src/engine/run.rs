@@ -40,7 +40,7 @@ impl Locked<'_> {
 /// `upgrade head`/`heads` when the database is already there: answered
 /// from the version table alone, without the lock, in time independent of
 /// the number of revisions.
-async fn already_at_head<D: Driver>(
+pub(super) async fn already_at_head<D: Driver>(
     d: &mut D,
     set: &MigrationSet,
     config: &Config,

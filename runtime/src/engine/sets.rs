@@ -9,7 +9,7 @@ use retort_core::MigrationSet;
 use retort_core::plan::{Direction, Plan, Step};
 
 use super::common::{drift_of, refuse_unfinished, row_ids};
-use super::run::accept_drift;
+use super::run::{accept_drift, already_at_head};
 use super::step::{execute, validate};
 use crate::code::Functions;
 use crate::config::Config;
@@ -34,6 +34,11 @@ pub(crate) async fn upgrade_all<D: Driver>(
     config: &Config,
 ) -> Result<Vec<Report>, Error> {
     let order = check_names(sets)?;
+    check_dependencies(sets, &order)?;
+    if let Some(reports) = all_at_heads(d, sets).await? {
+        tracing::info!("every migration set is already at its heads");
+        return Ok(reports);
+    }
     d.lock(config.lock_timeout).await?;
     let result = upgrade_locked(d, sets, &order).await;
     if let Err(e) = d.unlock().await {
@@ -65,6 +70,48 @@ fn check_names<'s>(sets: &[SetRun<'s>]) -> Result<HashMap<&'s str, usize>, Error
         .collect())
 }
 
+/// Every set's report when each is already at its heads, answered as
+/// [`already_at_head`] answers for one set: without the lock.
+async fn all_at_heads<D: Driver>(
+    d: &mut D,
+    sets: &[SetRun<'_>],
+) -> Result<Option<Vec<Report>>, Error> {
+    let mut reports = Vec::with_capacity(sets.len());
+    for s in sets {
+        d.use_tables(&s.config);
+        match already_at_head(d, s.set, &s.config, "heads").await? {
+            Some(report) => reports.push(report),
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(reports))
+}
+
+/// Every dependency on another set names a set of the run and one of its
+/// revisions.
+fn check_dependencies(sets: &[SetRun<'_>], names: &HashMap<&str, usize>) -> Result<(), Error> {
+    for rev in sets.iter().flat_map(|s| s.set.revisions()) {
+        for (set, revision) in rev.other_sets_depends_on() {
+            let problem = match names.get(set) {
+                None => format!(
+                    "but no migration set named `{set}` is upgraded with it: pass that set too (`retort::upgrade_all(&db, &[&{set}::MIGRATIONS, ...])`)"
+                ),
+                Some(&j) if sets[j].set.get(revision).is_none() => {
+                    format!("which is not a revision of the set `{set}`")
+                }
+                Some(_) => continue,
+            };
+            return Err(Error::SetDependency {
+                revision: rev.id().to_owned(),
+                file: rev.path().to_owned(),
+                dependency: format!("{set}@{revision}"),
+                problem,
+            });
+        }
+    }
+    Ok(())
+}
+
 async fn upgrade_locked<D: Driver>(
     d: &mut D,
     sets: &[SetRun<'_>],
@@ -84,7 +131,7 @@ async fn upgrade_locked<D: Driver>(
         layouts.push(state.layout);
         plans.push(plan);
     }
-    let runs = interleave(sets, &plans, names)?;
+    let runs = interleave(&plans, names)?;
     let mut reports: Vec<Report> = plans
         .iter()
         .map(|plan| Report {
@@ -136,7 +183,6 @@ async fn upgrade_locked<D: Driver>(
 /// waits for the steps of other sets it depends on, and the sets are
 /// taken in the order given otherwise.
 fn interleave(
-    sets: &[SetRun<'_>],
     plans: &[Plan<'_>],
     names: &HashMap<&str, usize>,
 ) -> Result<Vec<(usize, usize)>, Error> {
@@ -144,26 +190,6 @@ fn interleave(
         .iter()
         .map(|plan| plan.steps.iter().map(|s| s.revision.id()).collect())
         .collect();
-    // Every dependency on another set names a set of the run and one of
-    // its revisions, checked before anything runs.
-    for plan in plans {
-        for step in &plan.steps {
-            for (set, revision) in step.revision.other_sets_depends_on() {
-                let problem = match names.get(set) {
-                    None => Some(format!(
-                        "but no migration set named `{set}` is upgraded with it: pass that set too (`retort::upgrade_all(&db, &[&{set}::MIGRATIONS, ...])`)"
-                    )),
-                    Some(&j) if sets[j].set.get(revision).is_none() => {
-                        Some(format!("which is not a revision of the set `{set}`"))
-                    }
-                    Some(_) => None,
-                };
-                if let Some(problem) = problem {
-                    return Err(dependency_error(step, set, revision, problem));
-                }
-            }
-        }
-    }
     let mut next = vec![0; plans.len()];
     let mut runs = Vec::new();
     loop {

@@ -24,16 +24,12 @@ fn statement_error(
     source: sqlx::Error,
 ) -> Error {
     let (code, message) = describe(&source);
-    let section_line = match step.direction {
-        Direction::Upgrade => step.revision.upgrade_span().line,
-        Direction::Downgrade => step.revision.downgrade_span().map_or(1, |s| s.line),
-    };
     Error::Statement {
         revision: step.revision.id().to_owned(),
         file: step.revision.path().to_owned(),
         direction: step.direction,
         statement: index + 1,
-        line: section_line + line.saturating_sub(1),
+        line: step.line() + line.saturating_sub(1),
         code,
         message,
         rolled_back,
