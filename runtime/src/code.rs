@@ -51,7 +51,6 @@ use std::sync::{Mutex, PoisonError};
 use retort_core::plan::Direction;
 use tracing::Instrument as _;
 
-use crate::driver::ExistsSql;
 use crate::url::Backend;
 
 /// What a Rust revision's function returns on failure: any error (an
@@ -142,6 +141,7 @@ pub enum Connection<'c> {
 /// revision.
 pub struct Context<'c> {
     connection: Connection<'c>,
+    exists: &'c ExistsSql,
     args: &'c BTreeMap<String, String>,
     revision: &'c str,
     direction: Direction,
@@ -268,18 +268,18 @@ impl<'c> Context<'c> {
     }
 
     /// Runs the backend's count query that `which` picks (its driver's
-    /// [`EXISTS`](crate::driver::ExistsSql)) with `binds`; true when it
-    /// counts a row.
+    /// [`ExistsSql`]) with `binds`; true when it counts a row.
     async fn exists(
         &mut self,
         which: fn(&ExistsSql) -> &'static str,
         binds: &[&str],
     ) -> std::result::Result<bool, sqlx::Error> {
-        let _ = (which, binds);
+        let sql = which(self.exists);
+        let _ = (sql, binds);
         let count: i64 = match &mut self.connection {
             #[cfg(feature = "postgres")]
             Connection::Postgres(conn) => {
-                let mut query = sqlx::query_scalar(which(&crate::driver::postgres::EXISTS));
+                let mut query = sqlx::query_scalar(sql);
                 for value in binds {
                     query = query.bind(*value);
                 }
@@ -287,7 +287,7 @@ impl<'c> Context<'c> {
             }
             #[cfg(feature = "mysql")]
             Connection::MySql(conn) => {
-                let mut query = sqlx::query_scalar(which(&crate::driver::mysql::EXISTS));
+                let mut query = sqlx::query_scalar(sql);
                 for value in binds {
                     query = query.bind(*value);
                 }
@@ -295,7 +295,7 @@ impl<'c> Context<'c> {
             }
             #[cfg(feature = "sqlite")]
             Connection::Sqlite(conn) => {
-                let mut query = sqlx::query_scalar(which(&crate::driver::sqlite::EXISTS));
+                let mut query = sqlx::query_scalar(sql);
                 for value in binds {
                     query = query.bind(*value);
                 }
@@ -306,6 +306,19 @@ impl<'c> Context<'c> {
         };
         Ok(count > 0)
     }
+}
+
+/// A backend's queries behind a Rust revision's conditions
+/// ([`crate::code::Context::table_exists`] and its siblings): each counts
+/// the matching rows of the catalog, binding the table (and the column or
+/// index) name, in the connection's current schema or database.
+pub(crate) struct ExistsSql {
+    /// Binds the table.
+    pub(crate) table: &'static str,
+    /// Binds the table and the column.
+    pub(crate) column: &'static str,
+    /// Binds the table and the index.
+    pub(crate) index: &'static str,
 }
 
 /// One run of a revision's function, as the engine hands it to a driver
@@ -343,9 +356,11 @@ impl<'a> Call<'a> {
     pub(crate) async fn run(
         &self,
         connection: Connection<'_>,
+        exists: &ExistsSql,
     ) -> std::result::Result<(), sqlx::Error> {
         let mut cx = Context {
             connection,
+            exists,
             args: self.args,
             revision: self.revision,
             direction: self.direction,

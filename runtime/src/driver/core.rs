@@ -36,6 +36,9 @@ pub(crate) trait Backend: sqlx::Database {
     /// The id of the row an INSERT added.
     fn last_insert_id(done: &Self::QueryResult) -> i64;
 
+    /// The catalog queries of a Rust revision's conditions.
+    const EXISTS: crate::code::ExistsSql;
+
     /// The connection as a Rust revision's function gets it.
     fn code_connection(conn: &mut Self::Connection) -> crate::code::Connection<'_>;
 }
@@ -182,7 +185,7 @@ where
                 .execute(&mut *conn)
                 .await?;
         }
-        Op::Code(call) => call.run(DB::code_connection(conn)).await?,
+        Op::Code(call) => call.run(DB::code_connection(conn), &DB::EXISTS).await?,
         Op::Version(change) => {
             if let Some((from, to)) = &change.update {
                 let done = query::<DB>(&sql.update_version)

@@ -23,4 +23,4 @@ pub(crate) use any::AnyDriver;
 pub(crate) use core::Conn;
 pub(crate) use protocol::{Driver, Op, RecordedFailure, RecordedStep, TxFailure};
 pub(crate) use rows::{Attempt, DbState, NewHistory, Row};
-pub(crate) use sql::{ExistsSql, OfflineSql};
+pub(crate) use sql::OfflineSql;

@@ -165,7 +165,7 @@ fn lock_name(database: &str, version_table: &str) -> String {
 }
 
 /// What [`crate::code::Context`]'s conditions ask the catalog.
-pub(crate) const EXISTS: super::ExistsSql = super::ExistsSql {
+const EXISTS: crate::code::ExistsSql = crate::code::ExistsSql {
     table: "SELECT COUNT(*) FROM information_schema.tables \
          WHERE table_schema = DATABASE() AND table_name = ? AND table_type = 'BASE TABLE'",
     column: "SELECT COUNT(*) FROM information_schema.columns \
@@ -229,6 +229,8 @@ impl<'a> MySqlDriver<'a> {
 }
 
 impl Backend for MySql {
+    const EXISTS: crate::code::ExistsSql = EXISTS;
+
     const INSERT_RETURNS_ID: bool = false;
 
     fn missing_table(e: &sqlx::Error) -> bool {

@@ -177,7 +177,7 @@ fn lock_key(config: &Config) -> i64 {
 }
 
 /// What [`crate::code::Context`]'s conditions ask the catalog.
-pub(crate) const EXISTS: super::ExistsSql = super::ExistsSql {
+const EXISTS: crate::code::ExistsSql = crate::code::ExistsSql {
     table: "SELECT COUNT(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
          WHERE n.nspname = current_schema() AND c.relname = $1 AND c.relkind IN ('r', 'p')",
     column: "SELECT COUNT(*) FROM information_schema.columns \
@@ -384,6 +384,8 @@ impl<'a> PgDriver<'a> {
 }
 
 impl Backend for Postgres {
+    const EXISTS: crate::code::ExistsSql = EXISTS;
+
     const INSERT_RETURNS_ID: bool = true;
 
     fn missing_table(e: &sqlx::Error) -> bool {

@@ -93,20 +93,3 @@ pub(crate) struct OfflineSql {
     /// Renders a string literal.
     pub(crate) literal: fn(&str) -> String,
 }
-
-/// A backend's queries behind a Rust revision's conditions
-/// ([`crate::code::Context::table_exists`] and its siblings): each counts
-/// the matching rows of the catalog, binding the table (and the column or
-/// index) name, in the connection's current schema or database.
-#[cfg_attr(
-    not(any(feature = "postgres", feature = "mysql", feature = "sqlite")),
-    allow(dead_code)
-)]
-pub(crate) struct ExistsSql {
-    /// Binds the table.
-    pub(crate) table: &'static str,
-    /// Binds the table and the column.
-    pub(crate) column: &'static str,
-    /// Binds the table and the index.
-    pub(crate) index: &'static str,
-}

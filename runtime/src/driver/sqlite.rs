@@ -142,7 +142,7 @@ pub(crate) fn literal(text: &str) -> String {
 }
 
 /// What [`crate::code::Context`]'s conditions ask the catalog.
-pub(crate) const EXISTS: super::ExistsSql = super::ExistsSql {
+const EXISTS: crate::code::ExistsSql = crate::code::ExistsSql {
     table: "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
     column: "SELECT COUNT(*) FROM pragma_table_info(?1) WHERE name = ?2",
     index: "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1 AND name = ?2",
@@ -199,6 +199,8 @@ fn busy(e: &Error) -> bool {
 }
 
 impl Backend for Sqlite {
+    const EXISTS: crate::code::ExistsSql = EXISTS;
+
     const INSERT_RETURNS_ID: bool = false;
 
     fn missing_table(e: &sqlx::Error) -> bool {
