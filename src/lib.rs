@@ -103,18 +103,7 @@ pub use retort_macros::embed_migrations;
 #[doc(hidden)]
 pub mod __private {
     pub use retort_core::format::SectionSpan;
-    pub use retort_core::{Digest256, MigrationSet, Names, Revision};
-    pub use std::borrow::Cow;
-
-    /// Returns `source`, failing compilation if its length is not `len`: the
-    /// file changed between the macro reading it and `include_str!`.
-    pub const fn checked_source(source: &'static str, len: usize) -> &'static str {
-        assert!(
-            source.len() == len,
-            "a migration file changed while compiling; build again"
-        );
-        source
-    }
+    pub use retort_core::{Digest256, MigrationSet, Revision};
 }
 
 /// The README's Rust examples, compiled as doctests.

@@ -4,7 +4,7 @@
 //!
 //! ```no_run
 //! static MIGRATIONS: retort_runtime::Migrations = {
-//! #   retort_runtime::Migrations::__embedded(retort_core::MigrationSet::__embedded(&[], &[]))
+//! #   retort_runtime::Migrations::__embedded(retort_core::MigrationSet::__embedded(&[], &[], &[]))
 //! };
 //! // `myservice migrate upgrade head`, `myservice migrate current`, ...
 //! fn main() -> std::process::ExitCode {

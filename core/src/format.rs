@@ -158,6 +158,23 @@ pub fn line_of_offset(bytes: &[u8], offset: usize) -> u32 {
     line
 }
 
+/// The largest revision file retort reads, in bytes: 1 GiB. A revision
+/// keeps its text and header values in one string indexed by `u32`
+/// offsets, which this bound keeps in range.
+pub const MAX_FILE_BYTES: usize = 1 << 30;
+
+/// Refuses a text over [`MAX_FILE_BYTES`].
+pub(crate) fn check_size(file: &str, text: &str) -> Result<(), ParseError> {
+    check_len(file, text.len(), MAX_FILE_BYTES)
+}
+
+fn check_len(file: &str, bytes: usize, max: usize) -> Result<(), ParseError> {
+    if bytes > max {
+        return Err(ParseErrorKind::TooLarge { bytes }.at(file, 1));
+    }
+    Ok(())
+}
+
 /// Decodes a revision file's bytes, naming the line of the first invalid byte.
 pub fn decode<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, ParseError> {
     std::str::from_utf8(bytes)
@@ -393,6 +410,7 @@ fn parse_names(
 /// assert_eq!(rev.upgrade.line, 6);
 /// ```
 pub fn parse(file: &str, text: &str) -> Result<ParsedRevision, ParseError> {
+    check_size(file, text)?;
     let offset = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let mut header = Header::new("--");
     let mut upgrade_marker: Option<Line<'_>> = None;

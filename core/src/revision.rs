@@ -93,61 +93,197 @@ impl fmt::Debug for Names {
     }
 }
 
-/// One revision of a migration set: its header, its SQL and its hashes.
+/// One revision of a migration set: its header, its SQL and its checksum.
 ///
 /// Revisions come out of [`crate::MigrationSet`]s, which validate them as a
 /// graph; the type has no public constructor besides the hidden one the
 /// `embed_migrations!` macro uses.
+///
+/// The file's text and the header values parsed from it are kept in one
+/// string, the text first, so that an embedded revision is one string
+/// literal (one pointer, one relocation in the binary) plus offsets.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Revision {
-    id: Text,
-    parents: Names,
-    depends_on: Names,
-    branch_labels: Names,
-    message: Text,
-    create_date: Option<Text>,
+    /// The file's text, then the id, message, create date, path, parents,
+    /// dependencies and branch labels (each list joined with spaces: names
+    /// hold none).
+    text: Text,
+    /// Where each of those parts ends in `text`; see [`Part`].
+    ends: [u32; PARTS],
+    has_create_date: bool,
     transactional: bool,
-    path: Text,
-    source: Text,
     upgrade: SectionSpan,
     downgrade: Option<SectionSpan>,
     checksum: Digest256,
-    lineage: Digest256,
 }
 
+/// The parts of [`Revision::text`], in order.
+#[derive(Clone, Copy)]
+enum Part {
+    Source,
+    Id,
+    Message,
+    CreateDate,
+    Path,
+    Parents,
+    DependsOn,
+    BranchLabels,
+}
+
+/// Number of [`Part`]s.
+const PARTS: usize = 8;
+
+/// Builds a revision's text and the ends of its parts, in [`Part`] order.
+struct Packer {
+    text: String,
+    ends: [u32; PARTS],
+    next: usize,
+}
+
+impl Packer {
+    fn new(source: String) -> Self {
+        let mut packer = Self {
+            text: source,
+            ends: [0; PARTS],
+            next: 0,
+        };
+        packer.end();
+        packer
+    }
+
+    fn push(mut self, value: &str) -> Self {
+        self.text.push_str(value);
+        self.end();
+        self
+    }
+
+    fn push_list<S: AsRef<str>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
+        for (i, name) in names.into_iter().enumerate() {
+            if i > 0 {
+                self.text.push(' ');
+            }
+            self.text.push_str(name.as_ref());
+        }
+        self.end();
+        self
+    }
+
+    /// Ends the current part. Files over 1 GiB are refused when parsed
+    /// (see [`crate::format::MAX_FILE_BYTES`]), so every offset fits in a `u32`.
+    fn end(&mut self) {
+        if let Some(slot) = self.ends.get_mut(self.next) {
+            *slot = u32::try_from(self.text.len()).unwrap_or(u32::MAX);
+        }
+        self.next += 1;
+    }
+}
+
+/// The names of a space-separated list (parents, dependencies, labels).
+#[derive(Debug, Clone)]
+struct NameList<'a> {
+    rest: &'a str,
+}
+
+impl<'a> Iterator for NameList<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let (name, rest) = self.rest.split_once(' ').unwrap_or((self.rest, ""));
+        self.rest = rest;
+        Some(name)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let len = if self.rest.is_empty() {
+            0
+        } else {
+            self.rest.bytes().filter(|&b| b == b' ').count() + 1
+        };
+        (len, Some(len))
+    }
+}
+
+impl ExactSizeIterator for NameList<'_> {}
+
 impl Revision {
-    /// Used by `embed_migrations!`; not part of the public API.
+    /// Used by `embed_migrations!`: `text` is the file's text followed by
+    /// the header values, `ends` where each part ends. Not part of the
+    /// public API.
+    ///
+    /// # Panics
+    ///
+    /// At compile time, when `text` is not as long as the macro saw it:
+    /// the file changed while the crate was compiling.
     #[doc(hidden)]
-    #[allow(clippy::too_many_arguments)]
     pub const fn __new(
-        id: Text,
-        parents: Names,
-        depends_on: Names,
-        branch_labels: Names,
-        message: Text,
-        create_date: Option<Text>,
+        text: &'static str,
+        ends: [u32; PARTS],
+        has_create_date: bool,
         transactional: bool,
-        path: Text,
-        source: Text,
         upgrade: SectionSpan,
         downgrade: Option<SectionSpan>,
         checksum: Digest256,
-        lineage: Digest256,
     ) -> Self {
+        assert!(
+            ends[PARTS - 1] as usize == text.len(),
+            "a migration file changed while compiling; build again"
+        );
         Self {
-            id,
-            parents,
-            depends_on,
-            branch_labels,
-            message,
-            create_date,
+            text: Cow::Borrowed(text),
+            ends,
+            has_create_date,
             transactional,
-            path,
-            source,
             upgrade,
             downgrade,
             checksum,
-            lineage,
+        }
+    }
+
+    /// What `embed_migrations!` embeds after the file's text: the header
+    /// values as one string, the ends of every part and whether there is a
+    /// create date. Not part of the public API.
+    #[doc(hidden)]
+    pub fn __packed(&self) -> (&str, [u32; PARTS], bool) {
+        let source_end = self.ends[Part::Source as usize] as usize;
+        (
+            self.text.get(source_end..).unwrap_or_default(),
+            self.ends,
+            self.has_create_date,
+        )
+    }
+
+    fn pack(
+        packer: Packer,
+        path: &str,
+        parents: &[impl AsRef<str>],
+        depends_on: &[impl AsRef<str>],
+        branch_labels: &[impl AsRef<str>],
+    ) -> (Text, [u32; PARTS]) {
+        let packed = packer
+            .push(path)
+            .push_list(parents)
+            .push_list(depends_on)
+            .push_list(branch_labels);
+        (Cow::Owned(packed.text), packed.ends)
+    }
+
+    fn part(&self, part: Part) -> &str {
+        let i = part as usize;
+        let start = match i {
+            0 => 0,
+            _ => self.ends[i - 1] as usize,
+        };
+        self.text
+            .get(start..self.ends[i] as usize)
+            .unwrap_or_default()
+    }
+
+    fn list(&self, part: Part) -> NameList<'_> {
+        NameList {
+            rest: self.part(part),
         }
     }
 
@@ -181,40 +317,34 @@ impl Revision {
                 ..span_at(&source, start)
             }
         });
+        let checksum = crate::checksum::checksum(source.as_bytes());
+        let packer = Packer::new(source).push(id).push(&message).push("");
+        let none: &[&str] = &[];
+        let (text, ends) = Self::pack(packer, &format!("history:{id}"), parents, none, none);
         Self {
-            id: Cow::Owned(id.to_owned()),
-            parents: Names::Owned(parents.iter().map(|p| (*p).to_owned()).collect()),
-            depends_on: Names::Owned(Vec::new()),
-            branch_labels: Names::Owned(Vec::new()),
-            message: Cow::Owned(message),
-            create_date: None,
+            text,
+            ends,
+            has_create_date: false,
             transactional: true,
-            path: Cow::Owned(format!("history:{id}")),
-            checksum: crate::checksum::checksum(source.as_bytes()),
-            source: Cow::Owned(source),
             upgrade,
             downgrade,
-            lineage: Digest256([0; 32]),
+            checksum,
         }
-    }
-
-    pub(crate) fn set_lineage(&mut self, lineage: Digest256) {
-        self.lineage = lineage;
     }
 
     /// The revision id.
     pub fn id(&self) -> &str {
-        &self.id
+        self.part(Part::Id)
     }
 
     /// The parent revision ids (`Revises`): none for a base, several for a merge.
     pub fn parents(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
-        self.parents.iter()
+        self.list(Part::Parents)
     }
 
     /// What the revision depends on (`Depends On`): revision ids or branch labels.
     pub fn depends_on(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
-        self.depends_on.iter()
+        self.list(Part::DependsOn)
     }
 
     /// The revisions of other migration sets this revision depends on
@@ -229,22 +359,23 @@ impl Revision {
     /// assert_eq!(other, [("jobs", "a1")]);
     /// ```
     pub fn other_sets_depends_on(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
-        self.depends_on.iter().filter_map(|d| d.split_once('@'))
+        self.list(Part::DependsOn).filter_map(|d| d.split_once('@'))
     }
 
     /// The branch labels declared on this revision (`Branch Labels`).
     pub fn branch_labels(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
-        self.branch_labels.iter()
+        self.list(Part::BranchLabels)
     }
 
     /// The message (first paragraph of the header's free text).
     pub fn message(&self) -> &str {
-        &self.message
+        self.part(Part::Message)
     }
 
     /// The `Create Date` header, verbatim.
     pub fn create_date(&self) -> Option<&str> {
-        self.create_date.as_deref()
+        self.has_create_date
+            .then(|| self.part(Part::CreateDate))
     }
 
     /// Whether the revision runs inside a transaction (`Transactional: false`
@@ -256,7 +387,7 @@ impl Revision {
     /// The file the revision came from, relative to where it was loaded
     /// (for example `migrations/3f2a9c1b7d4e_add_users.sql`).
     pub fn path(&self) -> &str {
-        &self.path
+        self.part(Part::Path)
     }
 
     /// True for a Rust revision (a `.rs` file): its upgrade and downgrade
@@ -264,17 +395,17 @@ impl Revision {
     /// so [`Revision::upgrade_sql`] is empty and its spans are where the
     /// functions are declared.
     pub fn is_code(&self) -> bool {
-        self.path.ends_with(".rs")
+        self.path().ends_with(".rs")
     }
 
     /// The whole file's text, as read (line endings untouched).
     pub fn source(&self) -> &str {
-        &self.source
+        self.part(Part::Source)
     }
 
     /// The upgrade SQL (empty for a [Rust revision](Revision::is_code)).
     pub fn upgrade_sql(&self) -> &str {
-        section(&self.source, self.upgrade)
+        section(self.source(), self.upgrade)
     }
 
     /// Where the upgrade SQL lies in [`Revision::source`].
@@ -285,7 +416,7 @@ impl Revision {
     /// The downgrade SQL, or `None` when the file has no downgrade section
     /// (the revision cannot be downgraded).
     pub fn downgrade_sql(&self) -> Option<&str> {
-        self.downgrade.map(|span| section(&self.source, span))
+        self.downgrade.map(|span| section(self.source(), span))
     }
 
     /// Where the downgrade SQL lies in [`Revision::source`].
@@ -298,19 +429,14 @@ impl Revision {
         self.checksum
     }
 
-    /// The revision's lineage hash: its checksum and every ancestor's.
-    pub fn lineage(&self) -> Digest256 {
-        self.lineage
-    }
-
     /// True when the revision has no parents.
     pub fn is_base(&self) -> bool {
-        self.parents.is_empty()
+        self.part(Part::Parents).is_empty()
     }
 
     /// True when the revision has several parents.
     pub fn is_merge(&self) -> bool {
-        self.parents.len() > 1
+        self.part(Part::Parents).contains(' ')
     }
 }
 
@@ -331,40 +457,70 @@ fn section(source: &str, span: SectionSpan) -> &str {
 impl fmt::Debug for Revision {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Revision")
-            .field("id", &self.id)
-            .field("parents", &self.parents)
-            .field("depends_on", &self.depends_on)
-            .field("branch_labels", &self.branch_labels)
-            .field("message", &self.message)
+            .field("id", &self.id())
+            .field("parents", &self.list(Part::Parents).collect::<Vec<_>>())
+            .field("depends_on", &self.list(Part::DependsOn).collect::<Vec<_>>())
+            .field("branch_labels", &self.list(Part::BranchLabels).collect::<Vec<_>>())
+            .field("message", &self.message())
             .field("transactional", &self.transactional)
-            .field("path", &self.path)
+            .field("path", &self.path())
             .field("checksum", &self.checksum)
-            .field("lineage", &self.lineage)
             .finish_non_exhaustive()
     }
 }
 
-/// Turns a parsed file into an owned [`Revision`] whose lineage hash is not
-/// yet known (it is filled in once the whole set is validated).
+/// Turns a parsed file into an owned [`Revision`].
 pub(crate) fn from_parsed(
     path: String,
     source: String,
     parsed: crate::format::ParsedRevision,
 ) -> Revision {
-    let list = Names::Owned;
+    let packer = Packer::new(source)
+        .push(&parsed.id)
+        .push(&parsed.message)
+        .push(parsed.create_date.as_deref().unwrap_or_default());
+    let (text, ends) = Revision::pack(
+        packer,
+        &path,
+        &parsed.parents,
+        &parsed.depends_on,
+        &parsed.branch_labels,
+    );
     Revision {
-        id: Cow::Owned(parsed.id),
-        parents: list(parsed.parents),
-        depends_on: list(parsed.depends_on),
-        branch_labels: list(parsed.branch_labels),
-        message: Cow::Owned(parsed.message),
-        create_date: parsed.create_date.map(Cow::Owned),
+        text,
+        ends,
+        has_create_date: parsed.create_date.is_some(),
         transactional: parsed.transactional,
-        path: Cow::Owned(path),
-        source: Cow::Owned(source),
         upgrade: parsed.upgrade,
         downgrade: parsed.downgrade,
         checksum: parsed.checksum,
-        lineage: Digest256([0; 32]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_round_trip_through_the_packed_text() {
+        let rev = Revision::recovered("m3", &["a1", "b2"], Some("DROP TABLE t;\n"));
+        assert_eq!(rev.id(), "m3");
+        assert_eq!(rev.parents().collect::<Vec<_>>(), ["a1", "b2"]);
+        assert_eq!(rev.parents().len(), 2);
+        assert!(rev.is_merge());
+        assert!(!rev.is_base());
+        assert_eq!(rev.depends_on().len(), 0);
+        assert_eq!(rev.branch_labels().next(), None);
+        assert_eq!(rev.create_date(), None);
+        assert_eq!(rev.path(), "history:m3");
+        assert!(rev.source().starts_with("-- m3 (recovered"));
+        assert_eq!(rev.downgrade_sql(), Some("DROP TABLE t;\n"));
+        let (tail, ends, has_date) = rev.__packed();
+        assert_eq!(tail, format!("m3{}history:m3a1 b2", rev.message()));
+        assert_eq!(ends[PARTS - 1] as usize, rev.source().len() + tail.len());
+        assert!(!has_date);
+        let base = Revision::recovered("a1", &[], None);
+        assert!(base.is_base() && !base.is_merge());
+        assert_eq!(base.parents().len(), 0);
     }
 }

@@ -43,6 +43,7 @@ use crate::format::{
 /// assert!(rev.downgrade.is_none());
 /// ```
 pub fn parse(file: &str, text: &str) -> Result<ParsedRevision, ParseError> {
+    crate::format::check_size(file, text)?;
     let offset = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let mut header = Header::new("//");
     let mut header_done = false;

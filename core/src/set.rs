@@ -3,19 +3,25 @@
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
+use crate::checksum::Digest256;
 use crate::format::{HeaderLines, ParsedRevision};
 use crate::graph::{Graph, GraphError, Node};
 use crate::revision::{Names, Revision, from_parsed};
 
 /// A validated set of revisions: every file parsed, the graph checked, every
-/// checksum and lineage hash computed.
+/// checksum computed.
 ///
 /// Revisions are kept sorted by id, so looking one up is a binary search and
-/// the "already at head?" check needs no graph at all; the graph itself is
-/// built on first use.
+/// the "already at head?" check needs no graph at all: an embedded set
+/// carries its heads' lineage hashes. The graph, and the lineage hashes of
+/// the other revisions, are computed on first use.
 pub struct MigrationSet {
     revisions: Cow<'static, [Revision]>,
     heads: Names,
+    /// The lineage hash of each of `heads` (embedded sets; empty otherwise).
+    head_lineages: &'static [Digest256],
+    /// The lineage hash of every revision, by index.
+    lineages: OnceLock<Vec<Digest256>>,
     graph: OnceLock<Result<Graph, Vec<GraphError>>>,
 }
 
@@ -33,6 +39,8 @@ impl Clone for MigrationSet {
         Self {
             revisions: self.revisions.clone(),
             heads: self.heads.clone(),
+            head_lineages: self.head_lineages,
+            lineages: self.lineages.clone(),
             graph: OnceLock::new(),
         }
     }
@@ -40,15 +48,23 @@ impl Clone for MigrationSet {
 
 impl MigrationSet {
     /// Used by `embed_migrations!`: `revisions` sorted by id and validated at
-    /// compile time, `heads` sorted. Not part of the public API.
+    /// compile time, `heads` sorted, `head_lineages[i]` the lineage hash of
+    /// `heads[i]`. Not part of the public API.
+    ///
+    /// Only the heads' lineage hashes are embedded: a revision's hash
+    /// covers all of its ancestors, so embedding every one would make an
+    /// edit of the oldest file change every revision's constant.
     #[doc(hidden)]
     pub const fn __embedded(
         revisions: &'static [Revision],
         heads: &'static [&'static str],
+        head_lineages: &'static [Digest256],
     ) -> Self {
         Self {
             revisions: Cow::Borrowed(revisions),
             heads: Names::Static(heads),
+            head_lineages,
+            lineages: OnceLock::new(),
             graph: OnceLock::new(),
         }
     }
@@ -79,14 +95,11 @@ impl MigrationSet {
     /// `revisions`, sorted by id, as a set; `lines[i]` (when given) is
     /// where revision `i`'s header values are, for error messages.
     fn assemble(
-        mut revisions: Vec<Revision>,
+        revisions: Vec<Revision>,
         lines: &[HeaderLines],
     ) -> Result<Self, Vec<GraphError>> {
         let graph = build_graph(&revisions, lines)?;
-        let lineages = graph.lineages(|i| revisions[i].checksum());
-        for (rev, lineage) in revisions.iter_mut().zip(lineages) {
-            rev.set_lineage(lineage);
-        }
+        let lineages = OnceLock::from(graph.lineages(|i| revisions[i].checksum()));
         let mut heads: Vec<String> = graph
             .heads()
             .iter()
@@ -98,6 +111,8 @@ impl MigrationSet {
         Ok(Self {
             revisions: Cow::Owned(revisions),
             heads: Names::Owned(heads),
+            head_lineages: &[],
+            lineages,
             graph: graph_cell,
         })
     }
@@ -135,6 +150,31 @@ impl MigrationSet {
     /// to and what the version table holds after `upgrade heads`.
     pub fn heads(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
         self.heads.iter()
+    }
+
+    /// The lineage hash of the revision with this id (see
+    /// [`crate::checksum`]): its checksum and, transitively, every
+    /// ancestor's. `None` for an unknown id, or when the graph is invalid
+    /// (only a set assembled by hand can be).
+    ///
+    /// An embedded set answers for its heads from what it embeds; for any
+    /// other revision the first call computes every revision's hash (one
+    /// SHA-256 each).
+    pub fn lineage(&self, id: &str) -> Option<Digest256> {
+        if let Names::Static(heads) = &self.heads
+            && let Ok(k) = heads.binary_search(&id)
+            && let Some(&lineage) = self.head_lineages.get(k)
+        {
+            return Some(lineage);
+        }
+        let i = self.index_of(id)?;
+        self.lineages
+            .get_or_init(|| match self.graph() {
+                Ok(graph) => graph.lineages(|i| self.revisions[i].checksum()),
+                Err(_) => Vec::new(),
+            })
+            .get(i)
+            .copied()
     }
 
     /// The revision graph, built on first use.
@@ -208,8 +248,8 @@ mod tests {
         assert_eq!(extended.heads().collect::<Vec<_>>(), ["c3"]);
         for rev in known.revisions() {
             assert_eq!(
-                extended.get(rev.id()).unwrap().lineage(),
-                rev.lineage(),
+                extended.lineage(rev.id()),
+                known.lineage(rev.id()),
                 "{}",
                 rev.id()
             );
@@ -223,10 +263,34 @@ mod tests {
         assert_eq!(reparsed.downgrade, c3.downgrade_span());
         assert_eq!(reparsed.upgrade, c3.upgrade_span());
         assert_eq!(reparsed.checksum, c3.checksum());
-        assert_ne!(c3.lineage(), crate::Digest256([0; 32]));
+        assert!(extended.lineage("c3").is_some());
+        assert_ne!(extended.lineage("c3"), known.lineage("b2"));
+        assert_eq!(extended.lineage("zz"), None);
 
         // A recovered revision whose parent is in neither: a graph error.
         let orphan = vec![Revision::recovered("d4", &["zz"], None)];
         assert!(MigrationSet::from_revisions(orphan).is_err());
+    }
+
+    #[test]
+    fn an_embedded_set_answers_for_its_heads_from_what_it_embeds() {
+        let loaded = set(&[
+            (
+                "m/a1.sql",
+                "-- Revision ID: a1\n-- Revises:\n-- migrate:upgrade\nCREATE TABLE t (id INT);\n",
+            ),
+            (
+                "m/b2.sql",
+                "-- Revision ID: b2\n-- Revises: a1\n-- migrate:upgrade\nSELECT 1;\n",
+            ),
+        ]);
+        let revisions: &'static [Revision] = loaded.revisions().to_vec().leak();
+        const MARKER: Digest256 = Digest256([7; 32]);
+        let embedded = MigrationSet::__embedded(revisions, &["b2"], &[MARKER]);
+        // The head's hash is the embedded one (a real one is never all 7s),
+        // every other revision's is computed from the graph.
+        assert_eq!(embedded.lineage("b2"), Some(MARKER));
+        assert_eq!(embedded.lineage("a1"), loaded.lineage("a1"));
+        assert_eq!(embedded.lineage("c3"), None);
     }
 }

@@ -83,7 +83,7 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
             let errors = error.into_compile_error();
             quote! {{
                 #errors
-                ::retort::Migrations::__embedded(::retort::__private::MigrationSet::__embedded(&[], &[]))
+                ::retort::Migrations::__embedded(::retort::__private::MigrationSet::__embedded(&[], &[], &[]))
             }}
         }
     }
@@ -187,32 +187,19 @@ fn multiple_heads(set: &MigrationSet) -> String {
     )
 }
 
-fn names(list: impl Iterator<Item = impl AsRef<str>>) -> TokenStream {
-    let list: Vec<String> = list.map(|s| s.as_ref().to_owned()).collect();
-    quote!(::retort::__private::Names::Static(&[#(#list),*]))
-}
-
 fn span_tokens(span: SectionSpan) -> TokenStream {
     let SectionSpan { start, end, line } = span;
     quote!(::retort::__private::SectionSpan { start: #start, end: #end, line: #line })
 }
 
+/// A revision's constant: one string (the file's text, `include_str!`ed so
+/// that cargo rebuilds when it changes, followed by the header values),
+/// the offsets of its parts, its sections and its checksum. Nothing in it
+/// depends on another revision, so editing one file changes one constant.
 fn revision(rev: &Revision, path: &Path) -> TokenStream {
-    let id = rev.id();
-    let parents = names(rev.parents());
-    let depends_on = names(rev.depends_on());
-    let labels = names(rev.branch_labels());
-    let message = rev.message();
-    let create_date = match rev.create_date() {
-        Some(date) => {
-            quote!(::core::option::Option::Some(::retort::__private::Cow::Borrowed(#date)))
-        }
-        None => quote!(::core::option::Option::None),
-    };
+    let (values, ends, has_create_date) = rev.__packed();
     let transactional = rev.is_transactional();
-    let display = rev.path();
     let absolute = path.to_string_lossy().into_owned();
-    let len = rev.source().len();
     let upgrade = span_tokens(rev.upgrade_span());
     let downgrade = match rev.downgrade_span() {
         Some(span) => {
@@ -221,25 +208,18 @@ fn revision(rev: &Revision, path: &Path) -> TokenStream {
         }
         None => quote!(::core::option::Option::None),
     };
-    // Byte-string literals: evaluating a hex decoder for every digest at
+    // A byte-string literal: evaluating a hex decoder for every digest at
     // compile time dominated large builds (see BENCHMARKS.md).
     let checksum = proc_macro2::Literal::byte_string(rev.checksum().as_bytes());
-    let lineage = proc_macro2::Literal::byte_string(rev.lineage().as_bytes());
     quote! {
         ::retort::__private::Revision::__new(
-            ::retort::__private::Cow::Borrowed(#id),
-            #parents,
-            #depends_on,
-            #labels,
-            ::retort::__private::Cow::Borrowed(#message),
-            #create_date,
+            ::core::concat!(::core::include_str!(#absolute), #values),
+            [#(#ends),*],
+            #has_create_date,
             #transactional,
-            ::retort::__private::Cow::Borrowed(#display),
-            ::retort::__private::Cow::Borrowed(::retort::__private::checked_source(include_str!(#absolute), #len)),
             #upgrade,
             #downgrade,
             ::retort::__private::Digest256(*#checksum),
-            ::retort::__private::Digest256(*#lineage),
         )
     }
 }
@@ -282,8 +262,17 @@ fn generate(set: &MigrationSet, sources: &[PathBuf], name: Option<&str>) -> Toke
             quote!(const #name: ::retort::__private::Revision = #value;)
         });
     let heads: Vec<&str> = set.heads().collect();
+    let head_lineages = heads.iter().map(|head| {
+        let lineage = set.lineage(head).unwrap_or(retort_core::Digest256([0; 32]));
+        let bytes = proc_macro2::Literal::byte_string(lineage.as_bytes());
+        quote!(::retort::__private::Digest256(*#bytes))
+    });
     let set_tokens = quote! {
-        ::retort::__private::MigrationSet::__embedded(__RETORT_REVISIONS, &[#(#heads),*])
+        ::retort::__private::MigrationSet::__embedded(
+            __RETORT_REVISIONS,
+            &[#(#heads),*],
+            __RETORT_HEAD_LINEAGES,
+        )
     };
     let (modules, functions): (Vec<TokenStream>, Vec<TokenStream>) = set
         .revisions()
@@ -308,6 +297,7 @@ fn generate(set: &MigrationSet, sources: &[PathBuf], name: Option<&str>) -> Toke
         #(#revisions)*
         #(#modules)*
         const __RETORT_REVISIONS: &[::retort::__private::Revision] = &[#(#names),*];
+        const __RETORT_HEAD_LINEAGES: &[::retort::__private::Digest256] = &[#(#head_lineages),*];
         #migrations
     }}
 }

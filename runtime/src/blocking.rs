@@ -16,7 +16,7 @@ use crate::report::{CheckReport, PlannedStep, Report};
 ///
 /// ```no_run
 /// static MIGRATIONS: retort_runtime::Migrations = {
-/// #   retort_runtime::Migrations::__embedded(retort_core::MigrationSet::__embedded(&[], &[]))
+/// #   retort_runtime::Migrations::__embedded(retort_core::MigrationSet::__embedded(&[], &[], &[]))
 /// };
 /// fn main() -> Result<(), retort_runtime::Error> {
 ///     let report = MIGRATIONS.blocking().upgrade("sqlite://app.db", "head")?;

@@ -91,7 +91,9 @@ fn short(hex: &str) -> &str {
 pub(crate) fn quick(set: &MigrationSet, rows: &[Row]) -> bool {
     rows.iter()
         .all(|row| match (set.get(&row.version), &row.lineage) {
-            (Some(rev), Some(recorded)) => rev.lineage().to_hex() == *recorded,
+            (Some(_), Some(recorded)) => {
+                set.lineage(&row.version).map(|l| l.to_hex()).as_ref() == Some(recorded)
+            }
             _ => false,
         })
 }
@@ -147,9 +149,9 @@ pub(crate) fn full(set: &MigrationSet, rows: &[Row], history: &[HistoryEntry]) -
         drift.lineage_changed = rows
             .iter()
             .filter_map(|row| {
-                let rev = set.get(&row.version)?;
+                let lineage = set.lineage(&row.version)?;
                 let recorded = row.lineage.as_ref()?;
-                (rev.lineage().to_hex() != *recorded).then(|| row.version.clone())
+                (lineage.to_hex() != *recorded).then(|| row.version.clone())
             })
             .collect();
     }

@@ -15,7 +15,7 @@ mod step;
 
 pub(crate) use bookkeeping::stamp_ops;
 pub use common::RUN_TARGET;
-pub(crate) use common::history;
+pub(crate) use common::{Lineages, history};
 pub(crate) use read::{check, current, history_of, plan};
 pub(crate) use run::{Locked, locked};
 pub(crate) use sets::{SetRun, upgrade_all};

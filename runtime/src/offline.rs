@@ -97,7 +97,7 @@ pub fn upgrade(
             end: target.to_owned(),
         });
     }
-    Ok(script(&sql, &plan))
+    Ok(script(&sql, set, &plan))
 }
 
 /// The script of a downgrade from `start` to `target`.
@@ -125,12 +125,12 @@ pub fn downgrade(
         }
         plan => plan?,
     };
-    Ok(script(&sql, &plan))
+    Ok(script(&sql, set, &plan))
 }
 
-fn script(sql: &OfflineSql, plan: &Plan<'_>) -> Script {
+fn script(sql: &OfflineSql, set: &MigrationSet, plan: &Plan<'_>) -> Script {
     Script {
-        sql: render_plan(sql, plan),
+        sql: render_plan(sql, set, plan),
         nothing: plan.steps.is_empty().then(|| {
             format!(
                 "nothing to {}: the script only creates the bookkeeping tables if missing; at {}",
@@ -218,7 +218,7 @@ fn prelude(sql: &OfflineSql) -> String {
     out
 }
 
-fn render_plan(sql: &OfflineSql, plan: &Plan<'_>) -> String {
+fn render_plan(sql: &OfflineSql, set: &MigrationSet, plan: &Plan<'_>) -> String {
     let mut out = prelude(sql);
     if plan.steps.is_empty() {
         let _ = writeln!(
@@ -272,7 +272,7 @@ fn render_plan(sql: &OfflineSql, plan: &Plan<'_>) -> String {
                 Operation::of(step.direction),
                 Status::Applied,
                 if rev.is_code() { 1 } else { statements.len() },
-                true,
+                crate::engine::Lineages::Of(set),
             ),
         );
         statement(&mut out, sql, sql.commit);

@@ -3,7 +3,7 @@
 //!
 //! ```no_run
 //! static MIGRATIONS: retort_runtime::Migrations = {
-//! #   retort_runtime::Migrations::__embedded(retort_core::MigrationSet::__embedded(&[], &[]))
+//! #   retort_runtime::Migrations::__embedded(retort_core::MigrationSet::__embedded(&[], &[], &[]))
 //! };
 //! #[test]
 //! fn migrations_have_one_head() {

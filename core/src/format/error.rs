@@ -20,6 +20,12 @@ pub enum ParseErrorKind {
     /// The file is not valid UTF-8.
     #[error("file is not valid UTF-8 (invalid byte sequence on this line)")]
     NotUtf8,
+    /// The file is larger than a revision may be (1 GiB).
+    #[error("file is {bytes} bytes; a revision file may be at most 1 GiB (1073741824 bytes)")]
+    TooLarge {
+        /// The file's size.
+        bytes: usize,
+    },
     /// The file has no `-- migrate:upgrade` line.
     #[error("missing `{UPGRADE_MARKER}` line: every revision needs an upgrade section")]
     MissingUpgrade,

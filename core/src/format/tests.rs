@@ -256,3 +256,13 @@ fn long_lines_are_shortened_in_messages() {
     let shown = err(&text).to_string();
     assert!(shown.len() < 200, "{shown}");
 }
+
+#[test]
+fn files_over_the_limit_are_refused_by_name() {
+    assert!(check_len("m/a1.sql", MAX_FILE_BYTES, MAX_FILE_BYTES).is_ok());
+    let error = check_len("m/a1.sql", MAX_FILE_BYTES + 1, MAX_FILE_BYTES).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "m/a1.sql:1: file is 1073741825 bytes; a revision file may be at most 1 GiB (1073741824 bytes)"
+    );
+}

@@ -7,7 +7,7 @@ use std::time::Instant;
 use retort_core::MigrationSet;
 use retort_core::plan::StampPlan;
 
-use super::common::history;
+use super::common::{Lineages, history};
 use super::common::{row_ids, sorted};
 use crate::chain::{self, BrokenRow};
 use crate::drift::{self, Drift};
@@ -41,7 +41,7 @@ pub(crate) fn stamp_ops<'a>(
                     Operation::Stamp,
                     Status::Applied,
                     0,
-                    true,
+                    Lineages::Of(set),
                 )));
             }
         }
@@ -181,7 +181,7 @@ pub(super) async fn repair<D: Driver>(
     let mut repaired: Vec<&str> = drift.edited.iter().map(|e| e.revision.as_str()).collect();
     for row in &state.rows {
         if let Some(rev) = set.get(&row.version)
-            && row.lineage.as_deref() != Some(rev.lineage().to_hex().as_str())
+            && row.lineage.as_deref() != set.lineage(rev.id()).map(|l| l.to_hex()).as_deref()
             && !repaired.contains(&rev.id())
         {
             repaired.push(rev.id());
@@ -194,7 +194,7 @@ pub(super) async fn repair<D: Driver>(
                 Operation::Repair,
                 Status::Applied,
                 0,
-                true,
+                Lineages::Of(set),
             )));
         }
     }

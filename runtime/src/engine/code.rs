@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use retort_core::plan::Step;
 
-use super::common::{history, millis};
+use super::common::{Lineages, history, millis};
 use crate::code::{Call, Function, Functions};
 use crate::driver::{Driver, Op, TxFailure};
 use crate::error::{Error, describe};
@@ -57,7 +57,7 @@ pub(super) async fn run<D: Driver>(
     step: &Step<'_>,
     (function, args): (Function, &BTreeMap<String, String>),
     in_transaction: bool,
-    verified: bool,
+    lineages: Lineages<'_>,
 ) -> Result<(), Error> {
     let rev = step.revision;
     let call = Call::new(function, args, rev.id(), rev.path(), step.direction);
@@ -76,7 +76,7 @@ pub(super) async fn run<D: Driver>(
         let ops = [
             Op::Code(&call),
             Op::Version(&step.version),
-            Op::History(history(rev, operation, Status::Applied, 1, verified)),
+            Op::History(history(rev, operation, Status::Applied, 1, lineages)),
         ];
         return d.transaction(&ops, true).await.map_err(|failure| {
             match failure.lock_lost_or_self(Some(&format!("revision `{}`", rev.id()))) {
@@ -91,7 +91,7 @@ pub(super) async fn run<D: Driver>(
         });
     }
     let started = Instant::now();
-    let attempt = history(rev, operation, Status::Running, 1, verified);
+    let attempt = history(rev, operation, Status::Running, 1, lineages);
     let id = d
         .autocommit(&Op::History(attempt.clone()))
         .await

@@ -116,14 +116,44 @@ fn parents(rev: &Revision) -> String {
 /// drift until `repair` records the real hashes.
 const UNVERIFIED_LINEAGE: &str = "unverified";
 
-/// A history row; `verified` is false when the applied revisions below
-/// `rev` were found edited and not repaired.
+/// Where history rows take their lineage hashes from.
+#[derive(Clone, Copy)]
+pub(crate) enum Lineages<'a> {
+    /// The set the plan came from: the applied revisions were verified.
+    Of(&'a MigrationSet),
+    /// The applied revisions were found edited and not repaired (and
+    /// verification is off): [`UNVERIFIED_LINEAGE`].
+    Unverified,
+}
+
+impl<'a> Lineages<'a> {
+    /// The set's hashes when the drift check `verified` the applied
+    /// revisions, the marker otherwise.
+    pub(crate) fn new(set: &'a MigrationSet, verified: bool) -> Self {
+        if verified {
+            Self::Of(set)
+        } else {
+            Self::Unverified
+        }
+    }
+
+    fn hex(self, rev: &Revision) -> String {
+        match self {
+            Self::Of(set) => set
+                .lineage(rev.id())
+                .map_or_else(|| UNVERIFIED_LINEAGE.to_owned(), |l| l.to_hex()),
+            Self::Unverified => UNVERIFIED_LINEAGE.to_owned(),
+        }
+    }
+}
+
+/// A history row for `rev`, with its lineage hash from `lineages`.
 pub(crate) fn history<'a>(
     rev: &'a Revision,
     operation: Operation,
     status: Status,
     count: usize,
-    verified: bool,
+    lineages: Lineages<'_>,
 ) -> NewHistory<'a> {
     NewHistory {
         revision: rev.id(),
@@ -131,11 +161,7 @@ pub(crate) fn history<'a>(
         status,
         parents: parents(rev),
         checksum: rev.checksum().to_hex(),
-        lineage: if verified {
-            rev.lineage().to_hex()
-        } else {
-            UNVERIFIED_LINEAGE.to_owned()
-        },
+        lineage: lineages.hex(rev),
         statement_count: i64::try_from(count).unwrap_or(i64::MAX),
         statements_done: if status == Status::Applied {
             i64::try_from(count).unwrap_or(i64::MAX)

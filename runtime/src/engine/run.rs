@@ -5,7 +5,7 @@ use retort_core::MigrationSet;
 use retort_core::plan::{Direction, Plan};
 
 use super::bookkeeping;
-use super::common::{RUN_TARGET, drift_of, refuse_unfinished, row_ids, with_recorded};
+use super::common::{Lineages, RUN_TARGET, drift_of, refuse_unfinished, row_ids, with_recorded};
 use super::step::{self, execute};
 use crate::code::Functions;
 use crate::config::Config;
@@ -114,7 +114,7 @@ async fn run_locked<D: Driver>(
             let drift = drift_of(d, set, &state).await?;
             let verified = accept_drift(drift, config, Direction::Upgrade)?;
             let plan = set.plan_upgrade(&row_ids(&state), target)?;
-            run_plan(d, config, code, &state, plan, verified).await
+            run_plan(d, config, code, &state, plan, Lineages::new(set, verified)).await
         }
         Locked::Downgrade(target) => {
             refuse_unfinished(set, &state)?;
@@ -129,11 +129,10 @@ async fn run_locked<D: Driver>(
                 drift.unknown.retain(|id| extended.get(id).is_none());
             }
             let verified = accept_drift(drift, config, Direction::Downgrade)?;
-            let plan = extended
-                .as_ref()
-                .unwrap_or(set)
-                .plan_downgrade(&rows, target)?;
-            run_plan(d, config, code, &state, plan, verified).await
+            let planned = extended.as_ref().unwrap_or(set);
+            let plan = planned.plan_downgrade(&rows, target)?;
+            let lineages = Lineages::new(planned, verified);
+            run_plan(d, config, code, &state, plan, lineages).await
         }
         Locked::Stamp { targets, purge } => {
             bookkeeping::stamp(d, set, &state, targets, purge).await
@@ -167,11 +166,11 @@ async fn run_plan<D: Driver>(
     code: &[Functions],
     state: &DbState,
     plan: Plan<'_>,
-    verified: bool,
+    lineages: Lineages<'_>,
 ) -> Result<Report, Error> {
     if !plan.steps.is_empty() {
         step::validate(d, config, code, &plan)?;
         d.ensure_tables(state.layout).await?;
     }
-    execute(d, config, code, plan, verified).await
+    execute(d, config, code, plan, lineages).await
 }

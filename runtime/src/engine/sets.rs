@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use retort_core::MigrationSet;
 use retort_core::plan::{Direction, Plan, Step};
 
-use super::common::{drift_of, refuse_unfinished, row_ids};
+use super::common::{Lineages, drift_of, refuse_unfinished, row_ids};
 use super::run::{accept_drift, already_at_head};
 use super::step::{execute, validate};
 use crate::code::Functions;
@@ -118,14 +118,15 @@ async fn upgrade_locked<D: Driver>(
     names: &HashMap<&str, usize>,
 ) -> Result<Vec<Report>, Error> {
     let mut plans = Vec::with_capacity(sets.len());
-    let mut verified = Vec::with_capacity(sets.len());
+    let mut lineages = Vec::with_capacity(sets.len());
     let mut layouts = Vec::with_capacity(sets.len());
     for s in sets {
         d.use_tables(&s.config);
         let state = d.read_state().await?;
         refuse_unfinished(s.set, &state)?;
         let drift = drift_of(d, s.set, &state).await?;
-        verified.push(accept_drift(drift, &s.config, Direction::Upgrade)?);
+        let accepted = accept_drift(drift, &s.config, Direction::Upgrade)?;
+        lineages.push(Lineages::new(s.set, accepted));
         let plan = s.set.plan_upgrade(&row_ids(&state), "heads")?;
         validate(d, &s.config, s.code, &plan)?;
         layouts.push(state.layout);
@@ -162,7 +163,7 @@ async fn upgrade_locked<D: Driver>(
             heads_before: reports[i].heads_after.clone(),
             heads_after: Vec::new(),
         };
-        match execute(d, &s.config, s.code, plan, verified[i]).await {
+        match execute(d, &s.config, s.code, plan, lineages[i]).await {
             Ok(report) => {
                 applied.extend(report.steps.iter().cloned());
                 reports[i].steps.extend(report.steps);

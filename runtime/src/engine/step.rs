@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use retort_core::plan::{Direction, Plan, Step, VersionChange};
 
 use super::code;
-use super::common::{RUN_TARGET, history, millis, sorted};
+use super::common::{Lineages, RUN_TARGET, history, millis, sorted};
 use crate::code::{Call, Functions};
 use crate::config::{Config, TransactionMode};
 use crate::driver::{Driver, NewHistory, Op, RecordedFailure, RecordedStep, TxFailure};
@@ -43,7 +43,7 @@ pub(super) async fn execute<D: Driver>(
     config: &Config,
     code: &[Functions],
     plan: Plan<'_>,
-    verified: bool,
+    lineages: Lineages<'_>,
 ) -> Result<Report, Error> {
     let mut report = Report {
         direction: Some(plan.direction),
@@ -56,7 +56,7 @@ pub(super) async fn execute<D: Driver>(
         return Ok(report);
     }
     if config.transaction_mode == TransactionMode::Single && plan.steps.len() > 1 {
-        return execute_single(d, (config, code), plan, report, verified).await;
+        return execute_single(d, (config, code), plan, report, lineages).await;
     }
     let total = plan.steps.len();
     for (n, step) in plan.steps.iter().enumerate() {
@@ -71,12 +71,12 @@ pub(super) async fn execute<D: Driver>(
             match code::function(code, step) {
                 Ok(function) => {
                     let in_tx = in_transaction(d, step);
-                    code::run(d, step, (function, &config.args), in_tx, verified).await
+                    code::run(d, step, (function, &config.args), in_tx, lineages).await
                 }
                 Err(error) => Err(error),
             }
         } else {
-            run_step(d, step, verified).await
+            run_step(d, step, lineages).await
         };
         if let Err(error) = result {
             log_failure(step, n, total, started.elapsed(), &error);
@@ -176,7 +176,7 @@ fn in_transaction<D: Driver>(d: &D, step: &Step<'_>) -> bool {
     step.revision.is_transactional() && d.transactional_ddl()
 }
 
-async fn run_step<D: Driver>(d: &mut D, step: &Step<'_>, verified: bool) -> Result<(), Error> {
+async fn run_step<D: Driver>(d: &mut D, step: &Step<'_>, lineages: Lineages<'_>) -> Result<(), Error> {
     let statements = split(step.sql(), d.dialect());
     let rev = step.revision;
     if in_transaction(d, step) {
@@ -187,7 +187,7 @@ async fn run_step<D: Driver>(d: &mut D, step: &Step<'_>, verified: bool) -> Resu
             Operation::of(step.direction),
             Status::Applied,
             statements.len(),
-            verified,
+            lineages,
         )));
         return d.transaction(&ops, true).await.map_err(|failure| {
             match failure.lock_lost_or_self(Some(&format!("revision `{}`", rev.id()))) {
@@ -227,7 +227,7 @@ async fn run_step<D: Driver>(d: &mut D, step: &Step<'_>, verified: bool) -> Resu
         Operation::of(step.direction),
         Status::Running,
         statements.len(),
-        verified,
+        lineages,
     );
     let texts: Vec<&str> = statements.iter().map(|s| s.sql).collect();
     let whole = RecordedStep {
@@ -347,7 +347,7 @@ async fn execute_single<D: Driver>(
     (config, code): (&Config, &[Functions]),
     plan: Plan<'_>,
     mut report: Report,
-    verified: bool,
+    lineages: Lineages<'_>,
 ) -> Result<Report, Error> {
     let dialect = d.dialect();
     let statements: Vec<Vec<retort_core::split::Statement<'_>>> =
@@ -385,7 +385,7 @@ async fn execute_single<D: Driver>(
             Operation::of(step.direction),
             Status::Applied,
             count,
-            verified,
+            lineages,
         )));
         owner.push((n, None, false));
         owner.push((n, None, false));
