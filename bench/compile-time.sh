@@ -68,7 +68,7 @@ TIME_PASSES=1
 ABLATION=1
 GRAPH=1
 KEEP=0
-VARIANTS="macro no-check byte-digests array-digests split split-byte-digests split-byte-digests-no-check"
+VARIANTS="macro one-const array-digests literal-text"
 
 while [ $# -gt 0 ]; do
     case "$1" in

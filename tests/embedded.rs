@@ -78,7 +78,11 @@ fn embedded_revisions_equal_the_loaded_ones() {
             assert_same(e, l);
             // Heads' hashes are embedded, the others computed at run time:
             // both must be the loader's.
-            assert!(embedded.set().lineage(e.id()).is_some(), "{dir}: {}", e.id());
+            assert!(
+                embedded.set().lineage(e.id()).is_some(),
+                "{dir}: {}",
+                e.id()
+            );
             assert_eq!(
                 embedded.set().lineage(e.id()),
                 loaded.lineage(l.id()),

@@ -374,8 +374,7 @@ impl Revision {
 
     /// The `Create Date` header, verbatim.
     pub fn create_date(&self) -> Option<&str> {
-        self.has_create_date
-            .then(|| self.part(Part::CreateDate))
+        self.has_create_date.then(|| self.part(Part::CreateDate))
     }
 
     /// Whether the revision runs inside a transaction (`Transactional: false`
@@ -459,8 +458,14 @@ impl fmt::Debug for Revision {
         f.debug_struct("Revision")
             .field("id", &self.id())
             .field("parents", &self.list(Part::Parents).collect::<Vec<_>>())
-            .field("depends_on", &self.list(Part::DependsOn).collect::<Vec<_>>())
-            .field("branch_labels", &self.list(Part::BranchLabels).collect::<Vec<_>>())
+            .field(
+                "depends_on",
+                &self.list(Part::DependsOn).collect::<Vec<_>>(),
+            )
+            .field(
+                "branch_labels",
+                &self.list(Part::BranchLabels).collect::<Vec<_>>(),
+            )
             .field("message", &self.message())
             .field("transactional", &self.transactional)
             .field("path", &self.path())

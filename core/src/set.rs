@@ -94,10 +94,7 @@ impl MigrationSet {
 
     /// `revisions`, sorted by id, as a set; `lines[i]` (when given) is
     /// where revision `i`'s header values are, for error messages.
-    fn assemble(
-        revisions: Vec<Revision>,
-        lines: &[HeaderLines],
-    ) -> Result<Self, Vec<GraphError>> {
+    fn assemble(revisions: Vec<Revision>, lines: &[HeaderLines]) -> Result<Self, Vec<GraphError>> {
         let graph = build_graph(&revisions, lines)?;
         let lineages = OnceLock::from(graph.lineages(|i| revisions[i].checksum()));
         let mut heads: Vec<String> = graph

@@ -198,6 +198,13 @@ fn span_tokens(span: SectionSpan) -> TokenStream {
 /// depends on another revision, so editing one file changes one constant.
 fn revision(rev: &Revision, path: &Path) -> TokenStream {
     let (values, ends, has_create_date) = rev.__packed();
+    // Each header value its own literal, in order (id, message, create
+    // date, path, parents, dependencies, labels), so the expansion reads.
+    let source_end = ends[0] as usize;
+    let parts = ends.windows(2).map(|w| {
+        let (start, end) = (w[0] as usize - source_end, w[1] as usize - source_end);
+        values.get(start..end).unwrap_or_default()
+    });
     let transactional = rev.is_transactional();
     let absolute = path.to_string_lossy().into_owned();
     let upgrade = span_tokens(rev.upgrade_span());
@@ -213,7 +220,7 @@ fn revision(rev: &Revision, path: &Path) -> TokenStream {
     let checksum = proc_macro2::Literal::byte_string(rev.checksum().as_bytes());
     quote! {
         ::retort::__private::Revision::__new(
-            ::core::concat!(::core::include_str!(#absolute), #values),
+            ::core::concat!(::core::include_str!(#absolute), #(#parts),*),
             [#(#ends),*],
             #has_create_date,
             #transactional,

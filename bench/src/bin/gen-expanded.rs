@@ -9,21 +9,20 @@
 //! DIR is the crate's migrations directory (its files are `include_str!`ed
 //! by absolute path, as the macro does). VARIANT is one of:
 //!
-//! * `macro`: the same expression as `macros/src/expand.rs` generates:
-//!   `Digest256::__from_hex("<64 hex>")` for both digests and
-//!   `checked_source(include_str!(..), len)` for the text;
-//! * `no-check`: `include_str!(..)` without the `checked_source` length assertion;
-//! * `byte-digests`: digests as `Digest256(*b"\x..")` byte-string literals
-//!   (one token, no const-fn loop) instead of `__from_hex`;
-//! * `byte-digests-no-check`: both changes;
+//! * `macro`: the same items as `macros/src/expand.rs` generates: one
+//!   `const __RETORT_REV_<ID>: Revision` per revision whose text is
+//!   `concat!(include_str!(..), "<header values>")`, digests as
+//!   `Digest256(*b"\x..")` byte-string literals, and the heads' lineage
+//!   hashes;
+//! * `one-const`: every revision inline in the one `__RETORT_REVISIONS`
+//!   slice (one large constant instead of many small ones);
 //! * `array-digests`: digests as `Digest256([0x..u8, ...])` (32 tokens, what
 //!   sqlx does with its checksums);
-//! * `split`: as `macro`, but each revision is its own `const __RETORT_R<i>:
-//!   Revision = ...;` item and the slice is `&[__RETORT_R0, __RETORT_R1, ...]`:
-//!   many small bodies to type-check and const-evaluate instead of one huge one;
-//! * `split-byte-digests`: `split` with byte-string digests;
-//! * `split-byte-digests-no-check`: `split` with byte-string digests and no
-//!   `checked_source`.
+//! * `literal-text`: each revision's text as one string literal holding the
+//!   file's text (no `include_str!`, no `concat!`).
+//!
+//! Earlier variants (hex digests, the old `checked_source` assertion) are in
+//! the git history of this file; BENCHMARKS.md reports what they measured.
 //!
 //! The output starts with `#![allow(long_running_const_eval)]` so that large
 //! sets compile at all (see BENCHMARKS.md).
@@ -37,16 +36,7 @@ use retort_core::Digest256;
 use retort_core::format::SectionSpan;
 use retort_core::load::{parse_files, read_dir};
 
-const VARIANTS: [&str; 8] = [
-    "macro",
-    "no-check",
-    "byte-digests",
-    "byte-digests-no-check",
-    "array-digests",
-    "split",
-    "split-byte-digests",
-    "split-byte-digests-no-check",
-];
+const VARIANTS: [&str; 4] = ["macro", "one-const", "array-digests", "literal-text"];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -73,11 +63,6 @@ fn main() -> ExitCode {
     }
 }
 
-fn names<'a>(list: impl Iterator<Item = &'a str>) -> String {
-    let list: Vec<String> = list.map(|s| format!("{s:?}")).collect();
-    format!("::retort::__private::Names::Static(&[{}])", list.join(", "))
-}
-
 fn span(s: SectionSpan) -> String {
     format!(
         "::retort::__private::SectionSpan {{ start: {}usize, end: {}usize, line: {}u32 }}",
@@ -86,26 +71,15 @@ fn span(s: SectionSpan) -> String {
 }
 
 fn digest(d: Digest256, variant: &str) -> String {
-    match variant {
-        "byte-digests"
-        | "byte-digests-no-check"
-        | "split-byte-digests"
-        | "split-byte-digests-no-check" => {
-            let mut lit = String::from("::retort::__private::Digest256(*b\"");
-            for b in d.0 {
-                let _ = write!(lit, "\\x{b:02x}");
-            }
-            lit + "\")"
-        }
-        "array-digests" => {
-            let bytes: Vec<String> = d.0.iter().map(|b| format!("{b}u8")).collect();
-            format!("::retort::__private::Digest256([{}])", bytes.join(", "))
-        }
-        _ => format!(
-            "::retort::__private::Digest256::__from_hex({:?})",
-            d.to_hex()
-        ),
+    if variant == "array-digests" {
+        let bytes: Vec<String> = d.0.iter().map(|b| format!("{b}u8")).collect();
+        return format!("::retort::__private::Digest256([{}])", bytes.join(", "));
     }
+    let mut lit = String::from("::retort::__private::Digest256(*b\"");
+    for b in d.0 {
+        let _ = write!(lit, "\\x{b:02x}");
+    }
+    lit + "\")"
 }
 
 fn generate(dir: &Path, variant: &str) -> Result<String, String> {
@@ -118,8 +92,7 @@ fn generate(dir: &Path, variant: &str) -> Result<String, String> {
         .map(|f| (f.display.clone(), f.path.clone()))
         .collect();
     let set = parse_files(files).map_err(|e| e.to_string())?;
-    let check = !variant.ends_with("no-check");
-    let split = variant.starts_with("split");
+    let split = variant != "one-const";
 
     let mut out = String::from(
         "#![allow(long_running_const_eval)]\n\
@@ -133,24 +106,30 @@ fn generate(dir: &Path, variant: &str) -> Result<String, String> {
             .get(rev.path())
             .map(|p| p.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let create_date = match rev.create_date() {
-            Some(date) => format!(
-                "::core::option::Option::Some(::retort::__private::Cow::Borrowed({date:?}))"
-            ),
-            None => "::core::option::Option::None".to_owned(),
-        };
-        let source = if check {
-            format!(
-                "::retort::__private::checked_source(include_str!({absolute:?}), {}usize)",
-                rev.source().len()
-            )
+        let (values, ends, has_create_date) = rev.__packed();
+        let text = if variant == "literal-text" {
+            format!("{:?}", format!("{}{values}", rev.source()))
         } else {
-            format!("include_str!({absolute:?})")
+            let source_end = ends[0] as usize;
+            let parts: Vec<String> = ends
+                .windows(2)
+                .map(|w| {
+                    format!(
+                        "{:?}",
+                        &values[w[0] as usize - source_end..w[1] as usize - source_end]
+                    )
+                })
+                .collect();
+            format!(
+                "::core::concat!(::core::include_str!({absolute:?}), {})",
+                parts.join(", ")
+            )
         };
         let downgrade = match rev.downgrade_span() {
             Some(s) => format!("::core::option::Option::Some({})", span(s)),
             None => "::core::option::Option::None".to_owned(),
         };
+        let ends: Vec<String> = ends.iter().map(|e| format!("{e}u32")).collect();
         let (open, close) = if split {
             (
                 format!("const __RETORT_R{i}: ::retort::__private::Revision = "),
@@ -161,21 +140,12 @@ fn generate(dir: &Path, variant: &str) -> Result<String, String> {
         };
         let _ = writeln!(
             out,
-            "{open}::retort::__private::Revision::__new(\
-             ::retort::__private::Cow::Borrowed({id:?}), {parents}, {depends}, {labels}, \
-             ::retort::__private::Cow::Borrowed({message:?}), {create_date}, {transactional}, \
-             ::retort::__private::Cow::Borrowed({display:?}), \
-             ::retort::__private::Cow::Borrowed({source}), {upgrade}, {downgrade}, {checksum}, {lineage}){close}",
-            id = rev.id(),
-            parents = names(rev.parents()),
-            depends = names(rev.depends_on()),
-            labels = names(rev.branch_labels()),
-            message = rev.message(),
+            "{open}::retort::__private::Revision::__new({text}, [{ends}], {has_create_date}, \
+             {transactional}, {upgrade}, {downgrade}, {checksum}){close}",
+            ends = ends.join(", "),
             transactional = rev.is_transactional(),
-            display = rev.path(),
             upgrade = span(rev.upgrade_span()),
             checksum = digest(rev.checksum(), variant),
-            lineage = digest(rev.lineage(), variant),
         );
     }
     if split {
@@ -187,11 +157,18 @@ fn generate(dir: &Path, variant: &str) -> Result<String, String> {
         );
     }
     let heads: Vec<String> = set.heads().map(|h| format!("{h:?}")).collect();
+    let lineages: Vec<String> = set
+        .heads()
+        .filter_map(|h| set.lineage(h))
+        .map(|l| digest(l, variant))
+        .collect();
     let _ = write!(
         out,
-        "];\n::retort::Migrations::__embedded(::retort::__private::MigrationSet::__embedded(\
-         __RETORT_REVISIONS, &[{}]))\n}};\n\n\
+        "];\nconst __RETORT_HEAD_LINEAGES: &[::retort::__private::Digest256] = &[{}];\n\
+         ::retort::Migrations::__embedded(::retort::__private::MigrationSet::__embedded(\
+         __RETORT_REVISIONS, &[{}], __RETORT_HEAD_LINEAGES))\n}};\n\n\
          fn main() {{\n    println!(\"{{}} revisions\", MIGRATIONS.len());\n}}\n",
+        lineages.join(", "),
         heads.join(", ")
     );
     Ok(out)

@@ -159,7 +159,13 @@ impl<'a> Describe<'a> {
             }
             text.push_str(&format!("Transactional: {}\n", rev.is_transactional()));
             text.push_str(&format!("Checksum: {}\n", rev.checksum().to_hex()));
-            text.push_str(&format!("Lineage: {}\n", self.set.lineage(rev.id()).map(|l| l.to_hex()).unwrap_or_default()));
+            text.push_str(&format!(
+                "Lineage: {}\n",
+                self.set
+                    .lineage(rev.id())
+                    .map(|l| l.to_hex())
+                    .unwrap_or_default()
+            ));
         }
         text.push('\n');
         for line in rev.message().lines() {

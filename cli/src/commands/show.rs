@@ -40,7 +40,13 @@ pub(crate) fn run(ctx: &Context<'_>, args: &ShowArgs) -> anyhow::Result<ExitCode
                 let mut value = describe.json(i);
                 if let Value::Object(map) = &mut value {
                     map.insert("checksum".into(), rev.checksum().to_hex().into());
-                    map.insert("lineage".into(), set.lineage(rev.id()).map(|l| l.to_hex()).unwrap_or_default().into());
+                    map.insert(
+                        "lineage".into(),
+                        set.lineage(rev.id())
+                            .map(|l| l.to_hex())
+                            .unwrap_or_default()
+                            .into(),
+                    );
                     map.insert("upgrade".into(), rev.upgrade_sql().into());
                     map.insert(
                         "downgrade".into(),

@@ -176,7 +176,11 @@ fn in_transaction<D: Driver>(d: &D, step: &Step<'_>) -> bool {
     step.revision.is_transactional() && d.transactional_ddl()
 }
 
-async fn run_step<D: Driver>(d: &mut D, step: &Step<'_>, lineages: Lineages<'_>) -> Result<(), Error> {
+async fn run_step<D: Driver>(
+    d: &mut D,
+    step: &Step<'_>,
+    lineages: Lineages<'_>,
+) -> Result<(), Error> {
     let statements = split(step.sql(), d.dialect());
     let rev = step.revision;
     if in_transaction(d, step) {
