@@ -5,11 +5,17 @@
 //!
 //! The version change must touch one row (Alembic's check). Inside one
 //! call the driver cannot look at the count before `COMMIT`, so the text
-//! checks it itself: a row is inserted into a temporary table whose CHECK
-//! refuses every row ([`CHECK_TABLE`]) when `changes()` is not 1, which
-//! fails the call. On any failure the transaction is rolled back and the
-//! driver runs the step again op by op, which names the failing statement
-//! (or reports the version rows) as before.
+//! checks it itself: the history row is inserted by `INSERT ... SELECT`
+//! whose `revision` is NULL, which the column's `NOT NULL` refuses, when
+//! `changes()` (the rows the version change touched) is not 1. That fails
+//! the call. On any failure the transaction is rolled back and the driver
+//! runs the step again op by op, which names the failing statement (or
+//! reports the version rows) as before.
+//!
+//! Every statement in the call costs a message from the worker thread,
+//! which wakes the task awaiting it, so the call holds no statement it
+//! does not need (the check is part of the history insert, not a
+//! statement of its own).
 
 use sqlx::Sqlite;
 
@@ -17,10 +23,17 @@ use crate::driver::core::{Core, Tip};
 use crate::driver::inline::{OneRow, fill, history};
 use crate::driver::protocol::{Op, TxFailure};
 
-/// The temporary table of the version-change check, created on first use
-/// (per connection; temporary tables live and die with it).
-const CHECK_TABLE: &str = "CREATE TEMP TABLE IF NOT EXISTS retort_version_check \
-    (x INTEGER CONSTRAINT retort_version_rows_changed CHECK (x IS NULL))";
+/// `insert` (`INSERT INTO h (revision, ...) VALUES (?, ...)`) as
+/// `INSERT INTO h (revision, ...) SELECT CASE WHEN changes() = 1 THEN ?
+/// END, ...`: its `revision` is NULL, which the table refuses, unless the
+/// statement before it changed exactly one row. `None` if `insert` is not
+/// of that shape.
+fn checked_insert(insert: &str) -> Option<String> {
+    let (head, values) = insert.split_once(" VALUES (?")?;
+    let rest = values.strip_suffix(')')?;
+    head.contains("(revision,")
+        .then(|| format!("{head} SELECT CASE WHEN changes() = 1 THEN ? END{rest}"))
+}
 
 /// Runs `ops` (a revision's statements, its version change, its history
 /// row) as one call; `None` when they are not of that shape (a merge, a
@@ -49,19 +62,21 @@ pub(super) async fn one_call(
         Ok(prev) => prev,
         Err(e) => return Some(Err(TxFailure::new(None, e))),
     };
+    let insert_history = if checked {
+        checked_insert(&core.sql.insert_history)?
+    } else {
+        core.sql.insert_history.clone()
+    };
     let hash = h.content().hash();
-    let mut sql = format!("{CHECK_TABLE};\nBEGIN;\n");
+    let mut sql = String::from("BEGIN;\n");
     for statement in statements {
         sql.push_str(statement);
         sql.push_str("\n;\n");
     }
     sql.push_str(&fill(version, false, &values, literal));
-    if checked {
-        sql.push_str(";\nINSERT INTO temp.retort_version_check SELECT 1 WHERE changes() <> 1");
-    }
     sql.push_str(";\n");
     let row = history(h, &prev, &hash);
-    sql.push_str(&fill(&core.sql.insert_history, false, &row, literal));
+    sql.push_str(&fill(&insert_history, false, &row, literal));
     sql.push_str(";\nCOMMIT");
     let error = match sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
         .execute(&mut *core.conn)
@@ -85,4 +100,20 @@ pub(super) async fn one_call(
         "the step failed as one call; running it again op by op to name the failing statement"
     );
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::checked_insert;
+
+    #[test]
+    fn the_history_insert_becomes_a_checked_select() {
+        let insert = "INSERT INTO \"h\" (revision, operation) VALUES (?, ?)";
+        assert_eq!(
+            checked_insert(insert).as_deref(),
+            Some("INSERT INTO \"h\" (revision, operation) SELECT CASE WHEN changes() = 1 THEN ? END, ?")
+        );
+        assert_eq!(checked_insert("INSERT INTO h (operation, revision) VALUES (?, ?)"), None);
+        assert_eq!(checked_insert("INSERT INTO h (revision) SELECT ?"), None);
+    }
 }
