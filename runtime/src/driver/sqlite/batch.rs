@@ -111,9 +111,14 @@ mod tests {
         let insert = "INSERT INTO \"h\" (revision, operation) VALUES (?, ?)";
         assert_eq!(
             checked_insert(insert).as_deref(),
-            Some("INSERT INTO \"h\" (revision, operation) SELECT CASE WHEN changes() = 1 THEN ? END, ?")
+            Some(
+                "INSERT INTO \"h\" (revision, operation) SELECT CASE WHEN changes() = 1 THEN ? END, ?"
+            )
         );
-        assert_eq!(checked_insert("INSERT INTO h (operation, revision) VALUES (?, ?)"), None);
+        assert_eq!(
+            checked_insert("INSERT INTO h (operation, revision) VALUES (?, ?)"),
+            None
+        );
         assert_eq!(checked_insert("INSERT INTO h (revision) SELECT ?"), None);
     }
 }
