@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 use crate::format::HeaderLines;
+use compact::{Ids, Lists};
 
 /// Index of a revision in a [`Graph`] (and in the slice it was built from).
 pub type Ix = usize;
@@ -148,16 +149,15 @@ pub(crate) fn quoted_list<S: AsRef<str>>(items: &[S]) -> String {
 /// A validated revision DAG, addressed by index.
 #[derive(Clone)]
 pub struct Graph {
-    ids: Vec<Box<str>>,
-    index: HashMap<Box<str>, Ix>,
-    parents: Vec<Vec<Ix>>,
-    dependencies: Vec<Vec<Ix>>,
-    children: Vec<Vec<Ix>>,
-    dependents: Vec<Vec<Ix>>,
+    ids: Ids,
+    parents: Lists,
+    dependencies: Lists,
+    children: Lists,
+    dependents: Lists,
     declared_labels: HashMap<Box<str>, Ix>,
     /// Alembic's `_normalized_down_revisions`: parents, then the
     /// dependencies no versioned ancestor also depends on.
-    down: Vec<Vec<Ix>>,
+    down: Lists,
     topo: Vec<Ix>,
     heads: Vec<Ix>,
     real_heads: Vec<Ix>,
@@ -319,14 +319,13 @@ impl Graph {
             .collect();
         let down = normalized_down(&parents, &dependencies);
         Ok(Self {
-            ids: nodes.iter().map(|node| node.id.into()).collect(),
-            index,
-            parents,
-            dependencies,
-            children,
-            dependents,
+            ids: Ids::new(nodes.iter().map(|node| node.id)),
+            parents: Lists::new(&parents),
+            dependencies: Lists::new(&dependencies),
+            children: Lists::new(&children),
+            dependents: Lists::new(&dependents),
             declared_labels,
-            down,
+            down: Lists::new(&down),
             topo,
             heads,
             real_heads,
@@ -341,17 +340,17 @@ impl Graph {
 
     /// True when the graph has no revision.
     pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
+        self.ids.len() == 0
     }
 
     /// The id of revision `i`.
     pub fn id(&self, i: Ix) -> &str {
-        &self.ids[i]
+        self.ids.id(i)
     }
 
     /// The index of the revision with exactly this id.
     pub fn get(&self, id: &str) -> Option<Ix> {
-        self.index.get(id).copied()
+        self.ids.get(id)
     }
 
     /// The revision that declares branch label `label`.
@@ -369,32 +368,31 @@ impl Graph {
         let mut found: Vec<Ix> = self
             .ids
             .iter()
-            .enumerate()
             .filter(|(_, id)| id.starts_with(prefix))
             .map(|(i, _)| i)
             .collect();
-        found.sort_by(|a, b| self.ids[*a].cmp(&self.ids[*b]));
+        found.sort_by(|a, b| self.id(*a).cmp(self.id(*b)));
         found
     }
 
     /// Parents of `i` (`Revises`).
     pub fn parents(&self, i: Ix) -> &[Ix] {
-        &self.parents[i]
+        self.parents.get(i)
     }
 
     /// Dependencies of `i` (`Depends On`, labels resolved).
     pub fn dependencies(&self, i: Ix) -> &[Ix] {
-        &self.dependencies[i]
+        self.dependencies.get(i)
     }
 
     /// Children of `i`: revisions that revise it.
     pub fn children(&self, i: Ix) -> &[Ix] {
-        &self.children[i]
+        self.children.get(i)
     }
 
     /// Revisions that depend on `i`.
     pub fn dependents(&self, i: Ix) -> &[Ix] {
-        &self.dependents[i]
+        self.dependents.get(i)
     }
 
     /// Revisions nothing revises, in index order.
@@ -412,7 +410,7 @@ impl Graph {
     /// depends on (Alembic's `_normalized_down_revisions`): the edges that
     /// order steps and decide version-table rows.
     pub fn down(&self, i: Ix) -> &[Ix] {
-        &self.down[i]
+        self.down.get(i)
     }
 
     /// True when `a` and `b` lie on one chain of parent edges (one is a
@@ -451,17 +449,17 @@ impl Graph {
     /// `start` and all their ancestors through parents and dependencies, as
     /// a membership vector indexed by revision.
     pub fn ancestors(&self, start: &[Ix]) -> Vec<bool> {
-        self.reach(start, |i| [&self.parents[i], &self.dependencies[i]])
+        self.reach(start, |i| [self.parents(i), self.dependencies(i)])
     }
 
     /// `start` and all their ancestors through parents only.
     pub fn versioned_ancestors(&self, start: &[Ix]) -> Vec<bool> {
-        self.reach(start, |i| [&self.parents[i], &[]])
+        self.reach(start, |i| [self.parents(i), &[]])
     }
 
     /// `start` and all their descendants through children and dependents.
     pub fn descendants(&self, start: &[Ix]) -> Vec<bool> {
-        self.reach(start, |i| [&self.children[i], &self.dependents[i]])
+        self.reach(start, |i| [self.children(i), self.dependents(i)])
     }
 
     /// Computes every revision's lineage hash (see [`crate::checksum`]) from
@@ -472,10 +470,11 @@ impl Graph {
     ) -> Vec<crate::checksum::Digest256> {
         let mut out = vec![crate::checksum::Digest256([0; 32]); self.len()];
         for &i in &self.topo {
-            let ancestors = self.parents[i]
+            let ancestors = self
+                .parents(i)
                 .iter()
-                .chain(&self.dependencies[i])
-                .map(|&a| (&*self.ids[a], &out[a]));
+                .chain(self.dependencies(i))
+                .map(|&a| (self.id(a), &out[a]));
             let hash = crate::checksum::lineage(&checksum(i), ancestors);
             out[i] = hash;
         }
@@ -592,6 +591,7 @@ fn find_cycles(stuck: &[Ix], parents: &[Vec<Ix>], dependencies: &[Vec<Ix>]) -> V
     cycles
 }
 
+mod compact;
 mod labels;
 #[cfg(test)]
 mod tests;

@@ -26,9 +26,9 @@ impl Graph {
     /// the first revision with several children or several parents.
     fn on_stem_below(&self, top: Ix, i: Ix) -> bool {
         let mut at = top;
-        while let [parent] = self.parents[at].as_slice() {
+        while let [parent] = self.parents(at) {
             let parent = *parent;
-            if self.children[parent].len() > 1 || self.parents[parent].len() > 1 {
+            if self.children(parent).len() > 1 || self.parents(parent).len() > 1 {
                 return false;
             }
             if parent == i {
