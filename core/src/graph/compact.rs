@@ -3,7 +3,9 @@
 //! few allocations instead of tens of thousands (see BENCHMARKS.md,
 //! "Where the peak RSS goes").
 
-use super::Ix;
+/// A revision's index (the graph's `Ix`, not imported: the graph uses
+/// this module, and modules here depend one way).
+type Ix = usize;
 
 /// One list of indices per revision, all in one array.
 #[derive(Debug, Clone, Default)]
