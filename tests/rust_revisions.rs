@@ -215,67 +215,6 @@ async fn drift_and_the_standalone_binary(db: &TestDb) {
     assert!(e.to_string().contains("c3_drop_legacy.rs"), "{e}");
 }
 
-/// What a log pipeline sees of a Rust revision's own events: each inside
-/// the `revision` span, whose fields name the revision, its file and the
-/// direction.
-mod capture {
-    use std::collections::BTreeMap;
-    use std::sync::{Arc, Mutex};
-
-    use tracing::field::{Field, Visit};
-    use tracing_subscriber::layer::Context;
-    use tracing_subscriber::registry::LookupSpan;
-
-    /// Field names and values, as text.
-    #[derive(Debug, Default, Clone)]
-    pub(crate) struct Fields(pub(crate) BTreeMap<String, String>);
-
-    impl Visit for Fields {
-        fn record_str(&mut self, field: &Field, value: &str) {
-            self.0.insert(field.name().to_owned(), value.to_owned());
-        }
-        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-            self.0.insert(field.name().to_owned(), format!("{value:?}"));
-        }
-    }
-
-    /// An event's fields, and those of its `revision` span if it has one.
-    pub(crate) type Event = (Fields, Option<Fields>);
-
-    /// Each event with its own fields and those of its `revision` span.
-    #[derive(Clone, Default)]
-    pub(crate) struct Capture(pub(crate) Arc<Mutex<Vec<Event>>>);
-
-    impl<S> tracing_subscriber::Layer<S> for Capture
-    where
-        S: tracing::Subscriber + for<'a> LookupSpan<'a>,
-    {
-        fn on_new_span(
-            &self,
-            attrs: &tracing::span::Attributes<'_>,
-            id: &tracing::span::Id,
-            ctx: Context<'_, S>,
-        ) {
-            let mut fields = Fields::default();
-            attrs.record(&mut fields);
-            if let Some(span) = ctx.span(id) {
-                span.extensions_mut().insert(fields);
-            }
-        }
-
-        fn on_event(&self, event: &tracing::Event<'_>, ctx: Context<'_, S>) {
-            let mut fields = Fields::default();
-            event.record(&mut fields);
-            let span = ctx.event_scope(event).and_then(|scope| {
-                scope
-                    .filter(|span| span.name() == "revision")
-                    .find_map(|span| span.extensions().get::<Fields>().cloned())
-            });
-            self.0.lock().unwrap().push((fields, span));
-        }
-    }
-}
-
 /// The events of a Rust revision, as a log pipeline (a registry with a
 /// capturing layer, scoped to the run) sees them: checked in a process of
 /// its own (this test binary, re-run as `events_child`). In a process
@@ -302,7 +241,6 @@ fn events_of_a_rust_revision_name_it() {
 #[test]
 fn events_child() {
     use tracing::instrument::WithSubscriber as _;
-    use tracing_subscriber::layer::SubscriberExt as _;
 
     let Ok(url) = std::env::var("RETORT_EVENTS_CHILD_URL") else {
         return;
@@ -318,32 +256,35 @@ fn events_child() {
             .execute(&mut conn)
             .await
             .unwrap();
-        let capture = capture::Capture::default();
-        let subscriber = tracing_subscriber::registry().with(capture.clone());
+        let capture = common::capture::Capture::default();
         MIGRATIONS
             .upgrade(url, "b2")
-            .with_subscriber(subscriber)
+            .with_subscriber(capture.dispatch())
             .await
             .unwrap();
-        let events = capture.0.lock().unwrap().clone();
+        let events = capture.events();
         let copied: Vec<_> = events
             .iter()
-            .filter(|(fields, _)| {
-                fields.0.get("message").map(String::as_str) == Some("copied the accounts")
+            .filter(|e| {
+                e.get("message").map(|m| m.text()).as_deref() == Some("copied the accounts")
             })
             .collect();
         assert_eq!(copied.len(), 1, "{events:?}");
-        let (fields, span) = copied[0];
-        assert_eq!(fields.0.get("copied").map(String::as_str), Some("1"));
-        let span = span.as_ref().expect("inside the `revision` span").0.clone();
-        let expected: std::collections::BTreeMap<String, String> = [
-            ("revision", "b2"),
-            ("file", "tests/fixtures/rust_revisions/b2_plan_codes.rs"),
-            ("direction", "upgrade"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
+        assert_eq!(copied[0].str("copied"), "1");
+        let (_, _, span) = copied[0]
+            .spans
+            .iter()
+            .find(|(name, _, _)| name == "revision")
+            .expect("inside the `revision` span");
+        let span: Vec<(&str, String)> = span.iter().map(|(k, v)| (k.as_str(), v.text())).collect();
+        let expected = [
+            ("direction", "upgrade".to_owned()),
+            (
+                "file",
+                "tests/fixtures/rust_revisions/b2_plan_codes.rs".to_owned(),
+            ),
+            ("revision", "b2".to_owned()),
+        ];
         assert_eq!(span, expected);
     });
 }

@@ -365,14 +365,12 @@ impl Graph {
 
     /// Indices of the revisions whose id starts with `prefix`, sorted by id.
     pub fn with_prefix(&self, prefix: &str) -> Vec<Ix> {
-        let mut found: Vec<Ix> = self
-            .ids
+        self.ids
+            .by_id()
             .iter()
-            .filter(|(_, id)| id.starts_with(prefix))
-            .map(|(i, _)| i)
-            .collect();
-        found.sort_by(|a, b| self.id(*a).cmp(self.id(*b)));
-        found
+            .copied()
+            .filter(|&i| self.id(i).starts_with(prefix))
+            .collect()
     }
 
     /// Parents of `i` (`Revises`).

@@ -145,7 +145,19 @@ fn embed(args: &Args) -> syn::Result<TokenStream> {
         .map(|rev| source_path(&dir, &display, rev.path()))
         .collect::<Option<Vec<PathBuf>>>()
         .ok_or_else(|| syn::Error::new(span, "internal error: a revision's file name does not start with the migrations directory"))?;
-    Ok(generate(&set, &sources, args.name.as_deref()))
+    // A loaded set computes every lineage hash when it is built, so this
+    // fails only if that ever changes.
+    let head_lineages = set
+        .heads()
+        .map(|head| set.lineage(head))
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| syn::Error::new(span, "internal error: a head's lineage hash is unknown"))?;
+    Ok(generate(
+        &set,
+        &sources,
+        &head_lineages,
+        args.name.as_deref(),
+    ))
 }
 
 /// The file a revision was read from: `dir` joined with its name below
@@ -253,8 +265,14 @@ fn const_names(set: &MigrationSet) -> Vec<proc_macro2::Ident> {
         .collect()
 }
 
-/// The set's tokens; `sources[i]` is the file of `set.revisions()[i]`.
-fn generate(set: &MigrationSet, sources: &[PathBuf], name: Option<&str>) -> TokenStream {
+/// The set's tokens; `sources[i]` is the file of `set.revisions()[i]`,
+/// `head_lineages[i]` the lineage hash of the `i`th head.
+fn generate(
+    set: &MigrationSet,
+    sources: &[PathBuf],
+    head_lineages: &[retort_core::Digest256],
+    name: Option<&str>,
+) -> TokenStream {
     // One `const` per revision: each is evaluated on its own, so no single
     // constant grows with the number of revisions (rustc caps the work one
     // constant may take, and large ones cost more than linearly).
@@ -269,8 +287,7 @@ fn generate(set: &MigrationSet, sources: &[PathBuf], name: Option<&str>) -> Toke
             quote!(const #name: ::retort::__private::Revision = #value;)
         });
     let heads: Vec<&str> = set.heads().collect();
-    let head_lineages = heads.iter().map(|head| {
-        let lineage = set.lineage(head).unwrap_or(retort_core::Digest256([0; 32]));
+    let head_lineages = head_lineages.iter().map(|lineage| {
         let bytes = proc_macro2::Literal::byte_string(lineage.as_bytes());
         quote!(::retort::__private::Digest256(*#bytes))
     });

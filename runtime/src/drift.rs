@@ -90,10 +90,8 @@ fn short(hex: &str) -> &str {
 /// `Ok(true)` when verified, `Ok(false)` when something needs the full scan.
 pub(crate) fn quick(set: &MigrationSet, rows: &[Row]) -> bool {
     rows.iter()
-        .all(|row| match (set.get(&row.version), &row.lineage) {
-            (Some(_), Some(recorded)) => {
-                set.lineage(&row.version).map(|l| l.to_hex()).as_ref() == Some(recorded)
-            }
+        .all(|row| match (set.lineage(&row.version), &row.lineage) {
+            (Some(lineage), Some(recorded)) => lineage.to_hex() == *recorded,
             _ => false,
         })
 }

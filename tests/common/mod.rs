@@ -13,6 +13,7 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod capture;
 pub mod cli;
 pub mod report;
 pub mod servers;

@@ -309,3 +309,30 @@ impl Driver for SqliteDriver<'_> {
         self.core.transaction(ops).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{batch::checked_insert, statements};
+    use crate::config::Config;
+
+    /// The one-call step relies on this rewrite of the real statement; if
+    /// it stopped applying, every step would quietly run op by op.
+    #[test]
+    fn the_history_insert_becomes_a_checked_select() {
+        for config in [Config::default(), Config::default().for_set(Some("jobs"))] {
+            let insert = statements(&config).insert_history;
+            let checked = checked_insert(&insert).expect("the real insert has the expected shape");
+            assert!(
+                checked.contains(" (revision, operation, ")
+                    && checked.contains(" SELECT CASE WHEN changes() = 1 THEN ? END, ?, "),
+                "{checked}"
+            );
+            assert_eq!(checked.matches('?').count(), insert.matches('?').count());
+        }
+        assert_eq!(
+            checked_insert("INSERT INTO h (operation, revision) VALUES (?, ?)"),
+            None
+        );
+        assert_eq!(checked_insert("INSERT INTO h (revision) SELECT ?"), None);
+    }
+}

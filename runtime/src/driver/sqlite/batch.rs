@@ -28,7 +28,7 @@ use crate::driver::protocol::{Op, TxFailure};
 /// END, ...`: its `revision` is NULL, which the table refuses, unless the
 /// statement before it changed exactly one row. `None` if `insert` is not
 /// of that shape.
-fn checked_insert(insert: &str) -> Option<String> {
+pub(super) fn checked_insert(insert: &str) -> Option<String> {
     let (head, values) = insert.split_once(" VALUES (?")?;
     let rest = values.strip_suffix(')')?;
     head.contains("(revision,")
@@ -100,25 +100,4 @@ pub(super) async fn one_call(
         "the step failed as one call; running it again op by op to name the failing statement"
     );
     None
-}
-
-#[cfg(test)]
-mod tests {
-    use super::checked_insert;
-
-    #[test]
-    fn the_history_insert_becomes_a_checked_select() {
-        let insert = "INSERT INTO \"h\" (revision, operation) VALUES (?, ?)";
-        assert_eq!(
-            checked_insert(insert).as_deref(),
-            Some(
-                "INSERT INTO \"h\" (revision, operation) SELECT CASE WHEN changes() = 1 THEN ? END, ?"
-            )
-        );
-        assert_eq!(
-            checked_insert("INSERT INTO h (operation, revision) VALUES (?, ?)"),
-            None
-        );
-        assert_eq!(checked_insert("INSERT INTO h (revision) SELECT ?"), None);
-    }
 }
