@@ -3,7 +3,7 @@
 # their URLs in the environment, then stop exactly those servers and delete
 # their data.
 #
-#   scripts/with-services.sh [--no-mysql] [--no-postgres] [--with-openbao]
+#   scripts/with-services.sh [--no-mysql] [--no-postgres] [--with-openbao] [--durable]
 #                            [--postgres-version N[,N...]]... -- COMMAND [ARGS...]
 #
 # Exports (for the servers that were started):
@@ -26,12 +26,14 @@
 # Installs what is missing (needs root for apt-get). Data lives in a mktemp dir.
 # Durability is relaxed for speed: PostgreSQL fsync=off, MariaDB
 # innodb_flush_log_at_trx_commit=2 (both survive a server SIGKILL, not an OS crash).
+# --durable makes every commit wait for its log flush as on a production server
+# (PostgreSQL fsync=on, MariaDB innodb_flush_log_at_trx_commit=1): for benchmarks.
 # Env: RETORT_SERVICES_TIMEOUT (readiness timeout, seconds, default 60).
 # shellcheck disable=SC2317 # cleanup and its helpers run from a trap
 set -euo pipefail
 
 usage() {
-  echo "usage: $0 [--no-mysql] [--no-postgres] [--with-openbao] [--postgres-version N[,N...]]... -- COMMAND [ARGS...]" >&2
+  echo "usage: $0 [--no-mysql] [--no-postgres] [--with-openbao] [--durable] [--postgres-version N[,N...]]... -- COMMAND [ARGS...]" >&2
   exit "${1:-2}"
 }
 
@@ -50,12 +52,13 @@ pg_npm_version() {
   esac
 }
 
-WANT_PG=1 WANT_MY=1 WANT_BAO=0 PG_VERSIONS=()
+WANT_PG=1 WANT_MY=1 WANT_BAO=0 PG_VERSIONS=() PG_FSYNC=off MY_FLUSH=2
 while (($#)); do
   case $1 in
     --no-mysql) WANT_MY=0 ;;
     --no-postgres) WANT_PG=0 ;;
     --with-openbao) WANT_BAO=1 ;;
+    --durable) PG_FSYNC=on MY_FLUSH=1 ;;
     --postgres-version | --postgres-version=*)
       if [[ $1 == *=* ]]; then list=${1#*=}; else
         (($# > 1)) || { echo "with-services: --postgres-version needs a version, e.g. 13" >&2; usage; }
@@ -199,7 +202,7 @@ start_postgres() {
     # password_encryption: 13 still stores md5 hashes by default, which
     # scram-sha-256 authentication (pg_hba.conf above) cannot check.
     if as_pg "$bindir/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t "$TIMEOUT" start -o "-p $port -k $dir \
-        -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300 \
+        -c listen_addresses=127.0.0.1 -c fsync=$PG_FSYNC -c max_connections=300 \
         -c password_encryption=scram-sha-256" >/dev/null; then
       PG_CLUSTERS+=("$bindir $dir/data")
       PG_URL="postgres://postgres@127.0.0.1:$port/postgres"
@@ -269,7 +272,7 @@ start_mysql() {
     port=$(free_ports 1)
     mariadbd --no-defaults --user="$user" --datadir="$dir/data" --bind-address=127.0.0.1 \
       --port="$port" --socket="$dir/sock" --pid-file="$dir/pid" --log-error="$dir/error.log" --tmpdir="$dir/tmp" \
-      --max-connections=500 --skip-name-resolve --innodb-flush-log-at-trx-commit=2 \
+      --max-connections=500 --skip-name-resolve --innodb-flush-log-at-trx-commit=$MY_FLUSH \
       </dev/null >/dev/null 2>&1 &
     MY_PID=$!
     if wait_for MariaDB "$MY_PID" mariadb-admin --no-defaults --connect-timeout=5 --protocol=tcp -h 127.0.0.1 -P "$port" -u root ping; then

@@ -5,16 +5,31 @@
 //! changes the version table itself is refused by the bookkeeping's own
 //! check (the row count is checked inside the message) and rolled back
 //! whole; a failing statement is still named (statement k, its line).
+//! On PostgreSQL the bookkeeping is a prepared statement, executed from the
+//! message and deallocated at the end of the run.
 //! MySQL/MariaDB (no transactional DDL) sends a message per statement with
 //! its bookkeeping; the last tests check what that keeps.
 
 mod common;
 
+use common::capture::Capture;
 use common::{Backend, TestDb, each_server, write_revisions};
 use retort::{Error, Migrations};
+use sqlx::Connection as _;
+use tracing::instrument::WithSubscriber as _;
 
 const A: &str = "0e0e00000001";
 const B: &str = "0e0e00000002";
+const C: &str = "0e0e00000003";
+
+/// Fails unless the session has retort's prepared bookkeeping.
+const MUST_BE_PREPARED: &str = "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_prepared_statements \
+     WHERE name LIKE 'retort\\_bookkeeping\\_%') THEN RAISE EXCEPTION 'not prepared'; END IF; END $$;";
+
+/// Deallocates retort's prepared bookkeeping, as a pooler handing out
+/// another session would lose it.
+const DEALLOCATE: &str = "DO $$ DECLARE n text; BEGIN FOR n IN SELECT name FROM pg_prepared_statements \
+     WHERE name LIKE 'retort\\_bookkeeping\\_%' LOOP EXECUTE format('DEALLOCATE %I', n); END LOOP; END $$;";
 
 async fn on_transactional_backends(body: impl AsyncFn(&TestDb)) {
     each_server(Backend::Sqlite, &body).await;
@@ -206,6 +221,69 @@ async fn mysql_unfit_statements_and_a_lost_version_row() {
             .await
             .unwrap_err();
         assert!(matches!(err, Error::FailedState { .. }), "{err:?}");
+    })
+    .await;
+}
+
+/// PostgreSQL: the message executes the prepared bookkeeping (a revision
+/// that fails without it applies), and the run leaves nothing prepared on
+/// the caller's connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_bookkeeping_is_prepared_and_deallocated() {
+    each_server(Backend::Postgres, async |db: &TestDb| {
+        let dir = write_revisions(&[
+            (A, "", "", "CREATE TABLE a (id INT);", "DROP TABLE a;"),
+            (B, A, "", MUST_BE_PREPARED, "SELECT 1;"),
+        ]);
+        let migrations = Migrations::from_dir(dir.path()).unwrap();
+        let mut conn = sqlx::PgConnection::connect(db.url.as_str()).await.unwrap();
+        let report = migrations.upgrade(&mut conn, "head").await.unwrap();
+        assert_eq!(report.steps.len(), 2);
+        let left: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'retort\\_%'",
+        )
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+        assert_eq!(left, 0, "the run deallocates what it prepared");
+        conn.close().await.unwrap();
+    })
+    .await;
+}
+
+/// PostgreSQL: when the session loses the prepared bookkeeping, the step
+/// runs again statement by statement and the rest of the run writes the
+/// values in: one retry in all, not one per step.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_lost_prepared_statement_is_not_used_again() {
+    each_server(Backend::Postgres, async |db: &TestDb| {
+        let dir = write_revisions(&[
+            (A, "", "", "CREATE TABLE a (id INT);", "DROP TABLE a;"),
+            (B, A, "", DEALLOCATE, "SELECT 1;"),
+            (C, B, "", "CREATE TABLE c (id INT);", "DROP TABLE c;"),
+        ]);
+        let migrations = Migrations::from_dir(dir.path()).unwrap();
+        let capture = Capture::default();
+        let report = migrations
+            .upgrade(db.url.as_str(), "head")
+            .with_subscriber(capture.dispatch())
+            .await
+            .unwrap();
+        assert_eq!(report.steps.len(), 3);
+        let retries = capture
+            .events()
+            .iter()
+            .filter(|e| {
+                e.get("message")
+                    .is_some_and(|m| m.text().starts_with("the step failed as one message"))
+            })
+            .count();
+        assert_eq!(
+            retries, 1,
+            "only the step that lost the statement runs twice"
+        );
+        let check = migrations.check(db.url.as_str()).await.unwrap();
+        assert!(check.is_ok(), "{:?}", check.problems());
     })
     .await;
 }

@@ -10,7 +10,7 @@ use sqlx::Row as _;
 use sqlx::postgres::{PgConnection, PgQueryResult};
 
 use super::core::{Backend, Conn, Core, Tip, bind_history, exec, expect_one};
-use fused::{Fused, LEASE_HELD};
+use fused::{Fused, LEASE_HELD, Prepared};
 
 mod fused;
 
@@ -192,6 +192,8 @@ pub(crate) struct PgDriver<'a> {
     core: Core<'a, Postgres>,
     lock_conn: LockConnection<PgConnection>,
     fused: Fused,
+    /// [`Fused`]'s checked statements, prepared on the work session.
+    prepared: Prepared,
     key: i64,
     /// While the lock is held: `Some(lease)`, the random lease key the
     /// dedicated lock session holds with it ([`LEASE_HELD`]), or
@@ -212,6 +214,7 @@ impl<'a> PgDriver<'a> {
                 let (v, h) = tables(config);
                 Fused::new(&v, &h)
             },
+            prepared: Prepared::new(random_key()),
             key: lock_key(config),
             held: None,
         }
@@ -297,7 +300,11 @@ impl<'a> PgDriver<'a> {
                 .await
                 .map_err(failed(None))?;
             let hash = h.content().hash();
-            let sql = fused::one_message(statements.into_iter(), change, h, &prev, &hash, lease);
+            let values = change.values(h, &prev, &hash, lease);
+            let bookkeeping = (self.prepared)
+                .bookkeeping(&mut self.core.conn, change, &values)
+                .await;
+            let sql = fused::one_message(statements.into_iter(), &bookkeeping);
             let error = match sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
                 .execute(&mut *self.core.conn)
                 .await
@@ -308,6 +315,7 @@ impl<'a> PgDriver<'a> {
                 }
                 Err(error) => error,
             };
+            self.prepared.failed(&error);
             // The failed statement left the transaction aborted (or the
             // failed COMMIT ended it, and this only warns).
             if sqlx::raw_sql("ROLLBACK")
@@ -415,6 +423,7 @@ impl Driver for PgDriver<'_> {
         self.core.use_statements(statements(config));
         let (v, h) = tables(config);
         self.fused = Fused::new(&v, &h);
+        self.prepared.reset();
     }
 
     fn dialect(&self) -> Dialect {
@@ -473,6 +482,7 @@ impl Driver for PgDriver<'_> {
     }
 
     async fn unlock(&mut self) -> Result<(), Error> {
+        self.prepared.deallocate(&mut self.core.conn).await;
         let Some(lease) = self.held.take() else {
             return Ok(());
         };

@@ -9,7 +9,7 @@
 //! apply --backend sqlite|postgres|mysql [--apply-n 1000] [--apply-reps 5]
 //!       [--noop-sizes 10,10000] [--noop-reps 30] [--only apply|noop]
 //!       [--tools retort,sqlx,refinery,raw,raw-stmt] [--handle pool|conn]
-//!       [--samples FILE] [--db-dir DIR] [--no-autovacuum]
+//!       [--samples FILE] [--db-dir DIR] [--no-autovacuum] [--durable]
 //!       [--noop-order blocks|interleave]
 //! ```
 //!
@@ -18,6 +18,9 @@
 //! only. Autovacuum workers processing the thousands of tables a run creates
 //! otherwise compete for the 2 CPUs at random moments, and analyzing the
 //! version table would hide the plan of a never-analyzed (fresh) database.
+//! `--durable` (PostgreSQL) refuses to run unless the server has
+//! `fsync=on` (`scripts/with-services.sh --durable`), so that a durable
+//! run cannot silently measure a server that skips its WAL flushes.
 //!
 //! PostgreSQL: the server of `RETORT_TEST_POSTGRES_URL`; every run gets a
 //! database of its own (`CREATE DATABASE`, dropped afterwards). MySQL
@@ -110,6 +113,8 @@ struct Opts {
     db_dir: Option<PathBuf>,
     /// PostgreSQL: turn autovacuum off server-wide (throwaway servers only).
     no_autovacuum: bool,
+    /// PostgreSQL: insist on a server with `fsync=on`.
+    durable: bool,
     /// No-op calls round-robin over (tool, size) instead of in blocks.
     interleave: bool,
 }
@@ -133,6 +138,7 @@ fn parse_args() -> Result<Opts> {
         samples: None,
         db_dir: None,
         no_autovacuum: false,
+        durable: false,
         interleave: false,
     };
     let mut args = std::env::args().skip(1);
@@ -170,6 +176,7 @@ fn parse_args() -> Result<Opts> {
             "--samples" => o.samples = Some(PathBuf::from(val()?)),
             "--db-dir" => o.db_dir = Some(PathBuf::from(val()?)),
             "--no-autovacuum" => o.no_autovacuum = true,
+            "--durable" => o.durable = true,
             "--noop-order" => {
                 o.interleave = match val()?.as_str() {
                     "blocks" => false,
@@ -182,7 +189,7 @@ fn parse_args() -> Result<Opts> {
                     "apply --backend sqlite|postgres|mysql [--apply-n N] [--apply-reps R] \
                      [--noop-sizes 10,10000] [--noop-reps R] [--only apply|noop] \
                      [--tools retort,sqlx,refinery,raw,raw-stmt] [--handle pool|conn] [--samples FILE] \
-                     [--db-dir DIR] [--no-autovacuum] [--noop-order blocks|interleave]"
+                     [--db-dir DIR] [--no-autovacuum] [--durable] [--noop-order blocks|interleave]"
                 );
                 std::process::exit(0);
             }
@@ -203,15 +210,24 @@ async fn main() -> Result<()> {
     };
     fs::create_dir_all(&dbdir)?;
     let mut server = Server::new(o.backend, dbdir.clone()).await?;
-    if o.no_autovacuum
-        && let Some(admin) = server.pg_admin.as_mut()
-    {
-        sqlx::raw_sql("ALTER SYSTEM SET autovacuum = off")
-            .execute(&mut *admin)
+    if let Some(admin) = server.pg_admin.as_mut() {
+        if o.no_autovacuum {
+            sqlx::raw_sql("ALTER SYSTEM SET autovacuum = off")
+                .execute(&mut *admin)
+                .await?;
+            sqlx::raw_sql("SELECT pg_reload_conf()")
+                .execute(&mut *admin)
+                .await?;
+        }
+        let fsync: String = sqlx::query_scalar("SELECT current_setting('fsync')")
+            .fetch_one(&mut *admin)
             .await?;
-        sqlx::raw_sql("SELECT pg_reload_conf()")
-            .execute(&mut *admin)
-            .await?;
+        if o.durable && fsync != "on" {
+            return Err("--durable: the PostgreSQL server runs with fsync=off \
+                 (start it with scripts/with-services.sh --durable)"
+                .into());
+        }
+        eprintln!("apply: PostgreSQL fsync={fsync}");
     }
     let mut s = Samples {
         rows: Vec::new(),
