@@ -68,6 +68,11 @@ fn merge_revisions() -> tempfile::TempDir {
 /// R2 creates `part_a`, then updates the gate row (where it waits), then
 /// creates `part_b`.
 fn revisions(transactional: bool) -> tempfile::TempDir {
+    revisions_with_r3(transactional, "")
+}
+
+/// [`revisions`], R3's SQL starting with `r3_first`.
+fn revisions_with_r3(transactional: bool, r3_first: &str) -> tempfile::TempDir {
     let up1 = first_revision();
     let up2 = format!(
         "CREATE TABLE part_a (id INT PRIMARY KEY);\n\
@@ -75,7 +80,10 @@ fn revisions(transactional: bool) -> tempfile::TempDir {
          CREATE TABLE part_b (id INT PRIMARY KEY);\n{}",
         log(R2)
     );
-    let up3 = format!("CREATE TABLE t3 (id INT PRIMARY KEY);\n{}", log(R3));
+    let up3 = format!(
+        "{r3_first}CREATE TABLE t3 (id INT PRIMARY KEY);\n{}",
+        log(R3)
+    );
     let extra = if transactional {
         ""
     } else {
@@ -321,6 +329,11 @@ async fn lock_session_killed_mid_migration(db: &TestDb, merge: bool) {
     } else {
         revisions(true)
     };
+    lock_session_killed_mid(db, dir, merge).await;
+}
+
+/// [`lock_session_killed_mid_migration`] on the revisions in `dir`.
+async fn lock_session_killed_mid(db: &TestDb, dir: tempfile::TempDir, merge: bool) {
     let migrations = std::sync::Arc::new(Migrations::from_dir(dir.path()).expect("load"));
     bounded("upgrade to R1", migrations.upgrade(db.url.as_str(), R1))
         .await
@@ -410,6 +423,18 @@ async fn postgres_lock_session_terminated_mid_merge_revision() {
 async fn mysql_lock_session_killed_mid_migration() {
     each_server(Backend::MySql, async |db| {
         lock_session_killed_mid_migration(db, false).await
+    })
+    .await;
+}
+
+/// MySQL/MariaDB checks the lock in a revision's first message; a revision
+/// the message layout cannot carry (here R3, for its `SET`) is checked
+/// before it runs op by op.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_lock_session_killed_before_a_revision_run_op_by_op() {
+    each_server(Backend::MySql, async |db| {
+        let dir = revisions_with_r3(true, "SET @retort_test = 1;\n");
+        lock_session_killed_mid(db, dir, false).await
     })
     .await;
 }

@@ -102,6 +102,19 @@ impl Driver for AnyDriver<'_> {
         }
     }
 
+    fn checks_lock_in_recorded_step(&self) -> bool {
+        match self {
+            #[cfg(feature = "postgres")]
+            Self::Postgres(d) => d.checks_lock_in_recorded_step(),
+            #[cfg(feature = "mysql")]
+            Self::MySql(d) => d.checks_lock_in_recorded_step(),
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(d) => d.checks_lock_in_recorded_step(),
+            #[cfg(not(any(feature = "postgres", feature = "mysql", feature = "sqlite")))]
+            Self::None(never, _) => match *never {},
+        }
+    }
+
     async fn lock(&mut self, timeout: Duration) -> Result<(), Error> {
         match self {
             #[cfg(feature = "postgres")]

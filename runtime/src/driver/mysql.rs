@@ -184,7 +184,8 @@ pub(crate) struct MySqlDriver<'a> {
     lock_table: String,
     /// The lock's name, known once the database is (at the first lock).
     name: Option<String>,
-    locked: bool,
+    /// While the lock is held: the id of the session holding it.
+    owner: Option<u64>,
 }
 
 impl<'a> MySqlDriver<'a> {
@@ -199,7 +200,7 @@ impl<'a> MySqlDriver<'a> {
             schema: config.schema.clone(),
             lock_table: config.lock_table().to_owned(),
             name: None,
-            locked: false,
+            owner: None,
         }
     }
 
@@ -225,6 +226,23 @@ impl<'a> MySqlDriver<'a> {
     /// Closes the dedicated lock connection.
     pub(crate) async fn close(mut self) {
         self.lock_conn.close().await;
+    }
+
+    /// [`Driver::check_lock`] as a statement for the work session, which
+    /// fails (error 1242, a subquery of two rows) unless the lock's owner
+    /// still holds it; and the lock's description for the error.
+    fn lock_check(&self) -> (String, String) {
+        let name = self.name.as_deref().unwrap_or_default();
+        // No owner: never held, so never found held.
+        let owner = self.owner.map_or(-1, |id| i64::try_from(id).unwrap_or(-1));
+        (
+            format!(
+                "SELECT (SELECT 1 UNION ALL SELECT 2 FROM DUAL \
+                 WHERE NOT (IS_USED_LOCK({}) <=> {owner}))",
+                literal(name)
+            ),
+            format!("MySQL named lock `{name}`"),
+        )
     }
 }
 
@@ -271,24 +289,25 @@ impl Driver for MySqlDriver<'_> {
         self.lock_conn.open().await?;
         let name = self.lock_name().await?;
         let mut wait = LockWait::new(format!("MySQL named lock `{name}`"), timeout);
-        loop {
-            let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, 0)")
-                .bind(&name)
-                .fetch_one(self.lock_conn.get(&mut self.core.conn))
-                .await
-                .map_err(|e| Error::database("taking the migration lock", e))?;
+        let owner = loop {
+            let (got, owner): (Option<i64>, u64) =
+                sqlx::query_as("SELECT GET_LOCK(?, 0), CONNECTION_ID()")
+                    .bind(&name)
+                    .fetch_one(self.lock_conn.get(&mut self.core.conn))
+                    .await
+                    .map_err(|e| Error::database("taking the migration lock", e))?;
             if got == Some(1) {
-                break;
+                break owner;
             }
             wait.pause().await?;
-        }
+        };
         wait.acquired();
-        self.locked = true;
+        self.owner = Some(owner);
         Ok(())
     }
 
     async fn unlock(&mut self) -> Result<(), Error> {
-        if !std::mem::replace(&mut self.locked, false) {
+        if self.owner.take().is_none() {
             return Ok(());
         }
         let name = self.lock_name().await?;
@@ -339,6 +358,11 @@ impl Driver for MySqlDriver<'_> {
         &mut self,
         step: &RecordedStep<'_>,
     ) -> Option<Result<(), RecordedFailure>> {
-        recorded::run(&mut self.core, step, literal).await
+        let lock_check = self.lock_check();
+        recorded::run(&mut self.core, step, &lock_check, literal).await
+    }
+
+    fn checks_lock_in_recorded_step(&self) -> bool {
+        true
     }
 }

@@ -113,6 +113,10 @@ pub(crate) enum RecordedFailure {
     /// Writing the bookkeeping failed; what was written is consistent (the
     /// attempt is left `running`, as after a crash).
     Record(sqlx::Error),
+    /// The migration lock was found lost before anything was written (a
+    /// driver that [checks the lock in recorded
+    /// steps](Driver::checks_lock_in_recorded_step)).
+    LockLost(Error),
 }
 
 /// What every backend provides.
@@ -147,6 +151,14 @@ pub(crate) trait Driver: Send {
     /// transactional step needs no separate [`Driver::check_lock`] (and a
     /// lock lost while the step ran rolls it back).
     fn checks_lock_in_transaction(&self) -> bool {
+        false
+    }
+
+    /// True when [`Driver::recorded_step`] itself verifies that the
+    /// migration lock is still held, before it writes anything (in the
+    /// step's first message), so that the engine checks it separately only
+    /// when that returns `None`.
+    fn checks_lock_in_recorded_step(&self) -> bool {
         false
     }
 

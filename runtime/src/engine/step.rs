@@ -60,9 +60,14 @@ pub(super) async fn execute<D: Driver>(
     }
     let total = plan.steps.len();
     for (n, step) in plan.steps.iter().enumerate() {
-        if !(in_transaction(d, step) && d.checks_lock_in_transaction())
-            && let Err(error) = d.check_lock().await
-        {
+        // Checked by the step itself where the driver can (see
+        // `run_step`), else here, before the step writes anything.
+        let checked_by_step = if in_transaction(d, step) {
+            d.checks_lock_in_transaction()
+        } else {
+            !step.revision.is_code() && d.checks_lock_in_recorded_step()
+        };
+        if !checked_by_step && let Err(error) = d.check_lock().await {
             return Err(error.with_applied(report.steps));
         }
         log_start(step, n, total);
@@ -242,13 +247,19 @@ async fn run_step<D: Driver>(
     match d.recorded_step(&whole).await {
         Some(Ok(())) => return Ok(()),
         Some(Err(RecordedFailure::Record(source))) => return Err(record(source)),
+        Some(Err(RecordedFailure::LockLost(error))) => return Err(error),
         Some(Err(RecordedFailure::Statement { index, id, source })) => {
             let line = statements[index].line;
             return Err(
                 failed_statement(d, step, &attempt, (id, index, line), started, source).await,
             );
         }
-        None => {}
+        None => {
+            // Not sent whole: the lock was not checked yet (see `execute`).
+            if d.checks_lock_in_recorded_step() {
+                d.check_lock().await?;
+            }
+        }
     }
     let id = d
         .autocommit(&Op::History(attempt.clone()))

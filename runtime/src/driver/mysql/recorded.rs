@@ -1,8 +1,8 @@
 //! A revision on MySQL/MariaDB in one message per statement, its
-//! bookkeeping riding along (the attempt record with the first, each
-//! statement's progress with it, the version change and the close with the
-//! last), where the op-by-op protocol takes a round trip, and mostly a
-//! commit, for each statement and each record.
+//! bookkeeping riding along (the lock check and the attempt record with
+//! the first, each statement's progress with it, the version change and
+//! the close with the last), where the op-by-op protocol takes a round
+//! trip, and mostly a commit, for each statement and each record.
 //!
 //! The record stays what the op-by-op protocol leaves, because the message
 //! is laid out around the statements that commit by themselves (DDL and
@@ -38,6 +38,7 @@ use sqlx::MySql;
 
 use crate::driver::core::{Core, Tip, expect_one};
 use crate::driver::inline::{OneRow, Value, fill, history};
+use crate::driver::lock::lock_lost;
 use crate::driver::protocol::{RecordedFailure, RecordedStep};
 use crate::history::Status;
 
@@ -51,6 +52,7 @@ const DURATION: &str = "TIMESTAMPDIFF(MICROSECOND, started_at, UTC_TIMESTAMP(6))
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Part {
     Bookkeeping,
+    LockCheck,
     Attempt,
     Statement(usize),
     Close,
@@ -92,11 +94,14 @@ fn kind(sql: &str) -> Kind {
     }
 }
 
-/// Runs `step` a message per statement (see the module docs); `None` when
-/// it is not fit for that.
+/// Runs `step` a message per statement (see the module docs), the first
+/// starting with `lock_check` (a statement failing unless the migration
+/// lock is held, and the lock's description); `None` when it is not fit
+/// for that, before anything was sent.
 pub(super) async fn run(
     core: &mut Core<'_, MySql>,
     step: &RecordedStep<'_>,
+    lock_check: &(String, String),
     literal: fn(&str) -> String,
 ) -> Option<Result<(), RecordedFailure>> {
     let kinds: Vec<Kind> = step.statements.iter().map(|s| kind(s)).collect();
@@ -122,6 +127,7 @@ pub(super) async fn run(
     // The attempt commits on its own: an interruption inside any statement
     // finds it recorded.
     let mut parts: Vec<(String, Part)> = vec![
+        (lock_check.0.clone(), Part::LockCheck),
         (
             fill(
                 &core.sql.insert_history,
@@ -241,6 +247,17 @@ pub(super) async fn run(
                 index: k,
                 id,
                 source,
+            }))
+        }
+        (Some(source), Some(Part::LockCheck)) => {
+            // Nothing was written: the check comes first.
+            let lost = matches!(&source, sqlx::Error::Database(db)
+                if db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+                    .is_some_and(|e| e.number() == 1242));
+            Some(Err(if lost {
+                RecordedFailure::LockLost(lock_lost(&lock_check.1, None))
+            } else {
+                RecordedFailure::Record(source)
             }))
         }
         (Some(source), _) => {
