@@ -4,7 +4,7 @@
 # the same SQL (the floor), on SQLite, PostgreSQL and MariaDB. See
 # src/bin/apply/main.rs for what exactly is timed, and BENCHMARKS.md for results.
 #
-#   bench/runtime.sh [--quick] [--pg-disk] [--only sqlite,postgres,mysql] [--out FILE]
+#   bench/runtime.sh [--quick] [--only sqlite,postgres,mysql] [--out FILE]
 #
 # Prints a markdown report on stdout (progress on stderr); every sample is
 # appended as CSV to bench/target/runtime-samples.csv (or FILE.csv with --out
@@ -23,6 +23,9 @@
 # 3. PostgreSQL 15 (scripts/with-services.sh, fsync=off, data directory in
 #    tmpfs via TMPDIR=/dev/shm, autovacuum turned off on that throwaway
 #    server): apply 1,000 (APPLY_REPS) and the no-op check (NOOP_REPS);
+#    then PostgreSQL 15 durable (with-services.sh --durable: fsync=on, data
+#    directory on the real disk in PG_DIR, default /var/tmp): apply 1,000
+#    (APPLY_REPS_DISK);
 # 4. the no-op check again with a bare connection instead of a pool, for
 #    retort and sqlx on both backends (attributes the pool's ping).
 # 5. MariaDB 10.11 (a throwaway server this script starts, see start_mariadb:
@@ -30,8 +33,6 @@
 #    directory on the real disk in MY_DIR, default /var/tmp): apply 1,000
 #    (APPLY_REPS_DISK: fsync-bound like SQLite on disk) and the no-op check
 #    (NOOP_REPS; sizes MY_NOOP_SIZES, default NOOP_SIZES).
-# With --pg-disk, also PostgreSQL with its data directory on the disk
-# (noisier: the kernel writes back thousands of relation files).
 # --only LIST (comma list of sqlite, postgres, mysql) runs only those stages
 # (stage 4 runs its SQLite and PostgreSQL halves with the respective stage).
 #
@@ -42,15 +43,14 @@ set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 RETORT_DIR=$(dirname "$BENCH_DIR")
-QUICK=0 PG_DISK=0 OUT="" ONLY=sqlite,postgres,mysql
+QUICK=0 OUT="" ONLY=sqlite,postgres,mysql
 while (($#)); do
   case $1 in
     --quick) QUICK=1 ;;
-    --pg-disk) PG_DISK=1 ;;
     --out) OUT=$2; shift ;;
     --only) ONLY=$2; shift ;;
     --only=*) ONLY=${1#*=} ;;
-    -h | --help) sed -n '2,39p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h | --help) sed -n '2,40p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "runtime.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -74,7 +74,7 @@ else
 fi
 SAMPLES=${OUT:+$OUT.csv}
 SAMPLES=${SAMPLES:-$BENCH_DIR/target/runtime-samples.csv}
-: "${MY_NOOP_SIZES:=$NOOP_SIZES}" "${MY_DIR:=/var/tmp}"
+: "${MY_NOOP_SIZES:=$NOOP_SIZES}" "${MY_DIR:=/var/tmp}" "${PG_DIR:=/var/tmp}"
 mkdir -p "$(dirname "$SAMPLES")"
 : > "$SAMPLES"
 
@@ -200,6 +200,13 @@ report() {
       "$APPLY" --backend postgres --no-autovacuum --apply-reps "$APPLY_REPS" "${COMMON[@]}"
   fi
 
+  if want postgres; then
+    echo "### PostgreSQL, durable (fsync=on), data directory on disk ($PG_DIR)"
+    echo
+    TMPDIR=$PG_DIR "$RETORT_DIR/scripts/with-services.sh" --durable --no-mysql -- \
+      "$APPLY" --backend postgres --no-autovacuum --durable --only apply --apply-reps "$APPLY_REPS_DISK" "${COMMON[@]}"
+  fi
+
   if want sqlite || want postgres; then
     echo "### No-op check with a bare connection instead of a pool (retort, sqlx)"
     echo
@@ -216,13 +223,6 @@ report() {
     echo "### MariaDB, durable commits, data directory on disk ($MY_DIR)"
     echo
     with_mariadb mysql_stage
-  fi
-
-  if ((PG_DISK)) && want postgres; then
-    echo "### PostgreSQL, data directory on disk"
-    echo
-    TMPDIR=/var/tmp "$RETORT_DIR/scripts/with-services.sh" --no-mysql -- \
-      "$APPLY" --backend postgres --no-autovacuum --only apply --apply-reps "$APPLY_REPS" "${COMMON[@]}"
   fi
 }
 
