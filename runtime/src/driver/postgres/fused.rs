@@ -4,10 +4,11 @@
 //! once per run ([`Prepared`]) with its values as literals, `COMMIT`. One
 //! round trip per revision, the floor's.
 //!
-//! In the message, the bookkeeping cannot hand its answers (lock held, version
-//! rows changed) back before `COMMIT`, so it fails the transaction itself
-//! when one is wrong: a cast of a marker text ([`LOCK_LOST`],
-//! [`VERSION_MISMATCH`]) to `int`, evaluated only on that branch. The
+//! In the message, the bookkeeping cannot hand its answers (lock held,
+//! version rows changed) back before `COMMIT`, so it fails the
+//! transaction itself when one is wrong: a cast of a marker text
+//! ([`LOCK_LOST`], [`VERSION_MISMATCH`]) to `int`, evaluated only on that
+//! branch. The
 //! driver reads the marker from the error; on any other error it rolls
 //! back and runs the step again statement by statement, which names the
 //! failing statement (the step is transactional: the failed attempt left
@@ -81,8 +82,9 @@ impl Fused {
                  SELECT (SELECT ok FROM held), (SELECT count(*) FROM v)"
             ),
             // One CTE and the insert, which fails instead of inserting
-            // when a check is wrong: half the server time of the guarded
-            // form with three CTEs and the answer as a select. The casts
+            // when a check is wrong: about two thirds of the server time
+            // of the guarded form with three CTEs and the answer as a
+            // select (before it is prepared, see `Prepared`). The casts
             // depend on the version change's count, so the planner cannot
             // fold them (and fail) on a branch not taken.
             checked: format!(
