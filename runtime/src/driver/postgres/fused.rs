@@ -27,6 +27,15 @@ pub(super) const LOCK_LOST: &str = "retort:migration-lock-lost";
 /// or several.
 pub(super) const VERSION_MISMATCH: &str = "retort:version-rows-changed";
 
+/// [`LEASE_HELD`]'s test as an expression: one literal for both, so the
+/// checked form cannot drift from it.
+macro_rules! lease_ok {
+    () => {
+        "CASE WHEN $1::bigint IS NULL THEN true \
+         ELSE NOT pg_try_advisory_xact_lock_shared($1::bigint) END"
+    };
+}
+
 /// Whether the lock session still holds the migration lock, checked from
 /// the work session in about a microsecond: the lock session also holds
 /// an exclusive advisory lock on a random *lease* key (`$1`), which only it
@@ -37,8 +46,7 @@ pub(super) const VERSION_MISMATCH: &str = "retort:version-rows-changed";
 /// while it runs this) is always held. When the try-lock succeeds, the
 /// lease is lost and the work session holds it in shared mode until its
 /// transaction ends, which blocks no one.
-pub(super) const LEASE_HELD: &str = "SELECT CASE WHEN $1::bigint IS NULL THEN true \
-     ELSE NOT pg_try_advisory_xact_lock_shared($1::bigint) END AS ok";
+pub(super) const LEASE_HELD: &str = concat!("SELECT ", lease_ok!(), " AS ok");
 
 /// A step's bookkeeping as one statement (a data-modifying CTE): checks
 /// that the migration lock is still held ([`LEASE_HELD`]), changes the
@@ -68,11 +76,7 @@ impl Fused {
     /// (quoted, qualified).
     pub(super) fn new(v: &str, h: &str) -> Self {
         let held = LEASE_HELD.replace("$1", "$17");
-        // The same test as an expression, for the checked form.
-        let lease_ok = (LEASE_HELD.strip_prefix("SELECT "))
-            .and_then(|s| s.strip_suffix(" AS ok"))
-            .unwrap_or(LEASE_HELD)
-            .replace("$1", "$17");
+        let lease_ok = lease_ok!().replace("$1", "$17");
         let values = "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16";
         let with = |guarded: &str, version: &str| Pair {
             plain: format!(
